@@ -1,0 +1,114 @@
+// Package model describes the vitseg Vision Transformer for semantic segmentation: its configuration, named
+// presets, parameter counts, the per-stage shape trace, and the metadata stored inside exported ONNX files.
+//
+// The architecture is the one of "Efficient Image Segmentation using PyTorch, Part 4": BatchNorm2d(3) on the raw
+// 0..1 image, non-overlapping patches flattened channel-major (as nn.Unfold), a Linear patch embedding plus a
+// learned position embedding, N pre-LayerNorm encoder blocks (multi-head self-attention; MLP E->4E GELU ->E), a
+// Linear E -> patch*patch*classes head, and the patches folded back into (B, classes, H, W) logits.
+//
+// This package is pure Go. The network itself is built with GoMLX in package model/vit, and served with
+// ONNX Runtime by package model/inference.
+package model
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Class ids of the segmentation output, in the order of the logits' class axis.
+const (
+	ClassPet        = 0
+	ClassBackground = 1
+	ClassBorder     = 2
+)
+
+// ClassNames returns the names of the output classes, indexed by class id.
+func ClassNames() []string { return []string{"pet", "background", "border"} }
+
+// Config mirrors the article's VisionTransformerArgs.
+type Config struct {
+	ImageSize  int     `json:"image_size"`  // square input side, in pixels
+	PatchSize  int     `json:"patch_size"`  // square patch side, in pixels
+	InChannels int     `json:"in_channels"` // input channels (3: RGB)
+	Classes    int     `json:"classes"`     // output channels (3: pet, background, border)
+	EmbedSize  int     `json:"embed_size"`  // transformer width E
+	Blocks     int     `json:"blocks"`      // number of encoder blocks
+	Heads      int     `json:"heads"`       // attention heads per block
+	Dropout    float64 `json:"dropout"`     // dropout rate (attention weights and MLP output)
+}
+
+// Preset names.
+const (
+	PresetArticle = "article"
+	PresetSmall   = "small"
+	PresetTiny    = "tiny"
+)
+
+// Presets returns the named configurations: "article" (the article's 86,284,806-parameter model), "small" (the
+// CPU-friendly default, 5,149,190 parameters) and "tiny" (for fast tests).
+func Presets() map[string]Config {
+	base := Config{ImageSize: 128, PatchSize: 16, InChannels: 3, Classes: 3}
+	article, small, tiny := base, base, base
+	article.EmbedSize, article.Blocks, article.Heads, article.Dropout = 768, 12, 8, 0.2
+	small.EmbedSize, small.Blocks, small.Heads, small.Dropout = 256, 6, 8, 0.2
+	tiny.EmbedSize, tiny.Blocks, tiny.Heads, tiny.Dropout = 32, 2, 4, 0.1
+	return map[string]Config{PresetArticle: article, PresetSmall: small, PresetTiny: tiny}
+}
+
+// Preset returns the named preset configuration.
+func Preset(name string) (Config, error) {
+	cfg, ok := Presets()[name]
+	if !ok {
+		names := make([]string, 0, len(Presets()))
+		for n := range Presets() {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return Config{}, fmt.Errorf("unknown model preset %q (known: %s)", name, strings.Join(names, ", "))
+	}
+	return cfg, nil
+}
+
+// Validate reports every inconsistency of the configuration, joined in one error.
+func (c Config) Validate() error {
+	var errs []error
+	positive := []struct {
+		name string
+		v    int
+	}{
+		{"image_size", c.ImageSize}, {"patch_size", c.PatchSize}, {"in_channels", c.InChannels},
+		{"classes", c.Classes}, {"embed_size", c.EmbedSize}, {"blocks", c.Blocks}, {"heads", c.Heads},
+	}
+	for _, p := range positive {
+		if p.v <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive, got %d", p.name, p.v))
+		}
+	}
+	if c.ImageSize > 0 && c.PatchSize > 0 && c.ImageSize%c.PatchSize != 0 {
+		errs = append(errs, fmt.Errorf("image_size %d is not divisible by patch_size %d", c.ImageSize, c.PatchSize))
+	}
+	if c.EmbedSize > 0 && c.Heads > 0 && c.EmbedSize%c.Heads != 0 {
+		errs = append(errs, fmt.Errorf("embed_size %d is not divisible by heads %d", c.EmbedSize, c.Heads))
+	}
+	if c.Dropout < 0 || c.Dropout >= 1 {
+		errs = append(errs, fmt.Errorf("dropout must be in [0, 1), got %g", c.Dropout))
+	}
+	if c.Classes > 256 {
+		errs = append(errs, fmt.Errorf("classes must be at most 256 (masks are 8-bit), got %d", c.Classes))
+	}
+	return errors.Join(errs...)
+}
+
+// NumPatches is the number of patches per image (the sequence length).
+func (c Config) NumPatches() int { g := c.ImageSize / c.PatchSize; return g * g }
+
+// PatchDim is the length of one flattened input patch: in_channels*patch*patch.
+func (c Config) PatchDim() int { return c.InChannels * c.PatchSize * c.PatchSize }
+
+// OutPatchDim is the length of one output patch before folding: classes*patch*patch.
+func (c Config) OutPatchDim() int { return c.Classes * c.PatchSize * c.PatchSize }
+
+// HeadDim is the per-head attention width.
+func (c Config) HeadDim() int { return c.EmbedSize / c.Heads }

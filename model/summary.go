@@ -1,0 +1,100 @@
+package model
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// PartParams is the number of trainable parameters of one named part of the network.
+type PartParams struct {
+	Part   string
+	Params int
+}
+
+// ParamsByPart returns the trainable parameter count of each part, in network order, computed analytically with
+// the same layer shapes as the article's PyTorch modules (BatchNorm2d affine, Linear with bias, LayerNorm affine,
+// nn.MultiheadAttention in/out projections with bias).
+func (c Config) ParamsByPart() []PartParams {
+	e := c.EmbedSize
+	linear := func(in, out int) int { return in*out + out }
+	block := 2*e + // ln1
+		linear(e, 3*e) + linear(e, e) + // attention in/out projections
+		2*e + // ln2
+		linear(e, 4*e) + linear(4*e, e) // MLP
+	return []PartParams{
+		{"batch_norm", 2 * c.InChannels},
+		{"patch_embedding", linear(c.PatchDim(), e)},
+		{"position_embedding", c.NumPatches() * e},
+		{fmt.Sprintf("encoder_blocks (%d x %d)", c.Blocks, block), c.Blocks * block},
+		{"output_projection", linear(e, c.OutPatchDim())},
+	}
+}
+
+// NumParams is the total trainable parameter count.
+func (c Config) NumParams() int {
+	total := 0
+	for _, p := range c.ParamsByPart() {
+		total += p.Params
+	}
+	return total
+}
+
+// FLOPsPerImage is the analytic forward-pass cost of one image, counting a multiply-add as 2 FLOPs, for the
+// matrix products only (linear layers and attention); element-wise work is negligible in comparison.
+func (c Config) FLOPsPerImage() float64 {
+	t, e := float64(c.NumPatches()), float64(c.EmbedSize)
+	linear := func(in, out float64) float64 { return 2 * t * in * out }
+	attention := 2 * 2 * t * t * e // Q·Kᵀ and A·V over all heads
+	block := linear(e, 3*e) + attention + linear(e, e) + linear(e, 4*e) + linear(4*e, e)
+	return linear(float64(c.PatchDim()), e) + float64(c.Blocks)*block + linear(e, float64(c.OutPatchDim()))
+}
+
+// Stage is one step of the forward pass and the shape of its output.
+type Stage struct {
+	Name  string
+	Shape []int
+}
+
+// String formats the stage as "name (d0, d1, ...)".
+func (s Stage) String() string { return fmt.Sprintf("%s %s", s.Name, FormatShape(s.Shape)) }
+
+// FormatShape formats dimensions as PyTorch prints them: (1, 64, 768).
+func FormatShape(dims []int) string {
+	parts := make([]string, len(dims))
+	for i, d := range dims {
+		parts[i] = fmt.Sprint(d)
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// WriteSummary prints the shape trace and the parameter counts, as the article's Figure 7 does.
+func WriteSummary(w io.Writer, name string, c Config, trace []Stage) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "model %s: image %dx%d, patch %d, embed %d, blocks %d, heads %d, dropout %g\n\n",
+		name, c.ImageSize, c.ImageSize, c.PatchSize, c.EmbedSize, c.Blocks, c.Heads, c.Dropout)
+	fmt.Fprintln(tw, "stage\toutput shape")
+	for _, s := range trace {
+		fmt.Fprintf(tw, "%s\t%s\n", s.Name, FormatShape(s.Shape))
+	}
+	fmt.Fprintln(tw, "\npart\tparameters")
+	for _, p := range c.ParamsByPart() {
+		fmt.Fprintf(tw, "%s\t%s\n", p.Part, groupDigits(p.Params))
+	}
+	fmt.Fprintf(tw, "total\t%s\n", groupDigits(c.NumParams()))
+	fmt.Fprintf(tw, "forward GFLOP per image\t%.2f\n", c.FLOPsPerImage()/1e9)
+	return tw.Flush()
+}
+
+func groupDigits(n int) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

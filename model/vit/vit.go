@@ -1,0 +1,238 @@
+// Package vit defines the vitseg Vision Transformer once, as a GoMLX graph, for training and for export to ONNX.
+//
+// The layers mirror the article's PyTorch modules one to one (see package model for the architecture), with
+// weights stored as [in, out] matrices. The multi-head self-attention is written out explicitly so that it is
+// numerically the computation of PyTorch's nn.MultiheadAttention: a fused Q/K/V input projection with bias,
+// per-head scaled dot products with scale 1/sqrt(head_dim), softmax over keys, dropout on the attention weights
+// (training only), and an output projection with bias.
+package vit
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graphs read best with the dot import.
+	"github.com/gomlx/gomlx/ml/layers"
+	"github.com/gomlx/gomlx/ml/layers/activation"
+	"github.com/gomlx/gomlx/ml/layers/norm"
+	gomlx "github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/initializer"
+
+	"github.com/vitseg/vitseg/model"
+)
+
+// Epsilon of the normalisation layers, PyTorch's default for BatchNorm2d and LayerNorm.
+const normEpsilon = 1e-5
+
+// Tracer receives the name and output shape of each stage as the graph is built. It may be nil.
+type Tracer func(stage string, dims []int)
+
+// Network builds the forward pass for images [B, in_channels, H, W] (float32, 0..1) and returns the logits
+// [B, classes, H, W]. Dropout and batch statistics are active when the scope's store is in training mode for the
+// graph (train.Trainer sets it).
+type Network struct {
+	Config model.Config
+	Trace  Tracer
+}
+
+// New returns the network for cfg, after validating it.
+func New(cfg model.Config) (*Network, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Network{Config: cfg}, nil
+}
+
+func (n *Network) trace(stage string, x *Node) {
+	if n.Trace != nil {
+		n.Trace(stage, x.Shape().Dimensions)
+	}
+}
+
+// Forward is the model function: images [B, C, H, W] -> logits [B, classes, H, W].
+func (n *Network) Forward(scope *gomlx.Scope, images *Node) *Node {
+	c := n.Config
+	n.trace("input", images)
+
+	x := norm.BatchNorm(scope.In("batch_norm"), images, 1).CurrentScope().
+		Momentum(0.9). // PyTorch momentum 0.1: running = 0.9*running + 0.1*batch.
+		Epsilon(normEpsilon).
+		UseBackendInference(false).
+		Done()
+	n.trace("batch_norm", x)
+
+	x = ImageToPatches(x, c.PatchSize)
+	n.trace("image_to_patches", x)
+
+	x = dense(scope.In("patch_embedding"), x, c.EmbedSize)
+	n.trace("patch_embedding", x)
+
+	pos := scope.In("position_embedding").
+		WithInitializer(initializer.RandomNormalFn(scope, 1.0)). // torch.randn
+		VariableWithShape("embedding", shapes.Make(x.DType(), c.NumPatches(), c.EmbedSize)).
+		NodeValue(x.Graph())
+	x = Add(x, ExpandAxes(pos, 0))
+	n.trace("position_embedding", x)
+
+	encoder := scope.In("encoder")
+	for i := range c.Blocks {
+		x = n.encoderBlock(encoder.In("block_%02d", i), x)
+		n.trace("encoder_block", x)
+	}
+
+	x = dense(scope.In("output_projection"), x, c.OutPatchDim())
+	n.trace("output_projection", x)
+
+	x = PatchesToImage(x, c.ImageSize, c.PatchSize, c.Classes)
+	n.trace("fold", x)
+	return x
+}
+
+// encoderBlock is the article's SelfAttentionEncoderBlock: pre-LN attention and pre-LN MLP, both residual.
+func (n *Network) encoderBlock(scope *gomlx.Scope, x *Node) *Node {
+	c := n.Config
+	y := layerNorm(scope.In("ln1"), x)
+	x = Add(x, selfAttention(scope.In("attention"), y, c.Heads, c.Dropout))
+	y = layerNorm(scope.In("ln2"), x)
+	mlp := scope.In("mlp")
+	y = dense(mlp.In("fc1"), y, 4*c.EmbedSize)
+	y = activation.Gelu(y) // exact (erf) GELU, as nn.GELU().
+	y = dense(mlp.In("fc2"), y, c.EmbedSize)
+	y = layers.DropoutStatic(mlp, y, c.Dropout)
+	return Add(x, y)
+}
+
+// selfAttention is nn.MultiheadAttention(E, heads, dropout, batch_first=True) applied as mha(x, x, x).
+func selfAttention(scope *gomlx.Scope, x *Node, heads int, dropout float64) *Node {
+	dims := x.Shape().Dimensions
+	batch, seq, embed := dims[0], dims[1], dims[2]
+	headDim := embed / heads
+
+	qkv := linearWithInit(scope.In("in_proj"), x, 3*embed, initializer.XavierUniformFn(scope), initializer.Zero)
+	split := func(i int) *Node {
+		part := Slice(qkv, AxisRange(), AxisRange(), AxisRange(i*embed, (i+1)*embed))
+		return Reshape(part, batch, seq, heads, headDim)
+	}
+	q, k, v := split(0), split(1), split(2)
+
+	scores := Einsum("bqhd,bkhd->bhqk", q, k)
+	scores = MulScalar(scores, 1/math.Sqrt(float64(headDim)))
+	weights := Softmax(scores, -1)
+	weights = layers.DropoutStatic(scope, weights, dropout)
+	out := Einsum("bhqk,bkhd->bqhd", weights, v)
+	out = Reshape(out, batch, seq, embed)
+	return linearWithInit(scope.In("out_proj"), out, embed, pytorchLinearInit(scope, embed), initializer.Zero)
+}
+
+// ImageToPatches cuts images [B, C, H, W] into non-overlapping patch*patch tiles and flattens each tile
+// channel-major, as nn.Unfold followed by permute(0, 2, 1): [B, (H/p)*(W/p), C*p*p], tiles in row-major order.
+func ImageToPatches(images *Node, patch int) *Node {
+	d := images.Shape().Dimensions
+	b, c, h, w := d[0], d[1], d[2], d[3]
+	gh, gw := h/patch, w/patch
+	x := Reshape(images, b, c, gh, patch, gw, patch)
+	x = TransposeAllDims(x, 0, 2, 4, 1, 3, 5) // [B, gh, gw, C, p, p]
+	return Reshape(x, b, gh*gw, c*patch*patch)
+}
+
+// PatchesToImage is the inverse of ImageToPatches, as permute(0, 2, 1) followed by nn.Fold:
+// [B, (H/p)*(W/p), C*p*p] -> [B, C, H, W].
+func PatchesToImage(patches *Node, imageSize, patch, channels int) *Node {
+	b := patches.Shape().Dimensions[0]
+	g := imageSize / patch
+	x := Reshape(patches, b, g, g, channels, patch, patch)
+	x = TransposeAllDims(x, 0, 3, 1, 4, 2, 5) // [B, C, gh, p, gw, p]
+	return Reshape(x, b, channels, imageSize, imageSize)
+}
+
+// dense is nn.Linear with PyTorch's default initialisation.
+func dense(scope *gomlx.Scope, x *Node, out int) *Node {
+	in := x.Shape().Dimensions[x.Rank()-1]
+	init := pytorchLinearInit(scope, in)
+	return linearWithInit(scope, x, out, init, init)
+}
+
+// pytorchLinearInit is nn.Linear's default: kaiming_uniform(a=sqrt(5)) for the weights and the same
+// U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for the bias.
+func pytorchLinearInit(scope *gomlx.Scope, fanIn int) gomlx.VariableInitializer {
+	bound := 1 / math.Sqrt(float64(fanIn))
+	return initializer.RandomUniformFn(scope, -bound, bound)
+}
+
+// linearWithInit computes x·W + b for x [B, T, in], with W [in, out] and b [out].
+func linearWithInit(scope *gomlx.Scope, x *Node, out int, weightInit, biasInit gomlx.VariableInitializer) *Node {
+	g := x.Graph()
+	in := x.Shape().Dimensions[x.Rank()-1]
+	w := scope.WithInitializer(weightInit).VariableWithShape("weights", shapes.Make(x.DType(), in, out)).NodeValue(g)
+	b := scope.WithInitializer(biasInit).VariableWithShape("biases", shapes.Make(x.DType(), out)).NodeValue(g)
+	y := Einsum("bti,io->bto", x, w)
+	return Add(y, ExpandAxes(b, 0, 1))
+}
+
+// layerNorm is nn.LayerNorm(E) over the last axis (eps 1e-5, learned gain and offset).
+func layerNorm(scope *gomlx.Scope, x *Node) *Node {
+	return norm.LayerNorm(scope, x, -1).Epsilon(normEpsilon).Done()
+}
+
+// TraceShapes returns the output shape of every stage for a batch of the given size, by building (not running)
+// the graph.
+func TraceShapes(cfg model.Config, batch int) ([]model.Stage, error) {
+	net, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var stages []model.Stage
+	net.Trace = func(stage string, dims []int) {
+		stages = append(stages, model.Stage{Name: stage, Shape: slices.Clone(dims)})
+	}
+	if err := buildOnly(net, batch); err != nil {
+		return nil, err
+	}
+	return stages, nil
+}
+
+// CountTrainableParams builds the graph for cfg and counts the elements of its trainable variables.
+func CountTrainableParams(cfg model.Config) (int, error) {
+	net, err := New(cfg)
+	if err != nil {
+		return 0, err
+	}
+	store := gomlx.NewStore()
+	if err := buildOnlyWithStore(net, store, 1); err != nil {
+		return 0, err
+	}
+	total := 0
+	for v := range store.IterVariables() {
+		if v.Trainable {
+			total += v.Shape().Size()
+		}
+	}
+	return total, nil
+}
+
+func buildOnly(net *Network, batch int) error {
+	return buildOnlyWithStore(net, gomlx.NewStore(), batch)
+}
+
+// buildOnlyWithStore builds the forward graph on the pure-Go backend without compiling or running it.
+func buildOnlyWithStore(net *Network, store *gomlx.Store, batch int) (err error) {
+	backend, err := gobackend.New("")
+	if err != nil {
+		return fmt.Errorf("create GoMLX backend: %w", err)
+	}
+	defer backend.Finalize()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("build graph: %v", r)
+		}
+	}()
+	g := NewGraph(backend, "trace")
+	c := net.Config
+	images := Parameter(g, "images", shapes.Make(dtypes.Float32, batch, c.InChannels, c.ImageSize, c.ImageSize))
+	net.Forward(store.RootScope(), images)
+	return nil
+}
