@@ -112,12 +112,14 @@ func selfAttention(scope *gomlx.Scope, x *Node, heads int, dropout float64) *Nod
 	batch, seq, embed := dims[0], dims[1], dims[2]
 	headDim := embed / heads
 
-	qkv := linearWithInit(scope.In("in_proj"), x, 3*embed, initializer.XavierUniformFn(scope), initializer.Zero)
-	split := func(i int) *Node {
-		part := Slice(qkv, AxisRange(), AxisRange(), AxisRange(i*embed, (i+1)*embed))
-		return Reshape(part, batch, seq, heads, headDim)
+	// PyTorch keeps the three input projections in one [3E, E] in_proj_weight; three [E, E] matrices are the same
+	// computation and parameters, and avoid slicing activations (whose gradient, Pad, GoMLX's ONNX backend lacks).
+	in := scope.In("in_proj")
+	project := func(name string) *Node {
+		p := linearWithInit(in.In("%s", name), x, embed, initializer.XavierUniformFn(scope), initializer.Zero)
+		return Reshape(p, batch, seq, heads, headDim)
 	}
-	q, k, v := split(0), split(1), split(2)
+	q, k, v := project("query"), project("key"), project("value")
 
 	scores := Einsum("bqhd,bkhd->bhqk", q, k)
 	scores = MulScalar(scores, 1/math.Sqrt(float64(headDim)))

@@ -142,11 +142,11 @@ func TestArticleShapeTrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []model.Stage{
-		{"input", []int{1, 3, 128, 128}},
-		{"batch_norm", []int{1, 3, 128, 128}},
-		{"image_to_patches", []int{1, 64, 768}},
-		{"patch_embedding", []int{1, 64, 768}},
-		{"position_embedding", []int{1, 64, 768}},
+		{Name: "input", Shape: []int{1, 3, 128, 128}},
+		{Name: "batch_norm", Shape: []int{1, 3, 128, 128}},
+		{Name: "image_to_patches", Shape: []int{1, 64, 768}},
+		{Name: "patch_embedding", Shape: []int{1, 64, 768}},
+		{Name: "position_embedding", Shape: []int{1, 64, 768}},
 	}
 	for range 12 {
 		want = append(want, model.Stage{Name: "encoder_block", Shape: []int{1, 64, 768}})

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/vitseg/vitseg/internal/envflag"
+	"github.com/vitseg/vitseg/model/inference"
+)
+
+// envPrefix prefixes the environment equivalents of flags.
+const envPrefix = "VITSEG"
+
+// newFlagSet returns a flag set whose usage lists the flags with their environment variables.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: vitseg %s\n\nFlags (environment variable in brackets):\n", usage)
+		fs.VisitAll(func(f *flag.Flag) {
+			def := ""
+			if f.DefValue != "" {
+				def = fmt.Sprintf(" (default %s)", f.DefValue)
+			}
+			fmt.Fprintf(stderr, "  --%s [%s]%s\n      %s\n", f.Name, envflag.VarName(envPrefix, f.Name), def, f.Usage)
+		})
+	}
+	return fs
+}
+
+// parseFlags parses args, then fills unset flags from the environment.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if err := envflag.Apply(fs, envPrefix); err != nil {
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+// logFlags configures zap.
+type logFlags struct {
+	level  string
+	format string
+}
+
+func (l *logFlags) register(fs *flag.FlagSet, defaultFormat string) {
+	fs.StringVar(&l.level, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&l.format, "log-format", defaultFormat, "log format: json or console")
+}
+
+func (l *logFlags) logger(stderr io.Writer) (*zap.Logger, error) {
+	level, err := zapcore.ParseLevel(l.level)
+	if err != nil {
+		return nil, usagef("--log-level: %v", err)
+	}
+	encCfg := zap.NewProductionEncoderConfig()
+	encCfg.EncodeTime = zapcore.ISO8601TimeEncoder
+	var enc zapcore.Encoder
+	switch strings.ToLower(l.format) {
+	case "json":
+		enc = zapcore.NewJSONEncoder(encCfg)
+	case "console":
+		encCfg.EncodeLevel = zapcore.CapitalLevelEncoder
+		enc = zapcore.NewConsoleEncoder(encCfg)
+	default:
+		return nil, usagef("--log-format must be json or console, got %q", l.format)
+	}
+	return zap.New(zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(stderr)), level)), nil
+}
+
+// runtimeFlags locate ONNX Runtime.
+type runtimeFlags struct {
+	ortLib string
+}
+
+func (r *runtimeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&r.ortLib, "ort-lib", "", "ONNX Runtime shared library (default: the cache of scripts/setup.sh)")
+}
+
+func (r *runtimeFlags) open() (*inference.Runtime, error) {
+	lib, err := inference.ResolveLibrary(r.ortLib)
+	if err != nil {
+		return nil, err
+	}
+	return inference.Open(lib)
+}
+
+// sessionFlags configure inference sessions.
+type sessionFlags struct {
+	device         string
+	intraOpThreads int
+	interOpThreads int
+}
+
+func (s *sessionFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&s.device, "device", "auto", "execution provider: cpu, cuda or auto (CUDA when available)")
+	fs.IntVar(&s.intraOpThreads, "intra-op-threads", 0, "ONNX Runtime intra-op threads (0: one per core)")
+	fs.IntVar(&s.interOpThreads, "inter-op-threads", 0, "ONNX Runtime inter-op threads (0: default)")
+}
+
+func (s *sessionFlags) options(log *zap.Logger) (inference.Options, error) {
+	dev, err := inference.ParseDevice(s.device)
+	if err != nil {
+		return inference.Options{}, usagef("--device: %v", err)
+	}
+	return inference.Options{Device: dev, IntraOpThreads: s.intraOpThreads, InterOpThreads: s.interOpThreads,
+		Logger: log}, nil
+}
+
+// writeFileAtomic writes data to path through a temporary file and a rename.
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

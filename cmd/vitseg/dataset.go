@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/vitseg/vitseg/internal/objstore"
+	"github.com/vitseg/vitseg/training"
+)
+
+func runDataset(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usagef("usage: vitseg dataset upload DIR s3://BUCKET/PREFIX | vitseg dataset download --out DIR")
+	}
+	switch args[0] {
+	case "upload":
+		return runDatasetUpload(ctx, args[1:], stdout, stderr)
+	case "download":
+		return runDatasetDownload(ctx, args[1:], stdout, stderr)
+	}
+	return usagef("unknown dataset command %q (want upload or download)", args[0])
+}
+
+func runDatasetUpload(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("dataset upload", "dataset upload [flags] DIR s3://BUCKET/PREFIX", stderr)
+	var s3 objstore.Config
+	s3.RegisterFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return usagef("want DIR and s3://BUCKET/PREFIX")
+	}
+	bucket, prefix, err := objstore.ParseURL(fs.Arg(1))
+	if err != nil {
+		return usagef("%v", err)
+	}
+	client, err := objstore.New(s3)
+	if err != nil {
+		return err
+	}
+	n, err := training.UploadDataset(ctx, client, fs.Arg(0), bucket, prefix)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "uploaded %d objects to s3://%s/%s\n", n, bucket, prefix)
+	return err
+}
+
+func runDatasetDownload(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("dataset download", "dataset download --out DIR [--url URL ...]", stderr)
+	out := fs.String("out", "", "directory to extract the dataset into (required)")
+	urls := fs.String("url", "", "comma-separated .tar.gz archives (default: the official Oxford-IIIT Pet archives)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usagef("--out is required")
+	}
+	list := splitList(*urls)
+	if len(list) == 0 {
+		list = training.OxfordPetArchives()
+	}
+	if err := training.Download(ctx, http.DefaultClient, list, *out); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(stdout, "extracted %d archives into %s\n", len(list), *out)
+	return err
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/vitseg/vitseg/training"
+)
+
+func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("eval", "eval --model FILE.onnx --data DIR|s3://BUCKET/PREFIX [--split test] [--out DIR]", stderr)
+	modelPath := fs.String("model", "", "ONNX model file (required)")
+	split := fs.String("split", training.SplitTest, "split to evaluate: train, val or test")
+	out := fs.String("out", "", "directory for metrics.json (default: print only)")
+	batch := fs.Int("batch", 16, "images per inference batch")
+	var rt runtimeFlags
+	var sf sessionFlags
+	var lf logFlags
+	var data dataFlags
+	rt.register(fs)
+	sf.register(fs)
+	lf.register(fs, "console")
+	data.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *modelPath == "" {
+		return usagef("--model is required")
+	}
+	switch *split {
+	case training.SplitTrain, training.SplitVal, training.SplitTest:
+	default:
+		return usagef("--split must be train, val or test, got %q", *split)
+	}
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	runtime, err := rt.open()
+	if err != nil {
+		return err
+	}
+	opts, err := sf.options(log)
+	if err != nil {
+		return err
+	}
+	sess, err := runtime.LoadFile(*modelPath, opts)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	ds, err := data.load(ctx, sess.Config().ImageSize, log)
+	if err != nil {
+		return err
+	}
+	examples := ds.Splits[*split]
+	if len(examples) == 0 {
+		return fmt.Errorf("split %q of %s is empty", *split, ds.Manifest.Source)
+	}
+	m, err := training.EvaluateSession(ctx, sess, examples, *batch)
+	if err != nil {
+		return err
+	}
+	result := struct {
+		Model   string            `json:"model"`
+		Version string            `json:"version"`
+		Split   string            `json:"split"`
+		Images  int               `json:"images"`
+		Dataset training.Manifest `json:"dataset"`
+		training.Metrics
+	}{*modelPath, sess.Metadata().Version, *split, len(examples), ds.Manifest, m}
+	js, err := json.MarshalIndent(result, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode metrics: %w", err)
+	}
+	if *out != "" {
+		if err := writeFileAtomic(filepath.Join(*out, "metrics.json"), js); err != nil {
+			return err
+		}
+	}
+	_, err = fmt.Fprintln(stdout, string(js))
+	return err
+}

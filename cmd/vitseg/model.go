@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/gomlx/compute"
+	gomlx "github.com/gomlx/gomlx/ml/model"
+
+	"github.com/vitseg/vitseg/model"
+	"github.com/vitseg/vitseg/model/vit"
+)
+
+func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usagef("usage: vitseg model summary|init [flags]")
+	}
+	switch args[0] {
+	case "summary":
+		return runModelSummary(ctx, args[1:], stdout, stderr)
+	case "init":
+		return runModelInit(ctx, args[1:], stdout, stderr)
+	}
+	return usagef("unknown model command %q (want summary or init)", args[0])
+}
+
+func runModelSummary(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("model summary", "model summary [--preset NAME]", stderr)
+	preset := fs.String("preset", model.PresetArticle, "model preset: article, small or tiny")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := model.Preset(*preset)
+	if err != nil {
+		return usagef("--preset: %v", err)
+	}
+	trace, err := vit.TraceShapes(cfg, 1)
+	if err != nil {
+		return err
+	}
+	return model.WriteSummary(stdout, *preset, cfg, trace)
+}
+
+func runModelInit(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("model init", "model init --preset NAME -o FILE.onnx", stderr)
+	preset := fs.String("preset", model.PresetSmall, "model preset: article, small or tiny")
+	out := fs.String("o", "", "output ONNX file (required)")
+	name := fs.String("name", "vitseg", "model name stored in the file")
+	seed := fs.Int64("seed", 1, "random seed of the initial weights")
+	var rt runtimeFlags
+	rt.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usagef("-o FILE.onnx is required")
+	}
+	cfg, err := model.Preset(*preset)
+	if err != nil {
+		return usagef("--preset: %v", err)
+	}
+	if _, err := rt.open(); err != nil {
+		return err
+	}
+	backend, err := compute.NewWithConfig("onnx:cpu")
+	if err != nil {
+		return fmt.Errorf("GoMLX ONNX backend: %w", err)
+	}
+	defer backend.Finalize()
+	net, err := vit.New(cfg)
+	if err != nil {
+		return err
+	}
+	store := gomlx.NewStore()
+	store.SetParam(gomlx.ParamInitialSeed, *seed)
+	b, err := vit.Export(backend, net, store, model.Metadata{
+		Name: *name, Version: "init", Preset: *preset, CreatedAt: time.Now().UTC(), CodeVersion: version,
+	})
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(*out, b); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "wrote %s: preset %s, %d parameters, %d bytes (random weights)\n",
+		*out, *preset, cfg.NumParams(), len(b))
+	return err
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/vitseg/vitseg/model"
+	"github.com/vitseg/vitseg/model/imaging"
+	"github.com/vitseg/vitseg/model/inference"
+)
+
+// segmentLine is the JSON line printed for each input file.
+type segmentLine struct {
+	File           string             `json:"file"`
+	Width          int                `json:"width,omitempty"`
+	Height         int                `json:"height,omitempty"`
+	Mask           string             `json:"mask,omitempty"`
+	Overlay        string             `json:"overlay,omitempty"`
+	ClassFractions map[string]float64 `json:"class_fractions,omitempty"`
+	PetBBox        *imaging.BBox      `json:"pet_bbox,omitempty"`
+	Millis         float64            `json:"ms,omitempty"`
+	Error          string             `json:"error,omitempty"`
+}
+
+func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("segment", "segment --model FILE.onnx [--overlay] -o OUTDIR IMAGES...", stderr)
+	modelPath := fs.String("model", "", "ONNX model file (required)")
+	outDir := fs.String("o", "", "output directory for NAME.mask.png (and NAME.overlay.png) (required)")
+	overlay := fs.Bool("overlay", false, "also write NAME.overlay.png: the mask blended over the photo")
+	batchSize := fs.Int("batch", 8, "images per inference batch")
+	maxBytes := fs.Int64("max-image-bytes", imaging.DefaultLimits().MaxBytes, "refuse files larger than this")
+	maxPixels := fs.Int64("max-pixels", imaging.DefaultLimits().MaxPixels, "refuse images declaring more pixels")
+	var rt runtimeFlags
+	var sf sessionFlags
+	var lf logFlags
+	rt.register(fs)
+	sf.register(fs)
+	lf.register(fs, "console")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	files := fs.Args()
+	switch {
+	case *modelPath == "":
+		return usagef("--model is required")
+	case *outDir == "":
+		return usagef("-o OUTDIR is required")
+	case len(files) == 0:
+		return usagef("no images given")
+	case *batchSize <= 0:
+		return usagef("--batch must be positive")
+	}
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	runtime, err := rt.open()
+	if err != nil {
+		return err
+	}
+	opts, err := sf.options(log)
+	if err != nil {
+		return err
+	}
+	sess, err := runtime.LoadFile(*modelPath, opts)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	if err := os.MkdirAll(*outDir, 0o755); err != nil {
+		return fmt.Errorf("create output directory: %w", err)
+	}
+
+	seg := segmenter{sess: sess, outDir: *outDir, overlay: *overlay,
+		limits: imaging.Limits{MaxBytes: *maxBytes, MaxPixels: *maxPixels}, out: json.NewEncoder(stdout)}
+	failed := 0
+	for lo := 0; lo < len(files); lo += *batchSize {
+		n, err := seg.batch(ctx, files[lo:min(lo+*batchSize, len(files))])
+		failed += n
+		if err != nil {
+			return err
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d files could not be segmented", failed, len(files))
+	}
+	return nil
+}
+
+type segmenter struct {
+	sess    *inference.Session
+	outDir  string
+	overlay bool
+	limits  imaging.Limits
+	out     *json.Encoder
+}
+
+// batch segments files, printing one line per file; it returns the number of files that failed, and an error
+// only for failures that concern the whole run (inference, output directory).
+func (s *segmenter) batch(ctx context.Context, files []string) (int, error) {
+	start := time.Now()
+	var prepared []*inference.Prepared
+	var names []string
+	failed := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		var p *inference.Prepared
+		if err == nil {
+			p, err = inference.Prepare(data, s.sess.Config().ImageSize, s.limits)
+		}
+		if err != nil {
+			failed++
+			if err := s.out.Encode(segmentLine{File: f, Error: err.Error()}); err != nil {
+				return failed, err
+			}
+			continue
+		}
+		prepared = append(prepared, p)
+		names = append(names, f)
+	}
+	results, err := s.sess.Segment(ctx, prepared)
+	if err != nil {
+		return failed, err
+	}
+	perImage := float64(time.Since(start).Microseconds()) / 1000 / float64(max(len(files), 1))
+	for i, r := range results {
+		line, err := s.write(names[i], prepared[i], r)
+		if err != nil {
+			failed++
+			line = segmentLine{File: names[i], Error: err.Error()}
+		}
+		line.Millis = perImage
+		if err := s.out.Encode(line); err != nil {
+			return failed, err
+		}
+	}
+	return failed, nil
+}
+
+func (s *segmenter) write(file string, p *inference.Prepared, r inference.Segmentation) (segmentLine, error) {
+	base := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+	line := segmentLine{File: file, Width: p.Width, Height: p.Height, PetBBox: r.Stats.PetBBox,
+		ClassFractions: map[string]float64{}}
+	for c, name := range model.ClassNames() {
+		if c < len(r.Stats.Fractions) {
+			line.ClassFractions[name] = r.Stats.Fractions[c]
+		}
+	}
+	var buf bytes.Buffer
+	if err := imaging.EncodeMaskPNG(&buf, r.Mask); err != nil {
+		return line, err
+	}
+	line.Mask = filepath.Join(s.outDir, base+".mask.png")
+	if err := writeFileAtomic(line.Mask, buf.Bytes()); err != nil {
+		return line, err
+	}
+	if s.overlay {
+		buf.Reset()
+		if err := png.Encode(&buf, imaging.Overlay(p.Image, r.Mask, 0.5)); err != nil {
+			return line, errors.Join(fmt.Errorf("encode overlay"), err)
+		}
+		line.Overlay = filepath.Join(s.outDir, base+".overlay.png")
+		if err := writeFileAtomic(line.Overlay, buf.Bytes()); err != nil {
+			return line, err
+		}
+	}
+	return line, nil
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/vitseg/vitseg/consumer"
+	"github.com/vitseg/vitseg/internal/kafkasec"
+	"github.com/vitseg/vitseg/internal/objstore"
+	"github.com/vitseg/vitseg/model/imaging"
+	"github.com/vitseg/vitseg/model/registry"
+	"github.com/vitseg/vitseg/pipeline"
+	"github.com/vitseg/vitseg/producer"
+)
+
+func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
+	fs := newFlagSet("serve", "serve --allow BUCKET[/PREFIX],... (--model FILE.onnx | --registry-bucket BUCKET) [flags]", stderr)
+	def := pipeline.DefaultConfig()
+	httpAddr := fs.String("http-addr", ":8080", "address of /metrics, /healthz and /readyz")
+	brokers := fs.String("kafka-brokers", "localhost:9092", "Kafka bootstrap brokers, comma-separated")
+	group := fs.String("kafka-group", "vitseg", "consumer group")
+	inputTopic := fs.String("kafka-input-topic", "vitseg.images", "topic of image references (MinIO notifications or JSON refs)")
+	resultTopic := fs.String("kafka-result-topic", "vitseg.results", "topic of result events")
+	dlqTopic := fs.String("kafka-dlq-topic", "vitseg.deadletter", "topic of dead-letter events")
+	sessionTimeout := fs.Duration("kafka-session-timeout", 10*time.Second, "consumer group session timeout (>= 6s)")
+	var allow consumer.AllowList
+	fs.Var(&allow, "allow", "allowed sources: bucket or bucket/prefix, comma-separated (required)")
+	outBucket := fs.String("output-bucket", "", "bucket for mask PNGs (default: the source object's bucket)")
+	outPrefix := fs.String("output-prefix", def.OutputPrefix, "key prefix for mask PNGs (never processed as input)")
+	modelFile := fs.String("model", "", "serve this ONNX file (no hot reload)")
+	regBucket := fs.String("registry-bucket", "", "serve the registry's current version and hot-reload it")
+	regModel := fs.String("registry-model", "vitseg", "model name in the registry")
+	regPoll := fs.Duration("registry-poll", 30*time.Second, "how often the registry pointer is checked")
+	maxBatch := fs.Int("max-batch", def.MaxBatch, "dynamic batcher: most images per inference")
+	maxWait := fs.Duration("max-wait", def.MaxWait, "dynamic batcher: longest wait to fill a batch")
+	fetchWorkers := fs.Int("fetch-workers", def.FetchWorkers, "concurrent S3 downloads")
+	decodeWorkers := fs.Int("decode-workers", def.DecodeWorkers, "concurrent image decoders")
+	writeWorkers := fs.Int("write-workers", def.WriteWorkers, "concurrent mask uploads and event writes")
+	queue := fs.Int("queue-size", def.QueueSize, "capacity of each queue between stages (backpressure)")
+	maxBytes := fs.Int64("max-image-bytes", imaging.DefaultLimits().MaxBytes, "refuse objects larger than this")
+	maxPixels := fs.Int64("max-pixels", imaging.DefaultLimits().MaxPixels, "refuse images declaring more pixels")
+	drain := fs.Duration("drain-timeout", def.DrainTimeout, "graceful shutdown: longest wait for in-flight work")
+	var s3 objstore.Config
+	var ksec kafkasec.Config
+	var rt runtimeFlags
+	var sf sessionFlags
+	var lf logFlags
+	s3.RegisterFlags(fs)
+	ksec.RegisterFlags(fs)
+	rt.register(fs)
+	sf.register(fs)
+	lf.register(fs, "json")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if allow.Len() == 0 {
+		return usagef("--allow is required: the buckets (or bucket/prefix) the pipeline may read")
+	}
+	if (*modelFile == "") == (*regBucket == "") {
+		return usagef("give exactly one of --model and --registry-bucket")
+	}
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	defer log.Sync() //nolint:errcheck
+	filter, err := consumer.NewFilter(allow, *outBucket, *outPrefix)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	runtime, err := rt.open()
+	if err != nil {
+		return err
+	}
+	sessOpts, err := sf.options(log)
+	if err != nil {
+		return err
+	}
+	client, err := objstore.New(s3)
+	if err != nil {
+		return err
+	}
+	brokerList := splitList(*brokers)
+	reader, err := consumer.NewReader(consumer.ReaderConfig{Brokers: brokerList, GroupID: *group, Topic: *inputTopic,
+		Security: ksec, SessionTimeout: *sessionTimeout, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer reader.Close()
+	writer, err := producer.NewWriter(producer.WriterConfig{Brokers: brokerList, ResultTopic: *resultTopic,
+		DeadLetterTopic: *dlqTopic, Security: ksec, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer writer.Close()
+	dialer, err := ksec.Dialer("vitseg-probe", 3*time.Second)
+	if err != nil {
+		return err
+	}
+	models := pipeline.ModelSource{File: *modelFile, PollInterval: *regPoll}
+	if *regBucket != "" {
+		models.Registry = registry.New(client, *regBucket, *regModel, registry.WithLogger(log))
+	}
+	p, err := pipeline.New(pipeline.Config{OutputBucket: *outBucket, OutputPrefix: *outPrefix, MaxBatch: *maxBatch,
+		MaxWait: *maxWait, FetchWorkers: *fetchWorkers, DecodeWorkers: *decodeWorkers, WriteWorkers: *writeWorkers,
+		QueueSize: *queue, Limits: imaging.Limits{MaxBytes: *maxBytes, MaxPixels: *maxPixels}, DrainTimeout: *drain,
+	}, pipeline.Deps{Reader: reader, Writer: writer, S3: client, Filter: filter, Runtime: runtime, Session: sessOpts,
+		Models: models, Logger: log, KafkaProbe: func(ctx context.Context) error {
+			conn, err := dialer.DialContext(ctx, "tcp", brokerList[0])
+			if err != nil {
+				return err
+			}
+			return conn.Close()
+		}})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", *httpAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *httpAddr, err)
+	}
+	srv := &http.Server{Handler: p.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("HTTP server stopped", zap.Error(err))
+		}
+	}()
+	log.Info("serving", zap.String("http", ln.Addr().String()), zap.Strings("brokers", brokerList),
+		zap.String("input_topic", *inputTopic), zap.Stringer("allow", &allow), zap.Object("s3", s3),
+		zap.String("ort", runtime.Version()))
+	runErr := p.Run(ctx)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("HTTP shutdown", zap.Error(err))
+	}
+	log.Info("stopped", zap.Error(runErr))
+	return runErr
+}

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gomlx/compute"
+	"go.uber.org/zap"
+
+	"github.com/vitseg/vitseg/internal/objstore"
+	"github.com/vitseg/vitseg/model"
+	"github.com/vitseg/vitseg/model/imaging"
+	"github.com/vitseg/vitseg/model/inference"
+	"github.com/vitseg/vitseg/model/vit"
+	"github.com/vitseg/vitseg/training"
+)
+
+// dataFlags locate a labeled dataset.
+type dataFlags struct {
+	data        string
+	valFraction float64
+	minPairs    int
+	s3          objstore.Config
+}
+
+func (d *dataFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&d.data, "data", "", "dataset: a directory or s3://bucket/prefix in the Oxford-IIIT Pet layout (required)")
+	fs.Float64Var(&d.valFraction, "val-fraction", 0.15, "share of trainval held out for validation (by name hash)")
+	fs.IntVar(&d.minPairs, "min-pairs", 20, "fail when fewer usable image/trimap pairs remain")
+	d.s3.RegisterFlags(fs)
+}
+
+func (d *dataFlags) source() (training.Source, error) {
+	if d.data == "" {
+		return nil, usagef("--data is required")
+	}
+	if !strings.HasPrefix(d.data, "s3://") {
+		return training.DirSource{Root: d.data}, nil
+	}
+	bucket, prefix, err := objstore.ParseURL(d.data)
+	if err != nil {
+		return nil, usagef("--data: %v", err)
+	}
+	client, err := objstore.New(d.s3)
+	if err != nil {
+		return nil, err
+	}
+	return training.BucketSource{Client: client, Bucket: bucket, Prefix: prefix}, nil
+}
+
+func (d *dataFlags) load(ctx context.Context, size int, log *zap.Logger) (*training.Dataset, error) {
+	src, err := d.source()
+	if err != nil {
+		return nil, err
+	}
+	return training.Load(ctx, src, training.LoadOptions{ImageSize: size, ValFraction: d.valFraction,
+		MinPairs: d.minPairs, Limits: imaging.DefaultLimits(), Logger: log})
+}
+
+// gomlxBackend maps --device (and an explicit --backend) to a GoMLX backend configuration.
+func gomlxBackend(device, explicit string) (string, error) {
+	if explicit != "" {
+		return explicit, nil
+	}
+	switch device {
+	case "cpu", "auto":
+		return "onnx:cpu", nil
+	case "cuda":
+		return "onnx:cuda", nil
+	}
+	return "", usagef("--device must be cpu or cuda, got %q", device)
+}
+
+func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("train", "train --data DIR|s3://BUCKET/PREFIX --out DIR [flags]", stderr)
+	def := training.DefaultRecipe()
+	preset := fs.String("preset", model.PresetSmall, "model preset: article, small or tiny")
+	epochs := fs.Int("epochs", def.Epochs, "training epochs")
+	batch := fs.Int("batch-size", def.BatchSize, "images per training step")
+	lr := fs.Float64("lr", def.LearningRate, "Adam learning rate")
+	lrStep := fs.Int("lr-step-epochs", def.LRStepEpochs, "StepLR: multiply the learning rate by --lr-gamma every this many epochs")
+	lrGamma := fs.Float64("lr-gamma", def.LRGamma, "StepLR factor")
+	contrast := fs.Float64("contrast", def.Augmentation.Contrast, "contrast jitter (torchvision ColorJitter contrast)")
+	hflip := fs.Bool("hflip", def.Augmentation.HFlip, "random horizontal flip of image and mask")
+	seed := fs.Uint64("seed", def.Seed, "random seed (same seed + same data = same model)")
+	device := fs.String("device", "cpu", "training device: cpu (GoMLX onnx:cpu) or cuda (onnx:cuda)")
+	backendCfg := fs.String("backend", "", "explicit GoMLX backend, e.g. go:ops_sequential (overrides --device)")
+	ckptDir := fs.String("checkpoint-dir", "", "checkpoint every epoch and on SIGTERM; resume from it (default OUT/checkpoint)")
+	out := fs.String("out", "", "output directory for model.onnx, metrics.json and report/ (required)")
+	name := fs.String("model-name", "vitseg", "model name")
+	reportExamples := fs.Int("report-examples", 6, "validation images shown in the report")
+	var reg registryFlags
+	reg.register(fs)
+	var rt runtimeFlags
+	var lf logFlags
+	var data dataFlags
+	rt.register(fs)
+	lf.register(fs, "console")
+	data.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usagef("--out is required")
+	}
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := model.Preset(*preset)
+	if err != nil {
+		return usagef("--preset: %v", err)
+	}
+	recipe := training.Recipe{Epochs: *epochs, BatchSize: *batch, LearningRate: *lr, LRStepEpochs: *lrStep,
+		LRGamma: *lrGamma, Augmentation: training.Augmentation{HFlip: *hflip, Contrast: *contrast}, Seed: *seed}
+	if err := recipe.Validate(); err != nil {
+		return usageError{err.Error()}
+	}
+	backendName, err := gomlxBackend(*device, *backendCfg)
+	if err != nil {
+		return err
+	}
+	runtime, err := rt.open()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return fmt.Errorf("create output directory: %w", err)
+	}
+	if *ckptDir == "" {
+		*ckptDir = filepath.Join(*out, "checkpoint")
+	}
+
+	started := time.Now()
+	ds, err := data.load(ctx, cfg.ImageSize, log)
+	if err != nil {
+		return err
+	}
+	backend, err := compute.NewWithConfig(backendName)
+	if err != nil {
+		return fmt.Errorf("GoMLX backend %q: %w", backendName, err)
+	}
+	defer backend.Finalize()
+	tr, err := training.NewTrainer(backend, cfg, recipe, log)
+	if err != nil {
+		return err
+	}
+	tr.CheckpointDir = *ckptDir
+	val := ds.Splits[training.SplitVal]
+	report := training.ReportData{Size: cfg.ImageSize}
+	for _, ex := range val[:min(*reportExamples, len(val))] {
+		tr.Snapshot = append(tr.Snapshot, ex)
+		report.Names = append(report.Names, ex.Name)
+		report.Images = append(report.Images, ex.Image)
+		report.Truth = append(report.Truth, ex.Mask)
+	}
+	tr.OnEpoch = func(_ training.EpochStats, preds [][]uint8) { report.Frames = append(report.Frames, preds) }
+	log.Info("training", zap.String("preset", *preset), zap.Int("params", cfg.NumParams()),
+		zap.String("backend", backendName), zap.Any("recipe", recipe), zap.Any("splits", ds.Manifest.Splits))
+	history, err := tr.Train(ctx, ds.Splits[training.SplitTrain], val, cfg.ImageSize)
+	if err != nil {
+		return err
+	}
+	report.History = history
+	trainSeconds := time.Since(started).Seconds()
+
+	// Export, then evaluate the exported model exactly as it will be served.
+	meta := model.Metadata{Name: *name, Version: "local", Preset: *preset, CreatedAt: time.Now().UTC(), CodeVersion: version}
+	onnxBytes, err := vit.Export(backend, tr.Net, tr.Store, meta)
+	if err != nil {
+		return err
+	}
+	sess, err := runtime.Load(onnxBytes, inference.Options{Device: inference.DeviceCPU})
+	if err != nil {
+		return fmt.Errorf("load exported model: %w", err)
+	}
+	defer sess.Close()
+	results := map[string]training.Metrics{}
+	for _, split := range []string{training.SplitVal, training.SplitTest} {
+		if exs := ds.Splits[split]; len(exs) > 0 {
+			m, err := training.EvaluateSession(ctx, sess, exs, 16)
+			if err != nil {
+				return err
+			}
+			results[split] = m
+		}
+	}
+	evalSplit := training.SplitVal
+	if _, ok := results[evalSplit]; !ok {
+		evalSplit = training.SplitTest
+	}
+	meta.Metrics = results[evalSplit].Map()
+	if onnxBytes, err = vit.Export(backend, tr.Net, tr.Store, meta); err != nil {
+		return err
+	}
+	summary := runSummary{Preset: *preset, Params: cfg.NumParams(), Recipe: recipe, Dataset: ds.Manifest,
+		Skipped: ds.Skipped, History: history, Metrics: results, EvalSplit: evalSplit,
+		TrainSeconds: trainSeconds, Backend: backendName, Seed: *seed}
+	if err := writeRunOutputs(*out, onnxBytes, summary, report); err != nil {
+		return err
+	}
+	for split, m := range results {
+		log.Info("evaluation", zap.String("split", split), zap.Float64("pixel_accuracy", m.PixelAccuracy),
+			zap.Float64("mean_iou", m.MeanIoU), zap.Float64("article_iou", m.ArticleIoU))
+	}
+	if reg.bucket != "" {
+		r, err := reg.open(data.s3, log)
+		if err != nil {
+			return err
+		}
+		res, err := publishRun(ctx, r, reg, runtime, log, onnxBytes, meta, summary, ds.Splits[evalSplit], filepath.Join(*out, "report"))
+		if err != nil {
+			return err
+		}
+		verdict := "published"
+		if !res.Published {
+			verdict = "rejected"
+		}
+		fmt.Fprintf(stdout, "registry: version %s %s: %s\n", res.Version, verdict, res.Reason)
+	}
+	_, err = fmt.Fprintf(stdout, "wrote %s (%s); %s pixel accuracy %.4f, mean IoU %.4f\n",
+		filepath.Join(*out, "model.onnx"), time.Since(started).Round(time.Second), evalSplit,
+		results[evalSplit].PixelAccuracy, results[evalSplit].MeanIoU)
+	return err
+}
+
+// runSummary is metrics.json of a training run.
+type runSummary struct {
+	Preset       string                      `json:"preset"`
+	Params       int                         `json:"params"`
+	Backend      string                      `json:"backend"`
+	Seed         uint64                      `json:"seed"`
+	Recipe       training.Recipe             `json:"recipe"`
+	Dataset      training.Manifest           `json:"dataset"`
+	Skipped      map[string]int              `json:"skipped"`
+	History      []training.EpochStats       `json:"history"`
+	Metrics      map[string]training.Metrics `json:"metrics"`
+	EvalSplit    string                      `json:"eval_split"`
+	TrainSeconds float64                     `json:"train_seconds"`
+}
+
+func writeRunOutputs(out string, onnxBytes []byte, summary runSummary, report training.ReportData) error {
+	if err := writeFileAtomic(filepath.Join(out, "model.onnx"), onnxBytes); err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(summary, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode metrics: %w", err)
+	}
+	if err := writeFileAtomic(filepath.Join(out, "metrics.json"), js); err != nil {
+		return err
+	}
+	if len(report.Frames) == 0 {
+		return nil // Every epoch came from a checkpoint: there are no per-epoch predictions to show.
+	}
+	return training.WriteReport(filepath.Join(out, "report"), report)
+}

@@ -1,0 +1,25 @@
+// Package imaging is the image side of vitseg: safe decoding of untrusted
+// photos into opaque RGB, resizing into the model's CHW float32 input, and
+// turning the model's logits back into class masks, mask PNGs, overlays and
+// statistics. It is pure Go.
+//
+// Pre-processing: Decode (JPEG, PNG, GIF first frame; format from the magic
+// bytes; byte and pixel limits checked before any pixel is decoded; typed
+// *Error refusals) and ToTensor (antialiased bilinear resize to size x size,
+// CHW float32 in [0, 1], no normalisation).
+//
+// Post-processing: MaskFromLogits (argmax over CHW logits), ResizeMask
+// (nearest neighbour), EncodeMaskPNG/DecodeMaskPNG (paletted PNG whose
+// indices are the class ids), Overlay and ComputeStats.
+//
+// Colour policy: every decoded image is an opaque *image.RGBA. Alpha, where
+// the input has any, is composited on black (the colour channels keep their
+// alpha-premultiplied values and alpha is set to 255). For the opaque photos
+// that make up the dataset this is identical to dropping the alpha channel,
+// which is what PIL's Image.convert("RGB") does in the reference pipeline;
+// for translucent pixels it is the only choice that does not expose the
+// undefined colour of fully transparent pixels. Gray, 16-bit, paletted,
+// CMYK and YCCK inputs are converted with the standard library's colour
+// models (16-bit values keep their high byte). A GIF's transparent pixels,
+// and the part of the screen its first frame does not cover, are black.
+package imaging

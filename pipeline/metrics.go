@@ -1,0 +1,62 @@
+package pipeline
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the pipeline's Prometheus metrics, registered on their own registry.
+type metrics struct {
+	registry       *prometheus.Registry
+	consumed       prometheus.Counter
+	processed      prometheus.Counter
+	failed         *prometheus.CounterVec // by error class
+	deadLettered   *prometheus.CounterVec // by error class
+	ignored        prometheus.Counter
+	retries        *prometheus.CounterVec // by operation
+	batchSize      prometheus.Histogram
+	stageSeconds   *prometheus.HistogramVec // by stage
+	lag            prometheus.Gauge
+	inFlight       prometheus.Gauge
+	modelInfo      *prometheus.GaugeVec   // name, version, provider = 1 for the model in use
+	modelReloads   *prometheus.CounterVec // by result: loaded, failed
+	commitFailures prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	reg := prometheus.NewRegistry()
+	m := &metrics{
+		registry: reg,
+		consumed: prometheus.NewCounter(prometheus.CounterOpts{Name: "vitseg_messages_consumed_total",
+			Help: "Input messages fetched from Kafka."}),
+		processed: prometheus.NewCounter(prometheus.CounterOpts{Name: "vitseg_images_processed_total",
+			Help: "Images segmented, with their mask written and their result event produced."}),
+		failed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vitseg_images_failed_total",
+			Help: "Image references that failed, by error class."}, []string{"class"}),
+		deadLettered: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vitseg_dead_lettered_total",
+			Help: "Dead-letter events produced, by error class."}, []string{"class"}),
+		ignored: prometheus.NewCounter(prometheus.CounterOpts{Name: "vitseg_messages_ignored_total",
+			Help: "Messages that ask for no work (the pipeline's own outputs, non-creation events)."}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vitseg_retries_total",
+			Help: "Retries of transient failures, by operation."}, []string{"operation"}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "vitseg_batch_size",
+			Help: "Images per inference batch.", Buckets: []float64{1, 2, 4, 8, 16, 32, 64}}),
+		stageSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "vitseg_stage_seconds",
+			Help:    "Per-image latency of each stage (queue, fetch, decode, infer, write, total).",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}, []string{"stage"}),
+		lag: prometheus.NewGauge(prometheus.GaugeOpts{Name: "vitseg_consumer_lag",
+			Help: "Messages behind the end of the input topic, at the last fetch."}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "vitseg_messages_in_flight",
+			Help: "Fetched messages not yet committed."}),
+		modelInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vitseg_model_info",
+			Help: "1 for the model version in use."}, []string{"name", "version", "provider"}),
+		modelReloads: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vitseg_model_reloads_total",
+			Help: "Model reload attempts, by result (loaded, failed)."}, []string{"result"}),
+		commitFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "vitseg_commit_failures_total",
+			Help: "Offset commits that failed (they are retried)."}),
+	}
+	reg.MustRegister(m.consumed, m.processed, m.failed, m.deadLettered, m.ignored, m.retries, m.batchSize,
+		m.stageSeconds, m.lag, m.inFlight, m.modelInfo, m.modelReloads, m.commitFailures,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}

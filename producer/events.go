@@ -1,0 +1,429 @@
+package producer
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/segmentio/kafka-go"
+)
+
+// SchemaVersion is the schema_version of the events this package writes.
+const SchemaVersion = 1
+
+// Limits applied to dead-letter events so that one always fits in a Kafka
+// message.
+const (
+	// MaxPayloadBytes is the most bytes of an original message's value (and
+	// of each key and header value) copied into a dead-letter event.
+	MaxPayloadBytes = 64 << 10
+	// MaxReasonBytes is the longest reason kept in a dead-letter event.
+	MaxReasonBytes = 1024
+	// MaxHeaders is the most original headers copied into a dead-letter event.
+	MaxHeaders = 32
+)
+
+// fractionTolerance is how far the class fractions may sum from 1.
+const fractionTolerance = 1e-3
+
+// ErrInvalidEvent is wrapped by the errors of the events' Validate methods.
+var ErrInvalidEvent = errors.New("invalid event")
+
+// namespace is the UUID namespace of vitseg's deterministic event IDs.
+var namespace = uuid.MustParse("5f0c6f3e-2d3b-5a8e-9c61-7a1d2e4b9f00")
+
+// ResultEvent reports one segmented image. Its JSON form is described by
+// ResultSchema.
+type ResultEvent struct {
+	SchemaVersion  int            `json:"schema_version"`
+	EventID        string         `json:"event_id"`
+	Source         Source         `json:"source"`
+	Mask           ObjectRef      `json:"mask"`
+	Model          ModelRef       `json:"model"`
+	Image          ImageSize      `json:"image"`
+	ClassFractions ClassFractions `json:"class_fractions"`
+	// PetBBox is the bounding box of the pet pixels; nil (JSON null) when
+	// the mask holds none.
+	PetBBox     *BBox     `json:"pet_bbox"`
+	TimingsMS   Timings   `json:"timings_ms"`
+	ProcessedAt time.Time `json:"processed_at"`
+}
+
+// Source is the object that was segmented.
+type Source struct {
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"`
+	// ETag is the object's entity tag, without quotes.
+	ETag string `json:"etag"`
+	// Size is the object's size in bytes.
+	Size int64 `json:"size"`
+}
+
+// ObjectRef names an object.
+type ObjectRef struct {
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"`
+}
+
+// ModelRef names the model that produced a mask.
+type ModelRef struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// ImageSize is the decoded source image's size in pixels.
+type ImageSize struct {
+	Width  int `json:"width"`
+	Height int `json:"height"`
+}
+
+// ClassFractions are the fractions of the image's pixels in each trimap
+// class; they sum to 1.
+type ClassFractions struct {
+	Pet        float64 `json:"pet"`
+	Background float64 `json:"background"`
+	Border     float64 `json:"border"`
+}
+
+// BBox is a box in source-image pixels: X0, Y0 inclusive, X1, Y1 exclusive.
+type BBox struct {
+	X0 int `json:"x0"`
+	Y0 int `json:"y0"`
+	X1 int `json:"x1"`
+	Y1 int `json:"y1"`
+}
+
+// Timings are the stage durations of one image, in milliseconds.
+type Timings struct {
+	Queue  float64 `json:"queue"`
+	Fetch  float64 `json:"fetch"`
+	Decode float64 `json:"decode"`
+	Infer  float64 `json:"infer"`
+	Total  float64 `json:"total"`
+}
+
+// Millis converts a duration to the milliseconds of Timings.
+func Millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// ResultEventID returns the deterministic event ID of the result for source
+// (identified by bucket, key and ETag) under model: processing the same
+// object version with the same model again yields the same ID, so consumers
+// can drop the duplicates that at-least-once delivery produces.
+func ResultEventID(source Source, model ModelRef) string {
+	return uuid.NewSHA1(namespace, idInput("result", source.Bucket, source.Key, source.ETag, model.Name, model.Version)).String()
+}
+
+// DeadLetterEventID returns the deterministic event ID of the dead letter
+// for the original message at topic/partition/offset.
+func DeadLetterEventID(topic string, partition int, offset int64) string {
+	return uuid.NewSHA1(namespace, idInput("deadletter", topic, strconv.Itoa(partition), strconv.FormatInt(offset, 10))).String()
+}
+
+// idInput joins the parts length-prefixed, so that no two part lists collide.
+func idInput(parts ...string) []byte {
+	var b []byte
+	for _, p := range parts {
+		b = strconv.AppendInt(b, int64(len(p)), 10)
+		b = append(b, ':')
+		b = append(b, p...)
+	}
+	return b
+}
+
+// named is a number with its field name, for validation messages.
+type named struct {
+	name string
+	v    float64
+}
+
+// Validate checks the invariants the JSON Schema states, and those it cannot
+// (fractions summing to 1, the box inside the image).
+func (e ResultEvent) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if e.SchemaVersion != SchemaVersion {
+		bad("schema_version is %d, want %d", e.SchemaVersion, SchemaVersion)
+	}
+	if _, err := uuid.Parse(e.EventID); err != nil {
+		bad("event_id %q is not a UUID", e.EventID)
+	}
+	if e.Source.Bucket == "" || e.Source.Key == "" {
+		bad("source bucket and key are required")
+	}
+	if e.Source.Size < 0 {
+		bad("source size %d is negative", e.Source.Size)
+	}
+	if e.Mask.Bucket == "" || e.Mask.Key == "" {
+		bad("mask bucket and key are required")
+	}
+	if e.Model.Name == "" || e.Model.Version == "" {
+		bad("model name and version are required")
+	}
+	if e.Image.Width < 1 || e.Image.Height < 1 {
+		bad("image size %dx%d is not positive", e.Image.Width, e.Image.Height)
+	}
+	f := e.ClassFractions
+	for _, c := range []named{{"pet", f.Pet}, {"background", f.Background}, {"border", f.Border}} {
+		if !(c.v >= 0 && c.v <= 1) {
+			bad("class fraction %s = %v is outside [0, 1]", c.name, c.v)
+		}
+	}
+	if sum := f.Pet + f.Background + f.Border; !(math.Abs(sum-1) <= fractionTolerance) {
+		bad("class fractions sum to %v, want 1", sum)
+	}
+	if b := e.PetBBox; b != nil {
+		if b.X0 < 0 || b.Y0 < 0 || b.X1 <= b.X0 || b.Y1 <= b.Y0 || b.X1 > e.Image.Width || b.Y1 > e.Image.Height {
+			bad("pet_bbox %+v is not a non-empty box inside the %dx%d image", *b, e.Image.Width, e.Image.Height)
+		}
+	}
+	t := e.TimingsMS
+	for _, c := range []named{{"queue", t.Queue}, {"fetch", t.Fetch}, {"decode", t.Decode}, {"infer", t.Infer}, {"total", t.Total}} {
+		if !(c.v >= 0) || math.IsInf(c.v, 0) {
+			bad("timings_ms.%s = %v is not a finite, non-negative number", c.name, c.v)
+		}
+	}
+	if e.ProcessedAt.IsZero() {
+		bad("processed_at is not set")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: result: %w", ErrInvalidEvent, errors.Join(errs...))
+	}
+	return nil
+}
+
+// ErrorClass classifies why a message was dead-lettered.
+type ErrorClass string
+
+// The error classes of dead-letter events.
+const (
+	// ClassMalformedMessage: the input message is not a valid image reference.
+	ClassMalformedMessage ErrorClass = "malformed_message"
+	// ClassNotAllowed: the referenced object is outside the allow list.
+	ClassNotAllowed ErrorClass = "not_allowed"
+	// ClassBadImage: the object is not a decodable image.
+	ClassBadImage ErrorClass = "bad_image"
+	// ClassMissingObject: the object does not exist (any more).
+	ClassMissingObject ErrorClass = "missing_object"
+	// ClassTooLarge: the object or the image exceeds the configured limits.
+	ClassTooLarge ErrorClass = "too_large"
+	// ClassInternal: processing failed for a reason that is not the input's.
+	ClassInternal ErrorClass = "internal"
+)
+
+// ErrorClasses lists every ErrorClass.
+func ErrorClasses() []ErrorClass {
+	return []ErrorClass{ClassMalformedMessage, ClassNotAllowed, ClassBadImage, ClassMissingObject, ClassTooLarge, ClassInternal}
+}
+
+// Valid reports whether c is one of the defined classes.
+func (c ErrorClass) Valid() bool {
+	for _, k := range ErrorClasses() {
+		if c == k {
+			return true
+		}
+	}
+	return false
+}
+
+// DeadLetterEvent records an input message that could not be processed. Its
+// JSON form is described by DeadLetterSchema.
+type DeadLetterEvent struct {
+	SchemaVersion int             `json:"schema_version"`
+	EventID       string          `json:"event_id"`
+	Original      OriginalMessage `json:"original"`
+	ErrorClass    ErrorClass      `json:"error_class"`
+	// Reason is a short explanation, at most MaxReasonBytes.
+	Reason string `json:"reason"`
+	// Source is the referenced object, when the message could be parsed.
+	Source   *ObjectRef `json:"source,omitempty"`
+	FailedAt time.Time  `json:"failed_at"`
+}
+
+// OriginalMessage is the dead-lettered input message.
+type OriginalMessage struct {
+	Topic     string `json:"topic"`
+	Partition int    `json:"partition"`
+	Offset    int64  `json:"offset"`
+	// Key is nil (JSON null) when the message had no key.
+	Key     *Payload `json:"key"`
+	Value   Payload  `json:"value"`
+	Headers []Header `json:"headers"`
+}
+
+// Payload carries bytes of an original message: as text when they are UTF-8,
+// base64-encoded otherwise, cut to MaxPayloadBytes.
+type Payload struct {
+	// Encoding is "utf8" or "base64".
+	Encoding string `json:"encoding"`
+	// Data is the bytes, as Encoding says.
+	Data string `json:"data"`
+	// Size is the length of the original bytes.
+	Size int `json:"size"`
+	// Truncated is true when Data holds only a prefix of the bytes.
+	Truncated bool `json:"truncated"`
+}
+
+// Payload encodings.
+const (
+	EncodingUTF8   = "utf8"
+	EncodingBase64 = "base64"
+)
+
+// NewPayload encodes b, keeping at most MaxPayloadBytes of it.
+func NewPayload(b []byte) Payload {
+	p := Payload{Size: len(b)}
+	if len(b) > MaxPayloadBytes {
+		b, p.Truncated = b[:MaxPayloadBytes], true
+	}
+	if utf8.Valid(trimPartialRune(b, p.Truncated)) {
+		p.Encoding, p.Data = EncodingUTF8, string(trimPartialRune(b, p.Truncated))
+		return p
+	}
+	p.Encoding, p.Data = EncodingBase64, base64.StdEncoding.EncodeToString(b)
+	return p
+}
+
+// trimPartialRune drops an incomplete UTF-8 sequence that a cut left at the
+// end of b.
+func trimPartialRune(b []byte, cut bool) []byte {
+	if !cut {
+		return b
+	}
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				return b[:i]
+			}
+			break
+		}
+	}
+	return b
+}
+
+// Bytes returns the bytes Data holds (the prefix when Truncated).
+func (p Payload) Bytes() ([]byte, error) {
+	switch p.Encoding {
+	case EncodingUTF8:
+		return []byte(p.Data), nil
+	case EncodingBase64:
+		return base64.StdEncoding.DecodeString(p.Data)
+	default:
+		return nil, fmt.Errorf("%w: unknown payload encoding %q", ErrInvalidEvent, p.Encoding)
+	}
+}
+
+// Header is a header of an original message.
+type Header struct {
+	Key   string  `json:"key"`
+	Value Payload `json:"value"`
+}
+
+// NewOriginal copies msg, its payloads bounded as NewPayload does and at
+// most MaxHeaders headers.
+func NewOriginal(msg kafka.Message) OriginalMessage {
+	o := OriginalMessage{
+		Topic:     msg.Topic,
+		Partition: msg.Partition,
+		Offset:    msg.Offset,
+		Value:     NewPayload(msg.Value),
+		Headers:   make([]Header, 0, min(len(msg.Headers), MaxHeaders)),
+	}
+	if msg.Key != nil {
+		k := NewPayload(msg.Key)
+		o.Key = &k
+	}
+	for _, h := range msg.Headers[:min(len(msg.Headers), MaxHeaders)] {
+		o.Headers = append(o.Headers, Header{Key: h.Key, Value: NewPayload(h.Value)})
+	}
+	return o
+}
+
+// NewDeadLetter returns the dead-letter event for msg, failed at now with
+// class and reason (cut to MaxReasonBytes). source may be nil.
+func NewDeadLetter(msg kafka.Message, class ErrorClass, reason string, source *ObjectRef, now time.Time) DeadLetterEvent {
+	return DeadLetterEvent{
+		SchemaVersion: SchemaVersion,
+		EventID:       DeadLetterEventID(msg.Topic, msg.Partition, msg.Offset),
+		Original:      NewOriginal(msg),
+		ErrorClass:    class,
+		Reason:        truncateUTF8(reason, MaxReasonBytes),
+		Source:        source,
+		FailedAt:      now.UTC(),
+	}
+}
+
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return string(trimPartialRune([]byte(s[:n]), true))
+}
+
+// Validate checks the invariants the JSON Schema states.
+func (e DeadLetterEvent) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if e.SchemaVersion != SchemaVersion {
+		bad("schema_version is %d, want %d", e.SchemaVersion, SchemaVersion)
+	}
+	if _, err := uuid.Parse(e.EventID); err != nil {
+		bad("event_id %q is not a UUID", e.EventID)
+	}
+	o := e.Original
+	if o.Topic == "" || o.Partition < 0 || o.Offset < 0 {
+		bad("original topic/partition/offset %q/%d/%d is not a message position", o.Topic, o.Partition, o.Offset)
+	}
+	payloads := []Payload{o.Value}
+	if o.Key != nil {
+		payloads = append(payloads, *o.Key)
+	}
+	if len(o.Headers) > MaxHeaders {
+		bad("original has %d headers, over %d", len(o.Headers), MaxHeaders)
+	}
+	for _, h := range o.Headers {
+		payloads = append(payloads, h.Value)
+	}
+	for _, p := range payloads {
+		if err := p.validate(); err != nil {
+			bad("original payload: %w", err)
+		}
+	}
+	if !e.ErrorClass.Valid() {
+		bad("error_class %q is not one of %v", e.ErrorClass, ErrorClasses())
+	}
+	if e.Reason == "" || len(e.Reason) > MaxReasonBytes {
+		bad("reason must be 1 to %d bytes, is %d", MaxReasonBytes, len(e.Reason))
+	}
+	if e.Source != nil && (e.Source.Bucket == "" || e.Source.Key == "") {
+		bad("source, when present, needs a bucket and a key")
+	}
+	if e.FailedAt.IsZero() {
+		bad("failed_at is not set")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: dead letter: %w", ErrInvalidEvent, errors.Join(errs...))
+	}
+	return nil
+}
+
+func (p Payload) validate() error {
+	if p.Encoding != EncodingUTF8 && p.Encoding != EncodingBase64 {
+		return fmt.Errorf("encoding %q is not utf8 or base64", p.Encoding)
+	}
+	if p.Size < 0 {
+		return fmt.Errorf("size %d is negative", p.Size)
+	}
+	b, err := p.Bytes()
+	if err != nil {
+		return err
+	}
+	if len(b) > MaxPayloadBytes {
+		return fmt.Errorf("data holds %d bytes, over %d", len(b), MaxPayloadBytes)
+	}
+	return nil
+}

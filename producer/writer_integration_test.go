@@ -1,0 +1,292 @@
+package producer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/vitseg/vitseg/internal/testenv"
+)
+
+// These tests run against the real dev broker process that internal/testenv
+// starts on loopback.
+
+const (
+	resultTopic = "vitseg.results"
+	dlqTopic    = "vitseg.deadletter"
+)
+
+func requireIntegration(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: starts the dev broker; run without -short")
+	}
+}
+
+func startBroker(t *testing.T) *testenv.Kafka {
+	t.Helper()
+	return testenv.StartKafka(t, testenv.WithTopics(
+		testenv.Topic{Name: resultTopic, Partitions: 3},
+		testenv.Topic{Name: dlqTopic, Partitions: 2},
+	))
+}
+
+func newTestWriter(t *testing.T, brokers []string, maxAttempts int) *Writer {
+	t.Helper()
+	w, err := NewWriter(WriterConfig{
+		Brokers: brokers, ResultTopic: resultTopic, DeadLetterTopic: dlqTopic, MaxAttempts: maxAttempts,
+		Logger: zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = w.Close() })
+	return w
+}
+
+// readAll reads n messages of topic from the beginning, in a fresh group.
+func readAll(t *testing.T, brokers []string, topic string, n int) []kafka.Message {
+	t.Helper()
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers: brokers, GroupID: fmt.Sprintf("check-%s-%d", topic, time.Now().UnixNano()), Topic: topic,
+		StartOffset: kafka.FirstOffset, SessionTimeout: 6 * time.Second, MaxWait: 250 * time.Millisecond,
+	})
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out := make([]kafka.Message, 0, n)
+	for len(out) < n {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			t.Fatalf("read %d of %d messages from %s: %v", len(out), n, topic, err)
+		}
+		out = append(out, m)
+	}
+	// Nothing more than n (no duplicates from retries in a healthy run).
+	short, cancelShort := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancelShort()
+	if m, err := r.FetchMessage(short); err == nil {
+		t.Errorf("unexpected extra message on %s: %s", topic, m.Value)
+	}
+	return out
+}
+
+func header(m kafka.Message, key string) string {
+	for _, h := range m.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
+
+// TestPublishResultsArriveKeyedAndValid publishes result events for several
+// sources and reads them back: each is keyed by its source key, all events
+// of one key share the partition the Hash balancer picks, and every value
+// validates against the published schema and decodes to what was sent.
+func TestPublishResultsArriveKeyedAndValid(t *testing.T) {
+	requireIntegration(t)
+	k := startBroker(t)
+	w := newTestWriter(t, k.Brokers(), 0)
+	sch := compileSchema(t, ResultSchemaID, ResultSchema())
+
+	var sent []ResultEvent
+	for i := range 12 {
+		e := sampleResult()
+		e.Source.Key = fmt.Sprintf("photos/pet-%d.jpg", i%4)
+		e.Source.ETag = fmt.Sprintf("etag-%d", i)
+		e.EventID = "" // filled in by PublishResults
+		e.ProcessedAt = time.Time{}
+		if i%3 == 0 {
+			e.PetBBox = nil
+		}
+		sent = append(sent, e)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	before := time.Now().UTC()
+	if err := w.PublishResults(ctx, sent[:5]...); err != nil {
+		t.Fatalf("PublishResults: %v", err)
+	}
+	for _, e := range sent[5:] { // one at a time, as the pipeline may
+		if err := w.PublishResults(ctx, e); err != nil {
+			t.Fatalf("PublishResults: %v", err)
+		}
+	}
+
+	got := readAll(t, k.Brokers(), resultTopic, len(sent))
+	partitionOf := make(map[string]int)
+	byETag := make(map[string]ResultEvent)
+	for _, m := range got {
+		if err := validateJSON(t, sch, m.Value); err != nil {
+			t.Errorf("event fails the schema: %v\n%s", err, m.Value)
+		}
+		var e ResultEvent
+		if err := json.Unmarshal(m.Value, &e); err != nil {
+			t.Fatal(err)
+		}
+		if string(m.Key) != e.Source.Key {
+			t.Errorf("message key %q, source key %q", m.Key, e.Source.Key)
+		}
+		if p, ok := partitionOf[e.Source.Key]; ok && p != m.Partition {
+			t.Errorf("key %s on partitions %d and %d", e.Source.Key, p, m.Partition)
+		}
+		partitionOf[e.Source.Key] = m.Partition
+		want := (&kafka.Hash{}).Balance(kafka.Message{Key: m.Key}, 0, 1, 2)
+		if m.Partition != want {
+			t.Errorf("key %s on partition %d, Hash balancer says %d", m.Key, m.Partition, want)
+		}
+		if header(m, HeaderSchema) != "result-v1" || header(m, HeaderContentType) != "application/json" {
+			t.Errorf("headers %v", m.Headers)
+		}
+		if e.ProcessedAt.Before(before.Add(-time.Second)) || e.ProcessedAt.Location() != time.UTC {
+			t.Errorf("processed_at %v not filled in as now, UTC", e.ProcessedAt)
+		}
+		byETag[e.Source.ETag] = e
+	}
+	for _, s := range sent {
+		e, ok := byETag[s.Source.ETag]
+		if !ok {
+			t.Errorf("event for %s lost", s.Source.ETag)
+			continue
+		}
+		if e.EventID != ResultEventID(s.Source, s.Model) || e.SchemaVersion != SchemaVersion {
+			t.Errorf("event id %s version %d", e.EventID, e.SchemaVersion)
+		}
+		e.EventID, e.ProcessedAt, e.SchemaVersion = "", time.Time{}, s.SchemaVersion
+		if !reflect.DeepEqual(e, s) {
+			t.Errorf("round trip changed the event:\n got %+v\nsent %+v", e, s)
+		}
+	}
+}
+
+// TestPublishDeadLettersArriveValid publishes dead letters and reads them
+// back from the dead-letter topic.
+func TestPublishDeadLettersArriveValid(t *testing.T) {
+	requireIntegration(t)
+	k := startBroker(t)
+	w := newTestWriter(t, k.Brokers(), 0)
+	sch := compileSchema(t, DeadLetterSchemaID, DeadLetterSchema())
+
+	withSource := sampleDeadLetter()
+	withSource.Source = &ObjectRef{Bucket: "pets", Key: "gone.jpg"}
+	withSource.ErrorClass = ClassMissingObject
+	withSource.Original.Offset++
+	withSource.EventID = DeadLetterEventID(withSource.Original.Topic, withSource.Original.Partition, withSource.Original.Offset)
+	noKey := NewDeadLetter(kafka.Message{Topic: "vitseg.images", Offset: 7, Value: []byte{0xff, 0xd8, 0xff}}, ClassMalformedMessage,
+		"malformed message: not a JSON object", nil, time.Now())
+	sent := []DeadLetterEvent{sampleDeadLetter(), withSource, noKey}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := w.PublishDeadLetters(ctx, sent...); err != nil {
+		t.Fatalf("PublishDeadLetters: %v", err)
+	}
+	wantKey := map[string]string{
+		sent[0].EventID: "pets/x.jpg", // the original key
+		sent[1].EventID: "gone.jpg",   // the source key
+		sent[2].EventID: "",           // none
+	}
+	for _, m := range readAll(t, k.Brokers(), dlqTopic, len(sent)) {
+		if err := validateJSON(t, sch, m.Value); err != nil {
+			t.Errorf("dead letter fails the schema: %v\n%s", err, m.Value)
+		}
+		var e DeadLetterEvent
+		if err := json.Unmarshal(m.Value, &e); err != nil {
+			t.Fatal(err)
+		}
+		key, ok := wantKey[e.EventID]
+		if !ok {
+			t.Errorf("unexpected event %s", e.EventID)
+			continue
+		}
+		delete(wantKey, e.EventID)
+		if string(m.Key) != key {
+			t.Errorf("event %s keyed %q, want %q", e.EventID, m.Key, key)
+		}
+		if header(m, HeaderSchema) != "deadletter-v1" {
+			t.Errorf("headers %v", m.Headers)
+		}
+		if err := e.Validate(); err != nil {
+			t.Errorf("decoded event invalid: %v", err)
+		}
+	}
+	if len(wantKey) != 0 {
+		t.Errorf("events lost: %v", wantKey)
+	}
+}
+
+// TestPublishToMissingTopicFails checks that the writer does not create
+// topics: publishing to one that does not exist fails once the context
+// ends, and the topic still does not exist.
+func TestPublishToMissingTopicFails(t *testing.T) {
+	requireIntegration(t)
+	k := startBroker(t)
+	w, err := NewWriter(WriterConfig{Brokers: k.Brokers(), ResultTopic: "no.such.topic", DeadLetterTopic: dlqTopic,
+		BackoffMin: 20 * time.Millisecond, BackoffMax: 100 * time.Millisecond, MaxAttempts: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := w.PublishResults(ctx, sampleResult()); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("PublishResults = %v, want the context deadline", err)
+	}
+	c := &kafka.Client{Addr: kafka.TCP(k.Brokers()...), Timeout: 10 * time.Second}
+	meta, err := c.Metadata(context.Background(), &kafka.MetadataRequest{Topics: []string{"no.such.topic"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, topic := range meta.Topics {
+		if topic.Name == "no.such.topic" && topic.Error == nil {
+			t.Errorf("the writer created topic %s", topic.Name)
+		}
+	}
+}
+
+// TestPublishRetriesAcrossBrokerRestart stops the broker, publishes, and
+// restarts the broker while the write is being retried: the publish
+// succeeds and the event is stored once.
+func TestPublishRetriesAcrossBrokerRestart(t *testing.T) {
+	requireIntegration(t)
+	k := startBroker(t)
+	// Enough attempts that the 60s context, not the count, bounds the wait.
+	w := newTestWriter(t, k.Brokers(), 100)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := w.PublishResults(ctx, sampleResult()); err != nil { // connections are warm
+		t.Fatalf("first publish: %v", err)
+	}
+	k.Stop()
+	done := make(chan error, 1)
+	second := sampleResult()
+	second.Source.Key = "photos/after-restart.jpg"
+	second.EventID = ResultEventID(second.Source, second.Model)
+	go func() { done <- w.PublishResults(ctx, second) }()
+	select {
+	case err := <-done:
+		t.Fatalf("publish returned %v while the broker was down", err)
+	case <-time.After(1500 * time.Millisecond):
+	}
+	k.Restart()
+	if err := <-done; err != nil {
+		t.Fatalf("publish across the restart: %v", err)
+	}
+	got := readAll(t, k.Brokers(), resultTopic, 2)
+	keys := map[string]bool{}
+	for _, m := range got {
+		keys[string(m.Key)] = true
+	}
+	if !keys["photos/after-restart.jpg"] || !keys[sampleResult().Source.Key] {
+		t.Errorf("stored keys %v", keys)
+	}
+}

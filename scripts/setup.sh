@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Installs the runtimes vitseg needs into the cache, keyed by version:
+#
+#   ort        ONNX Runtime CPU library (from the npm package onnxruntime-node)
+#   minio      MinIO server, built with `go install`
+#   devbroker  the tools module's devbroker (Kafka-protocol dev broker) and
+#              stackinit (bucket/notification setup) commands
+#   all        all of the above (the default)
+#
+# Idempotent: what is already cached (and verified) is left alone. Versions and
+# checksums come from scripts/versions.env. Environment:
+#
+#   VITSEG_CACHE    cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/vitseg)
+#   VITSEG_ORT_TGZ  use this local onnxruntime-node tgz instead of downloading
+#                   it (its sha256 is still verified)
+#
+# Usage: scripts/setup.sh [ort|minio|devbroker|all]...
+set -euo pipefail
+
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+vitseg_load_versions
+
+cache="$(vitseg_cache_dir)"
+
+log() { printf 'setup: %s\n' "$*"; }
+die() {
+	printf 'setup: error: %s\n' "$*" >&2
+	exit 1
+}
+
+sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+# verify_sha256 FILE WANT fails unless FILE has sha256 WANT.
+verify_sha256() {
+	local got
+	got="$(sha256_of "$1")"
+	[[ $got == "$2" ]] || die "checksum mismatch for $1: got $got, want $2"
+}
+
+# with_lock NAME CMD... runs CMD holding an exclusive lock in the cache, so
+# that concurrent setup runs do not build the same thing twice.
+with_lock() {
+	local name=$1
+	shift
+	mkdir -p "$cache/locks"
+	(
+		flock 9
+		"$@"
+	) 9>"$cache/locks/$name.lock"
+}
+
+install_ort() {
+	local dest tmp tgz url
+	dest="$(vitseg_ort_lib_path)"
+	if [[ -f $dest && "$(sha256_of "$dest")" == "$VITSEG_PIN_ORT_LIB_SHA256" ]]; then
+		log "ort: cached $dest (onnxruntime $VITSEG_PIN_ORT_VERSION, sha256 verified)"
+		return
+	fi
+	[[ -e $dest ]] && log "ort: $dest fails its checksum; reinstalling"
+	tmp="$(mktemp -d)"
+	# shellcheck disable=SC2064 # expand tmp now
+	trap "rm -rf '$tmp'" RETURN
+	if [[ -n ${VITSEG_ORT_TGZ:-} ]]; then
+		tgz="$VITSEG_ORT_TGZ"
+		log "ort: using local package $tgz"
+	elif command -v npm >/dev/null; then
+		log "ort: npm pack $VITSEG_PIN_ORT_NPM_PACKAGE@$VITSEG_PIN_ORT_VERSION"
+		(cd "$tmp" && npm pack --silent "$VITSEG_PIN_ORT_NPM_PACKAGE@$VITSEG_PIN_ORT_VERSION" >/dev/null)
+		tgz="$tmp/$VITSEG_PIN_ORT_NPM_PACKAGE-$VITSEG_PIN_ORT_VERSION.tgz"
+	else
+		url="https://registry.npmjs.org/$VITSEG_PIN_ORT_NPM_PACKAGE/-/$VITSEG_PIN_ORT_NPM_PACKAGE-$VITSEG_PIN_ORT_VERSION.tgz"
+		log "ort: downloading $url"
+		tgz="$tmp/ort.tgz"
+		curl -fsSL --retry 3 -o "$tgz" "$url"
+	fi
+	[[ -f $tgz ]] || die "ort: package $tgz not found"
+	verify_sha256 "$tgz" "$VITSEG_PIN_ORT_NPM_TGZ_SHA256"
+	tar -xzf "$tgz" -C "$tmp" "$VITSEG_PIN_ORT_NPM_LIB_PATH"
+	verify_sha256 "$tmp/$VITSEG_PIN_ORT_NPM_LIB_PATH" "$VITSEG_PIN_ORT_LIB_SHA256"
+	mkdir -p "$(dirname "$dest")"
+	install -m 0755 "$tmp/$VITSEG_PIN_ORT_NPM_LIB_PATH" "$dest.tmp"
+	mv -f "$dest.tmp" "$dest"
+	log "ort: installed $dest (onnxruntime $VITSEG_PIN_ORT_VERSION, package and library sha256 verified)"
+}
+
+install_minio() {
+	local dest tmp
+	dest="$(vitseg_minio_bin_path)"
+	if [[ -x $dest ]]; then
+		log "minio: cached $dest ($VITSEG_PIN_MINIO_VERSION)"
+		return
+	fi
+	command -v go >/dev/null || die "minio: the go command is required to build MinIO"
+	tmp="$(mktemp -d)"
+	# shellcheck disable=SC2064 # expand tmp now
+	trap "rm -rf '$tmp'" RETURN
+	log "minio: go install $VITSEG_PIN_MINIO_MODULE@$VITSEG_PIN_MINIO_VERSION (takes ~10 minutes cold)"
+	# Module sources are verified against go.sum's checksum database by go.
+	GOBIN="$tmp" GOWORK=off GOFLAGS=-buildvcs=false go install "$VITSEG_PIN_MINIO_MODULE@$VITSEG_PIN_MINIO_VERSION"
+	"$tmp/minio" --version >/dev/null || die "minio: built binary does not run"
+	mkdir -p "$(dirname "$dest")"
+	mv -f "$tmp/minio" "$dest"
+	log "minio: installed $dest"
+}
+
+install_tools() {
+	local dir stamp tmp
+	dir="$(vitseg_tools_dir)"
+	stamp="$(vitseg_tools_source_stamp)"
+	if [[ -x $dir/devbroker && -x $dir/stackinit && -f $dir/source-stamp && "$(<"$dir/source-stamp")" == "$stamp" ]]; then
+		log "devbroker: cached $dir/devbroker and $dir/stackinit"
+		return
+	fi
+	command -v go >/dev/null || die "devbroker: the go command is required"
+	mkdir -p "$dir"
+	tmp="$(mktemp -d "$dir/.build.XXXXXX")"
+	# shellcheck disable=SC2064 # expand tmp now
+	trap "rm -rf '$tmp'" RETURN
+	log "devbroker: building tools module commands into $dir"
+	(
+		cd "$vitseg_root/tools"
+		GOWORK=off GOFLAGS=-buildvcs=false go build -trimpath -o "$tmp/" ./devbroker ./stackinit
+	)
+	mv -f "$tmp/devbroker" "$dir/devbroker"
+	mv -f "$tmp/stackinit" "$dir/stackinit"
+	printf '%s\n' "$stamp" >"$dir/source-stamp"
+	log "devbroker: installed $dir/devbroker and $dir/stackinit"
+}
+
+main() {
+	local targets=("$@")
+	((${#targets[@]})) || targets=(all)
+	local t
+	for t in "${targets[@]}"; do
+		case $t in
+		ort | minio | devbroker | all) ;;
+		-h | --help)
+			sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
+			return
+			;;
+		*) die "unknown target '$t' (want ort, minio, devbroker or all)" ;;
+		esac
+	done
+	for t in "${targets[@]}"; do
+		case $t in
+		ort) with_lock ort install_ort ;;
+		minio) with_lock minio install_minio ;;
+		devbroker) with_lock tools install_tools ;;
+		all)
+			with_lock ort install_ort
+			with_lock minio install_minio
+			with_lock tools install_tools
+			;;
+		esac
+	done
+	log "done; to use: source scripts/env.sh"
+}
+
+main "$@"
