@@ -20,6 +20,13 @@ import (
 // for an offset at or above it marks the re-delivered message finished,
 // which is right because an offset names one message of the partition.
 //
+// Delivery is at least once: a committed offset only ever covers messages
+// this member finished, so no message is lost, but messages may be
+// processed twice. kafka-go's Reader does not report revoked partitions; a
+// member that keeps finishing and committing a partition it lost can move
+// the group's offset back, which causes re-delivery, never loss. Callers
+// that learn of a revocation call Revoke (or Reset for all partitions).
+//
 // The zero value is ready to use. A Watermark is safe for concurrent use.
 type Watermark struct {
 	mu    sync.Mutex

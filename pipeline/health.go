@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // probe checks S3 and Kafka reachability every ProbeInterval until ctx ends.
@@ -71,3 +72,6 @@ func (p *Pipeline) Handler() http.Handler {
 	})
 	return mux
 }
+
+// Gather returns the current values of the pipeline's metrics.
+func (p *Pipeline) Gather() ([]*dto.MetricFamily, error) { return p.metrics.registry.Gather() }

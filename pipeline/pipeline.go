@@ -207,6 +207,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	go p.probe(ctx)
 	initial, err := p.loader.initial(ctx, p.deps.Models)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // Stopped before it started: nothing was fetched.
+		}
 		return fmt.Errorf("load model: %w", err)
 	}
 	p.setModel(initial)
@@ -528,13 +531,21 @@ func (p *Pipeline) currentImageSize() int {
 // infer runs batches through the model, swapping in a new model version between batches.
 func (p *Pipeline) infer(ctx context.Context, in <-chan []*job, out chan<- *job) {
 	defer close(out)
-	for batch := range in {
+	for {
+		var batch []*job
 		select {
-		case m := <-p.swaps:
-			old := p.model
-			p.setModel(m)
-			old.sess.Close() //nolint:errcheck
-			p.log.Info("model swapped", zap.String("from", old.version), zap.String("to", m.version))
+		case m := <-p.swaps: // Idle: swap right away.
+			p.swap(m)
+			continue
+		case b, ok := <-in:
+			if !ok {
+				return
+			}
+			batch = b
+		}
+		select {
+		case m := <-p.swaps: // A new version is ready: it serves from this batch on.
+			p.swap(m)
 		default:
 		}
 		m := p.model
@@ -562,6 +573,16 @@ func (p *Pipeline) infer(ctx context.Context, in <-chan []*job, out chan<- *job)
 			out <- j
 		}
 	}
+}
+
+// swap replaces the model in use; it runs on the inference goroutine, between batches.
+func (p *Pipeline) swap(m *servingModel) {
+	old := p.model
+	p.setModel(m)
+	if err := old.sess.Close(); err != nil {
+		p.log.Warn("closing the previous model", zap.Error(err))
+	}
+	p.log.Info("model swapped", zap.String("from", old.version), zap.String("to", m.version))
 }
 
 func (p *Pipeline) setModel(m *servingModel) {

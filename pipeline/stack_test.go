@@ -70,15 +70,20 @@ func openRuntime(t *testing.T) *inference.Runtime {
 	return rt
 }
 
-// exportTiny writes a randomly initialised tiny model with the given version into dir.
+// exportTiny returns a randomly initialised tiny model with the given version.
 func exportTiny(t *testing.T, version string, seed int64) []byte {
+	return exportPreset(t, model.PresetTiny, version, seed)
+}
+
+// exportPreset returns a randomly initialised model of a preset with the given version.
+func exportPreset(t *testing.T, preset, version string, seed int64) []byte {
 	t.Helper()
 	backend, err := compute.NewWithConfig("onnx:cpu")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer backend.Finalize()
-	cfg, err := model.Preset(model.PresetTiny)
+	cfg, err := model.Preset(preset)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +118,7 @@ type instance struct {
 	writer *producer.Writer
 }
 
-func (s *stack) startPipeline(t *testing.T, models pipeline.ModelSource, log *zap.Logger) *instance {
+func (s *stack) startPipeline(t *testing.T, models pipeline.ModelSource, log *zap.Logger, tune ...func(*pipeline.Config)) *instance {
 	t.Helper()
 	allow, err := consumer.ParseAllowList(bucket + "/" + uploads)
 	if err != nil {
@@ -135,6 +140,9 @@ func (s *stack) startPipeline(t *testing.T, models pipeline.ModelSource, log *za
 	}
 	cfg := pipeline.DefaultConfig()
 	cfg.MaxBatch, cfg.MaxWait, cfg.RetryMax, cfg.DrainTimeout = 4, 20*time.Millisecond, time.Second, 20*time.Second
+	for _, f := range tune {
+		f(&cfg)
+	}
 	p, err := pipeline.New(cfg, pipeline.Deps{Reader: reader, Writer: writer, S3: s.s3, Filter: filter,
 		Runtime: s.runtime, Session: inference.Options{Device: inference.DeviceCPU, IntraOpThreads: 1},
 		Models: models, Logger: log})

@@ -25,16 +25,16 @@ type ScaledObject struct {
 
 // ScaledObjectSpec is the spec of a ScaledObject.
 type ScaledObjectSpec struct {
-	ScaleTargetRef        *ScaleTarget            `json:"scaleTargetRef"`
-	PollingInterval       *int32                  `json:"pollingInterval,omitempty"`
-	InitialCooldownPeriod *int32                  `json:"initialCooldownPeriod,omitempty"`
-	CooldownPeriod        *int32                  `json:"cooldownPeriod,omitempty"`
-	IdleReplicaCount      *int32                  `json:"idleReplicaCount,omitempty"`
-	MinReplicaCount       *int32                  `json:"minReplicaCount,omitempty"`
-	MaxReplicaCount       *int32                  `json:"maxReplicaCount,omitempty"`
-	Advanced              *KEDAAdvancedConfig     `json:"advanced,omitempty"`
-	Triggers              []ScaleTrigger          `json:"triggers"`
-	Fallback              *KEDAFallback           `json:"fallback,omitempty"`
+	ScaleTargetRef        *ScaleTarget        `json:"scaleTargetRef"`
+	PollingInterval       *int32              `json:"pollingInterval,omitempty"`
+	InitialCooldownPeriod *int32              `json:"initialCooldownPeriod,omitempty"`
+	CooldownPeriod        *int32              `json:"cooldownPeriod,omitempty"`
+	IdleReplicaCount      *int32              `json:"idleReplicaCount,omitempty"`
+	MinReplicaCount       *int32              `json:"minReplicaCount,omitempty"`
+	MaxReplicaCount       *int32              `json:"maxReplicaCount,omitempty"`
+	Advanced              *KEDAAdvancedConfig `json:"advanced,omitempty"`
+	Triggers              []ScaleTrigger      `json:"triggers"`
+	Fallback              *KEDAFallback       `json:"fallback,omitempty"`
 }
 
 // ScaleTarget names the workload a ScaledObject scales.

@@ -1,0 +1,84 @@
+package pipeline
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestBatchItems(t *testing.T) {
+	tests := []struct {
+		name    string
+		items   int
+		maxSize int
+		gap     time.Duration // pause after sending all items, before closing the input
+		want    []int         // batch sizes
+	}{
+		{"full batches then the remainder on close", 10, 4, 0, []int{4, 4, 2}},
+		{"partial batch flushed by max wait", 3, 8, 150 * time.Millisecond, []int{3}},
+		{"exact multiple", 8, 4, 0, []int{4, 4}},
+		{"batch of one", 2, 1, 0, []int{1, 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := make(chan int)
+			out := make(chan []int, 16)
+			go batchItems(context.Background(), in, out, tc.maxSize, 50*time.Millisecond)
+			for i := range tc.items {
+				in <- i
+			}
+			if tc.gap > 0 {
+				select {
+				case b := <-out:
+					if len(b) != tc.want[0] {
+						t.Fatalf("first batch %v, want %d items", b, tc.want[0])
+					}
+					tc.want = tc.want[1:]
+				case <-time.After(tc.gap):
+					t.Fatal("partial batch not flushed within max wait")
+				}
+			}
+			close(in)
+			var got []int
+			next := 0
+			for b := range out {
+				got = append(got, len(b))
+				for _, v := range b {
+					if v != next && tc.gap == 0 {
+						t.Errorf("item %d out of order, want %d", v, next)
+					}
+					next++
+				}
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("batch sizes %v, want %v", got, tc.want)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Errorf("batch sizes %v, want %v", got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+func TestMaskKey(t *testing.T) {
+	tests := []struct{ prefix, key, etag, version, want string }{
+		{"masks/", "uploads/cat.jpg", "abc", "000002", "masks/uploads/cat.jpg.abc.000002.mask.png"},
+		{"out", "a b/ü.png", "e", "v1", "out/a b/ü.png.e.v1.mask.png"},
+	}
+	for _, tc := range tests {
+		if got := MaskKey(tc.prefix, tc.key, tc.etag, tc.version); got != tc.want {
+			t.Errorf("MaskKey(%q, %q, %q, %q) = %q, want %q", tc.prefix, tc.key, tc.etag, tc.version, got, tc.want)
+		}
+	}
+}
+
+func TestBackoffDelayIsBounded(t *testing.T) {
+	b := backoff{min: 10 * time.Millisecond, max: 200 * time.Millisecond}
+	for n := range 40 {
+		if d := b.delay(n); d <= 0 || d > b.max {
+			t.Fatalf("delay(%d) = %v, want in (0, %v]", n, d, b.max)
+		}
+	}
+}
