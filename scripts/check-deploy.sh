@@ -210,8 +210,10 @@ done
 
 check "helm-unittest: charts/vitseg/tests" "$tools_dir/helm-unittest" --color=false --strict "$chart"
 check "helm package: packaged chart renders" package_and_render
-check "go test: manifestcheck, dockerlint" \
-	bash -c 'cd "$1/tools" && go test ./internal/manifestcheck/ ./internal/dockerlint/ ./cmd/manifestcheck/ ./cmd/dockerfilelint/' _ "$root"
+test_tools() {
+	(cd "$root/tools" && go test ./internal/manifestcheck/ ./internal/dockerlint/ ./cmd/manifestcheck/ ./cmd/dockerfilelint/)
+}
+check "go test: manifestcheck, dockerlint" test_tools
 
 echo
 for name in "${failures[@]}"; do

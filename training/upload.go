@@ -12,10 +12,15 @@ import (
 )
 
 // UploadDataset copies a local dataset (images/, annotations/trimaps/ and the split files) to bucket/prefix in
-// the same layout, so that BucketSource reads it. It returns the number of objects written.
-func UploadDataset(ctx context.Context, client *minio.Client, dir, bucket, prefix string) (int, error) {
+// the same layout, so that BucketSource reads it; with imagesOnly, only images/ is copied (to feed the stream
+// pipeline). It returns the number of objects written.
+func UploadDataset(ctx context.Context, client *minio.Client, dir, bucket, prefix string, imagesOnly bool) (int, error) {
 	var rels []string
-	for _, sub := range []string{"images", filepath.Join("annotations", "trimaps")} {
+	subs := []string{"images", filepath.Join("annotations", "trimaps")}
+	if imagesOnly {
+		subs = subs[:1]
+	}
+	for _, sub := range subs {
 		entries, err := os.ReadDir(filepath.Join(dir, sub))
 		if err != nil {
 			return 0, fmt.Errorf("read %s: %w", sub, err)
@@ -28,7 +33,7 @@ func UploadDataset(ctx context.Context, client *minio.Client, dir, bucket, prefi
 	}
 	for _, f := range []string{"trainval.txt", "test.txt"} {
 		rel := filepath.Join("annotations", f)
-		if _, err := os.Stat(filepath.Join(dir, rel)); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, rel)); err == nil && !imagesOnly {
 			rels = append(rels, rel)
 		}
 	}

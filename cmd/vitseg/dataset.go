@@ -25,6 +25,7 @@ func runDataset(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func runDatasetUpload(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("dataset upload", "dataset upload [flags] DIR s3://BUCKET/PREFIX", stderr)
+	imagesOnly := fs.Bool("images-only", false, "upload only images/ (e.g. to feed the stream pipeline)")
 	var s3 objstore.Config
 	s3.RegisterFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -41,7 +42,7 @@ func runDatasetUpload(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	n, err := training.UploadDataset(ctx, client, fs.Arg(0), bucket, prefix)
+	n, err := training.UploadDataset(ctx, client, fs.Arg(0), bucket, prefix, *imagesOnly)
 	if err != nil {
 		return err
 	}

@@ -37,6 +37,7 @@ func commands() []command {
 		{"eval", "evaluate a model on a labeled dataset split", runEval},
 		{"serve", "run the stream pipeline: Kafka -> S3 -> ViT -> masks + events", runServe},
 		{"models", "list, promote or roll back model versions in the registry", runModels},
+		{"results", "follow result and dead-letter events: summary and contact sheet", runResults},
 		{"dataset", "upload a dataset to a bucket or download Oxford-IIIT Pet", runDataset},
 		{"version", "print the version", runVersion},
 	}

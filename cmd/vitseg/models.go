@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -19,6 +20,7 @@ import (
 	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/inference"
+	"github.com/vitseg/vitseg/model/onnxfile"
 	"github.com/vitseg/vitseg/model/registry"
 	"github.com/vitseg/vitseg/training"
 )
@@ -115,10 +117,10 @@ func reevaluate(ctx context.Context, reg *registry.Registry, rt *inference.Runti
 
 func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usagef("usage: vitseg models list | promote VERSION | rollback [flags]")
+		return usagef("usage: vitseg models list | publish FILE.onnx | promote VERSION | rollback [flags]")
 	}
 	sub := args[0]
-	fs := newFlagSet("models "+sub, "models list|promote VERSION|rollback [flags]", stderr)
+	fs := newFlagSet("models "+sub, "models list|publish FILE.onnx|promote VERSION|rollback [flags]", stderr)
 	var rf registryFlags
 	var s3 objstore.Config
 	var lf logFlags
@@ -149,6 +151,11 @@ func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		_, err = fmt.Fprintf(stdout, "current version: %s (previous %s)\n", p.Version, p.Previous)
 		return err
+	case "publish":
+		if fs.NArg() != 1 {
+			return usagef("usage: vitseg models publish FILE.onnx")
+		}
+		return publishFile(ctx, reg, rf, fs.Arg(0), stdout)
 	case "rollback":
 		p, err := reg.Rollback(ctx)
 		if err != nil {
@@ -180,4 +187,38 @@ func listModels(ctx context.Context, reg *registry.Registry, stdout io.Writer) e
 			v.Metrics["pixel_accuracy"], v.Metrics["mean_iou"], v.EvalSplit, v.CreatedAt.Format(time.RFC3339), v.Reason)
 	}
 	return tw.Flush()
+}
+
+// publishFile imports an exported model file into the registry through the quality gate, with the metrics
+// stored in the file. Its evaluation split is unknown to the registry, so against an existing current version
+// the gate refuses it unless --force.
+func publishFile(ctx context.Context, reg *registry.Registry, rf registryFlags, path string, stdout io.Writer) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read model: %w", err)
+	}
+	props, err := onnxfile.Metadata(b)
+	if err != nil {
+		return fmt.Errorf("read model metadata: %w", err)
+	}
+	js, ok := props[model.MetadataKey]
+	if !ok {
+		return fmt.Errorf("%s is not a vitseg model (no %q metadata)", path, model.MetadataKey)
+	}
+	meta, err := model.UnmarshalMetadata(js)
+	if err != nil {
+		return err
+	}
+	res, err := reg.Publish(ctx, b, registry.VersionMetadata{Model: meta, Metrics: meta.Metrics,
+		EvalSplit: "file:" + meta.Name + "@" + meta.Version, CodeVersion: meta.CodeVersion},
+		"", registry.Gate{Metric: rf.metric, Tolerance: rf.tolerance}, rf.force)
+	if err != nil {
+		return err
+	}
+	verdict := "published (now current)"
+	if !res.Published {
+		verdict = "rejected"
+	}
+	_, err = fmt.Fprintf(stdout, "version %s %s: %s\n", res.Version, verdict, res.Reason)
+	return err
 }

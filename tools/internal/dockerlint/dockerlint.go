@@ -39,6 +39,7 @@ type Finding struct {
 	URL string
 }
 
+// String formats the finding as "line N: Rule: message (url)".
 func (f Finding) String() string {
 	s := fmt.Sprintf("line %d: %s: %s", f.Line, f.Rule, f.Message)
 	if f.URL != "" {
@@ -97,6 +98,7 @@ type offlineResolver struct {
 	platform ocispecs.Platform
 }
 
+// ResolveImageConfig returns the stand-in config for any reference.
 func (r offlineResolver) ResolveImageConfig(_ context.Context, ref string, _ sourceresolver.Opt) (string, digest.Digest, []byte, error) {
 	config, err := json.Marshal(ocispecs.Image{
 		Platform: r.platform,

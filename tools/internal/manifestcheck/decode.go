@@ -50,6 +50,7 @@ type Problem struct {
 	Message string
 }
 
+// String formats the problem as "source: Kind/name: message".
 func (p Problem) String() string {
 	if p.Object == "" {
 		return p.Source + ": " + p.Message

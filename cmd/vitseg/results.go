@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/segmentio/kafka-go"
+	"golang.org/x/image/draw"
+
+	"github.com/vitseg/vitseg/internal/kafkasec"
+	"github.com/vitseg/vitseg/internal/objstore"
+	"github.com/vitseg/vitseg/model/imaging"
+	"github.com/vitseg/vitseg/producer"
+)
+
+// runResults follows the result and dead-letter topics, prints a summary and optionally draws a contact sheet.
+func runResults(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("results", "results [--source-prefix P] [--expect N] [--contact-sheet FILE.png] [flags]", stderr)
+	brokers := fs.String("kafka-brokers", "localhost:9092", "Kafka bootstrap brokers, comma-separated")
+	resultTopic := fs.String("kafka-result-topic", "vitseg.results", "topic of result events")
+	dlqTopic := fs.String("kafka-dlq-topic", "vitseg.deadletter", "topic of dead-letter events")
+	prefix := fs.String("source-prefix", "", "only count events whose source key starts with this")
+	expect := fs.Int("expect", 0, "wait until this many results + dead letters arrived (0: read what is there)")
+	timeout := fs.Duration("timeout", 5*time.Minute, "give up waiting after this long")
+	sheet := fs.String("contact-sheet", "", "write a PNG grid of photos with their mask overlays")
+	sheetMax := fs.Int("sheet-max", 24, "most photos on the contact sheet")
+	var s3 objstore.Config
+	var ksec kafkasec.Config
+	s3.RegisterFlags(fs)
+	ksec.RegisterFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	dialer, err := ksec.Dialer("vitseg-results", 10*time.Second)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+
+	var mu sync.Mutex
+	var results []producer.ResultEvent
+	var deadLetters []producer.DeadLetterEvent
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(results) + len(deadLetters) }
+	follow := func(topic string, handle func([]byte)) error {
+		conn, err := dialer.DialContext(ctx, "tcp", splitList(*brokers)[0])
+		if err != nil {
+			return fmt.Errorf("connect to Kafka: %w", err)
+		}
+		parts, err := conn.ReadPartitions(topic)
+		conn.Close()
+		if err != nil {
+			return fmt.Errorf("partitions of %s: %w", topic, err)
+		}
+		for _, p := range parts {
+			r := kafka.NewReader(kafka.ReaderConfig{Brokers: splitList(*brokers), Topic: topic, Partition: p.ID,
+				Dialer: dialer, MaxWait: 200 * time.Millisecond})
+			go func() {
+				defer r.Close()
+				for {
+					m, err := r.ReadMessage(ctx)
+					if err != nil {
+						return
+					}
+					handle(m.Value)
+				}
+			}()
+		}
+		return nil
+	}
+	if err := follow(*resultTopic, func(b []byte) {
+		var ev producer.ResultEvent
+		if json.Unmarshal(b, &ev) == nil && strings.HasPrefix(ev.Source.Key, *prefix) {
+			mu.Lock()
+			results = append(results, ev)
+			mu.Unlock()
+		}
+	}); err != nil {
+		return err
+	}
+	if err := follow(*dlqTopic, func(b []byte) {
+		var ev producer.DeadLetterEvent
+		if json.Unmarshal(b, &ev) == nil && (ev.Source == nil || strings.HasPrefix(ev.Source.Key, *prefix)) {
+			mu.Lock()
+			deadLetters = append(deadLetters, ev)
+			mu.Unlock()
+		}
+	}); err != nil {
+		return err
+	}
+	start := time.Now()
+	last, lastChange := -1, time.Now()
+	for {
+		n := count()
+		if n != last {
+			last, lastChange = n, time.Now()
+			if *expect > 0 {
+				fmt.Fprintf(stderr, "\rresults: %d/%d", n, *expect)
+			}
+		}
+		done := (*expect > 0 && n >= *expect) || (*expect == 0 && time.Since(lastChange) > 2*time.Second)
+		if done {
+			break
+		}
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr)
+			return fmt.Errorf("timed out after %s with %d of %d events", time.Since(start).Round(time.Second), n, *expect)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if *expect > 0 {
+		fmt.Fprintln(stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	printSummary(stdout, results, deadLetters)
+	if *sheet == "" || len(results) == 0 {
+		return nil
+	}
+	client, err := objstore.New(s3)
+	if err != nil {
+		return err
+	}
+	if err := writeContactSheet(ctx, client, results, *sheetMax, *sheet); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "contact sheet: %s\n", *sheet)
+	return err
+}
+
+func printSummary(w io.Writer, results []producer.ResultEvent, dl []producer.DeadLetterEvent) {
+	fmt.Fprintf(w, "results: %d images segmented, %d dead-lettered\n", len(results), len(dl))
+	if len(results) > 0 {
+		versions := map[string]int{}
+		var totals []float64
+		var pet float64
+		for _, r := range results {
+			versions[r.Model.Name+" "+r.Model.Version]++
+			totals = append(totals, r.TimingsMS.Total)
+			pet += r.ClassFractions.Pet
+		}
+		sort.Float64s(totals)
+		q := func(p float64) float64 { return totals[min(len(totals)-1, int(p*float64(len(totals))))] }
+		fmt.Fprintf(w, "models: %v\n", versions)
+		fmt.Fprintf(w, "mean pet area: %.1f%%\n", 100*pet/float64(len(results)))
+		fmt.Fprintf(w, "latency (fetch to event) p50 %.0f ms, p99 %.0f ms, max %.0f ms\n", q(0.5), q(0.99), totals[len(totals)-1])
+	}
+	classes := map[producer.ErrorClass][]string{}
+	for _, d := range dl {
+		key := ""
+		if d.Source != nil {
+			key = d.Source.Key
+		}
+		classes[d.ErrorClass] = append(classes[d.ErrorClass], key)
+	}
+	for c, keys := range classes {
+		sort.Strings(keys)
+		fmt.Fprintf(w, "dead letters %s: %d (e.g. %s)\n", c, len(keys), keys[0])
+	}
+}
+
+// writeContactSheet draws up to max photos with their mask overlays in a grid of 160 px thumbnails.
+func writeContactSheet(ctx context.Context, client *minio.Client, results []producer.ResultEvent, maxN int, path string) error {
+	sort.Slice(results, func(i, j int) bool { return results[i].Source.Key < results[j].Source.Key })
+	results = results[:min(maxN, len(results))]
+	const cell, cols = 160, 6
+	rows := (len(results) + cols - 1) / cols
+	sheet := image.NewRGBA(image.Rect(0, 0, cols*cell, rows*cell))
+	get := func(bucket, key string) ([]byte, error) {
+		obj, err := client.GetObject(ctx, bucket, key, minio.GetObjectOptions{})
+		if err != nil {
+			return nil, err
+		}
+		defer obj.Close()
+		return io.ReadAll(obj)
+	}
+	for i, r := range results {
+		photoBytes, err := get(r.Source.Bucket, r.Source.Key)
+		if err != nil {
+			return fmt.Errorf("contact sheet: %w", err)
+		}
+		maskBytes, err := get(r.Mask.Bucket, r.Mask.Key)
+		if err != nil {
+			return fmt.Errorf("contact sheet: %w", err)
+		}
+		photo, err := imaging.Decode(bytes.NewReader(photoBytes), imaging.DefaultLimits())
+		if err != nil {
+			return fmt.Errorf("contact sheet: %s: %w", r.Source.Key, err)
+		}
+		mask, err := imaging.DecodeMaskPNG(bytes.NewReader(maskBytes))
+		if err != nil {
+			return fmt.Errorf("contact sheet: %s: %w", r.Mask.Key, err)
+		}
+		overlay := imaging.Overlay(photo.Image, mask, 0.45)
+		x, y := (i%cols)*cell, (i/cols)*cell
+		draw.ApproxBiLinear.Scale(sheet, image.Rect(x, y, x+cell, y+cell), overlay, overlay.Bounds(), draw.Src, nil)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, sheet); err != nil {
+		return err
+	}
+	return writeFileAtomic(path, buf.Bytes())
+}
