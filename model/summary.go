@@ -27,7 +27,7 @@ func (c Config) ParamsByPart() []PartParams {
 		{"batch_norm", 2 * c.InChannels},
 		{"patch_embedding", linear(c.PatchDim(), e)},
 		{"position_embedding", c.NumPatches() * e},
-		{fmt.Sprintf("encoder_blocks (%d x %d)", c.Blocks, block), c.Blocks * block},
+		{fmt.Sprintf("encoder_blocks (%d x %s)", c.Blocks, groupDigits(block)), c.Blocks * block},
 		{"output_projection", linear(e, c.OutPatchDim())},
 	}
 }

@@ -37,7 +37,7 @@ type registryFlags struct {
 
 func (r *registryFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.bucket, "registry-bucket", "", "bucket of the model registry (models/NAME/...); empty: do not publish")
-	fs.StringVar(&r.name, "registry-model", "vitseg", "model name in the registry")
+	fs.StringVar(&r.name, "model-name", "vitseg", "model name (in the registry and in the model's metadata)")
 	fs.StringVar(&r.metric, "gate-metric", registry.DefaultGateMetric, "quality gate metric (higher is better)")
 	fs.Float64Var(&r.tolerance, "gate-tolerance", 0.002, "publish when the new metric >= current - tolerance")
 	fs.BoolVar(&r.force, "force", false, "publish even if the quality gate refuses")

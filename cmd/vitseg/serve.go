@@ -21,7 +21,7 @@ import (
 )
 
 func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
-	fs := newFlagSet("serve", "serve --allow BUCKET[/PREFIX],... (--model FILE.onnx | --registry-bucket BUCKET) [flags]", stderr)
+	fs := newFlagSet("serve", "serve --allow BUCKET[/PREFIX],... (--registry-bucket BUCKET | --model FILE.onnx) [flags]", stderr)
 	def := pipeline.DefaultConfig()
 	httpAddr := fs.String("http-addr", ":8080", "address of /metrics, /healthz and /readyz")
 	brokers := fs.String("kafka-brokers", "localhost:9092", "Kafka bootstrap brokers, comma-separated")
@@ -34,9 +34,9 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs.Var(&allow, "allow", "allowed sources: bucket or bucket/prefix, comma-separated (required)")
 	outBucket := fs.String("output-bucket", "", "bucket for mask PNGs (default: the source object's bucket)")
 	outPrefix := fs.String("output-prefix", def.OutputPrefix, "key prefix for mask PNGs (never processed as input)")
-	modelFile := fs.String("model", "", "serve this ONNX file (no hot reload)")
+	modelFile := fs.String("model", "", "serve this ONNX file (no hot reload; takes precedence over the registry)")
 	regBucket := fs.String("registry-bucket", "", "serve the registry's current version and hot-reload it")
-	regModel := fs.String("registry-model", "vitseg", "model name in the registry")
+	regModel := fs.String("model-name", "vitseg", "model name in the registry")
 	regPoll := fs.Duration("registry-poll", 30*time.Second, "how often the registry pointer is checked")
 	maxBatch := fs.Int("max-batch", def.MaxBatch, "dynamic batcher: most images per inference")
 	maxWait := fs.Duration("max-wait", def.MaxWait, "dynamic batcher: longest wait to fill a batch")
@@ -63,8 +63,8 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if allow.Len() == 0 {
 		return usagef("--allow is required: the buckets (or bucket/prefix) the pipeline may read")
 	}
-	if (*modelFile == "") == (*regBucket == "") {
-		return usagef("give exactly one of --model and --registry-bucket")
+	if *modelFile == "" && *regBucket == "" {
+		return usagef("give --model FILE.onnx or --registry-bucket BUCKET")
 	}
 	log, err := lf.logger(stderr)
 	if err != nil {
@@ -105,8 +105,10 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	models := pipeline.ModelSource{File: *modelFile, PollInterval: *regPoll}
-	if *regBucket != "" {
+	if *modelFile == "" {
 		models.Registry = registry.New(client, *regBucket, *regModel, registry.WithLogger(log))
+	} else if *regBucket != "" {
+		log.Info("serving the model file; the registry is not watched", zap.String("model", *modelFile))
 	}
 	p, err := pipeline.New(pipeline.Config{OutputBucket: *outBucket, OutputPrefix: *outPrefix, MaxBatch: *maxBatch,
 		MaxWait: *maxWait, FetchWorkers: *fetchWorkers, DecodeWorkers: *decodeWorkers, WriteWorkers: *writeWorkers,

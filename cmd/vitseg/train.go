@@ -94,7 +94,6 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	backendCfg := fs.String("backend", "", "explicit GoMLX backend, e.g. go:ops_sequential (overrides --device)")
 	ckptDir := fs.String("checkpoint-dir", "", "checkpoint every epoch and on SIGTERM; resume from it (default OUT/checkpoint)")
 	out := fs.String("out", "", "output directory for model.onnx, metrics.json and report/ (required)")
-	name := fs.String("model-name", "vitseg", "model name")
 	reportExamples := fs.Int("report-examples", 6, "validation images shown in the report")
 	var reg registryFlags
 	reg.register(fs)
@@ -172,7 +171,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	trainSeconds := time.Since(started).Seconds()
 
 	// Export, then evaluate the exported model exactly as it will be served.
-	meta := model.Metadata{Name: *name, Version: "local", Preset: *preset, CreatedAt: time.Now().UTC(), CodeVersion: version}
+	meta := model.Metadata{Name: reg.name, Version: "local", Preset: *preset, CreatedAt: time.Now().UTC(), CodeVersion: version}
 	onnxBytes, err := vit.Export(backend, tr.Net, tr.Store, meta)
 	if err != nil {
 		return err

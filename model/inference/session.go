@@ -131,19 +131,22 @@ func (r *Runtime) Load(onnxModel []byte, opts Options) (*Session, error) {
 	return &Session{sess: sess, meta: meta, provider: provider}, nil
 }
 
+// cudaRequirements says what the CUDA execution provider needs, for error messages.
+const cudaRequirements = "it needs a GPU build of ONNX Runtime: libonnxruntime_providers_shared.so and " +
+	"libonnxruntime_providers_cuda.so next to the ONNX Runtime library, and the CUDA runtime, cuBLAS and cuDNN " +
+	"libraries they were built for (CUDA 13, cuDNN 9 for the pinned build) on the loader path"
+
 func appendCUDA(so *ort.SessionOptions, deviceID int) error {
 	cuda, err := ort.NewCUDAProviderOptions()
 	if err != nil {
-		return fmt.Errorf("%w: %w (the ONNX Runtime library must be a GPU build)", ErrCUDAUnavailable, err)
+		return fmt.Errorf("%w: %w; %s", ErrCUDAUnavailable, err, cudaRequirements)
 	}
 	defer cuda.Destroy()
 	if err := cuda.Update(map[string]string{"device_id": fmt.Sprint(deviceID)}); err != nil {
-		return fmt.Errorf("%w: %w", ErrCUDAUnavailable, err)
+		return fmt.Errorf("%w: %w; %s", ErrCUDAUnavailable, err, cudaRequirements)
 	}
 	if err := so.AppendExecutionProviderCUDA(cuda); err != nil {
-		return fmt.Errorf("%w: %w (needs libonnxruntime_providers_cuda.so and libonnxruntime_providers_shared.so "+
-			"next to the ONNX Runtime library, and the CUDA 12 and cuDNN 9 runtime libraries on the loader path)",
-			ErrCUDAUnavailable, err)
+		return fmt.Errorf("%w: %w; %s", ErrCUDAUnavailable, err, cudaRequirements)
 	}
 	return nil
 }

@@ -1,0 +1,167 @@
+package inference_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/gomlx/compute"
+	_ "github.com/gomlx/compute-onnx" // GoMLX's ONNX Runtime backend, to export test models.
+	gomlx "github.com/gomlx/gomlx/ml/model"
+
+	"github.com/vitseg/vitseg/model"
+	"github.com/vitseg/vitseg/model/imaging"
+	"github.com/vitseg/vitseg/model/inference"
+	"github.com/vitseg/vitseg/model/vit"
+)
+
+func setup(t *testing.T) (*inference.Runtime, []byte) {
+	t.Helper()
+	lib, err := inference.ResolveLibrary("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := inference.Open(lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend, err := compute.NewWithConfig("onnx:cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Finalize()
+	cfg, _ := model.Preset(model.PresetTiny)
+	net, err := vit.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := gomlx.NewStore()
+	store.SetParam(gomlx.ParamInitialSeed, int64(3))
+	b, err := vit.Export(backend, net, store, model.Metadata{Name: "t", Version: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rt, b
+}
+
+func TestResolveLibrary(t *testing.T) {
+	if _, err := inference.ResolveLibrary(filepath.Join(t.TempDir(), "nope.so")); !errors.Is(err, inference.ErrLibraryNotFound) {
+		t.Errorf("missing explicit library: err = %v, want ErrLibraryNotFound", err)
+	}
+	t.Setenv("VITSEG_CACHE", t.TempDir())
+	t.Setenv(inference.LibraryEnv, "")
+	if _, err := inference.ResolveLibrary(""); !errors.Is(err, inference.ErrLibraryNotFound) {
+		t.Errorf("empty cache: err = %v, want ErrLibraryNotFound", err)
+	}
+	lib := filepath.Join(t.TempDir(), "lib.so")
+	if err := os.WriteFile(lib, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(inference.LibraryEnv, lib)
+	if got, err := inference.ResolveLibrary(""); err != nil || got != lib {
+		t.Errorf("ResolveLibrary from env = %q, %v; want %q", got, err, lib)
+	}
+}
+
+func TestLoadRejectsForeignModels(t *testing.T) {
+	rt, _ := setup(t)
+	if _, err := rt.Load([]byte("definitely not onnx"), inference.Options{}); err == nil {
+		t.Error("garbage loaded")
+	}
+	if _, err := rt.Load(nil, inference.Options{}); err == nil {
+		t.Error("empty model loaded")
+	}
+}
+
+func TestRunValidatesAndCancels(t *testing.T) {
+	rt, b := setup(t)
+	sess, err := rt.Load(b, inference.Options{Device: inference.DeviceCPU, IntraOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if _, err := sess.Run(context.Background(), make([]float32, 10), 1); err == nil {
+		t.Error("wrong input length accepted")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := sess.Run(ctx, make([]float32, sess.ImageLen()), 1); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled run: err = %v", err)
+	}
+}
+
+func TestSegmentRealPhotosAndConcurrentRuns(t *testing.T) {
+	rt, b := setup(t)
+	sess, err := rt.Load(b, inference.Options{Device: inference.DeviceCPU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	dir := os.Getenv("VITSEG_DATASET_DIR")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "..", "shared", "datasets", "oxford-pets-sample")
+	}
+	var batch []*inference.Prepared
+	for _, name := range []string{"Abyssinian_1.jpg", "Abyssinian_34.jpg", "Bengal_10.jpg"} {
+		data, err := os.ReadFile(filepath.Join(dir, "images", name))
+		if err != nil {
+			t.Fatalf("%v (set VITSEG_DATASET_DIR)", err)
+		}
+		p, err := inference.Prepare(data, sess.Config().ImageSize, imaging.DefaultLimits())
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		batch = append(batch, p)
+	}
+	results, err := sess.Segment(context.Background(), batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range results {
+		if r.Mask.Width != batch[i].Width || r.Mask.Height != batch[i].Height {
+			t.Errorf("image %d: mask %dx%d, photo %dx%d", i, r.Mask.Width, r.Mask.Height, batch[i].Width, batch[i].Height)
+		}
+		sum := 0.0
+		for _, f := range r.Stats.Fractions {
+			sum += f
+		}
+		if math.Abs(sum-1) > 1e-9 {
+			t.Errorf("image %d: fractions sum to %v", i, sum)
+		}
+	}
+
+	// Concurrent callers get exactly the sequential results.
+	images := append(append([]float32(nil), batch[0].Tensor...), batch[1].Tensor...)
+	want, err := sess.Run(context.Background(), images, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := sess.Run(context.Background(), images, 2)
+			if err != nil {
+				errs <- err
+				return
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					errs <- errors.New("concurrent run differs from the sequential one")
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
