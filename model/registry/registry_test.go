@@ -691,3 +691,44 @@ func TestWatch(t *testing.T) {
 		t.Fatalf("Watch with a zero interval succeeded")
 	}
 }
+
+// TestPublishGateWithBaseline: the current version re-measured on the new evaluation split is compared instead
+// of its stored metrics (from an older split), as long as it is still current.
+func TestPublishGateWithBaseline(t *testing.T) {
+	e := newEnv(t)
+	ctx := testCtx(t)
+	first, err := e.reg.Publish(ctx, fakeModel(1), versionMeta("val@old", acc(0.90)), "", Gate{}, false)
+	if err != nil || !first.Published {
+		t.Fatalf("first publish: %+v, %v", first, err)
+	}
+	tests := []struct {
+		name     string
+		baseline *Baseline
+		value    float64
+		want     bool
+	}{
+		{"no baseline: splits differ, refused", nil, 0.95, false},
+		{"baseline worse than new: published", &Baseline{Version: first.Version, Metrics: acc(0.70)}, 0.75, true},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := e.reg.Publish(ctx, fakeModel(10+i), versionMeta("val@new", acc(tc.value)), "",
+				Gate{Baseline: tc.baseline}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Published != tc.want {
+				t.Errorf("published = %v, want %v (%s)", res.Published, tc.want, res.Reason)
+			}
+		})
+	}
+	// A baseline of a version that is no longer current is ignored: the stored split differs, so refused.
+	res, err := e.reg.Publish(ctx, fakeModel(20), versionMeta("val@newer", acc(0.99)), "",
+		Gate{Baseline: &Baseline{Version: first.Version, Metrics: acc(0.1)}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Published {
+		t.Errorf("stale baseline used: %s", res.Reason)
+	}
+}

@@ -1,0 +1,86 @@
+package model
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestPresetParams(t *testing.T) {
+	tests := []struct {
+		preset string
+		params int
+	}{
+		{PresetArticle, 86_284_806},
+		{PresetSmall, 5_149_190},
+	}
+	for _, tc := range tests {
+		cfg, err := Preset(tc.preset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("%s: %v", tc.preset, err)
+		}
+		if got := cfg.NumParams(); got != tc.params {
+			t.Errorf("%s: %d parameters, want %d", tc.preset, got, tc.params)
+		}
+	}
+	if gf := must(Preset(PresetArticle)).FLOPsPerImage() / 1e9; gf < 11.1 || gf > 11.3 {
+		t.Errorf("article forward pass %.2f GFLOP, want ~11.2", gf)
+	}
+	if _, err := Preset("huge"); err == nil || !strings.Contains(err.Error(), "article") {
+		t.Errorf("unknown preset error %v should list the known ones", err)
+	}
+}
+
+func must(c Config, err error) Config {
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+func TestValidate(t *testing.T) {
+	base := must(Preset(PresetSmall))
+	tests := []struct {
+		name   string
+		change func(*Config)
+		want   string
+	}{
+		{"image not divisible by patch", func(c *Config) { c.ImageSize = 100 }, "not divisible by patch_size"},
+		{"embed not divisible by heads", func(c *Config) { c.Heads = 7 }, "not divisible by heads"},
+		{"zero blocks", func(c *Config) { c.Blocks = 0 }, "blocks must be positive"},
+		{"dropout 1", func(c *Config) { c.Dropout = 1 }, "dropout"},
+		{"too many classes", func(c *Config) { c.Classes = 300 }, "at most 256"},
+		{"several problems at once", func(c *Config) { c.PatchSize, c.Heads = 0, -1 }, "heads must be positive"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := base
+			tc.change(&c)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Validate() = %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestMetadataRoundTrip(t *testing.T) {
+	m := Metadata{Name: "vitseg", Version: "000003", Config: must(Preset(PresetTiny)), ClassNames: ClassNames(),
+		Metrics: map[string]float64{"pixel_accuracy": 0.8}}
+	s, err := MarshalMetadata(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := UnmarshalMetadata(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != m.Version || got.Config != m.Config || got.Metrics["pixel_accuracy"] != 0.8 {
+		t.Errorf("round trip = %+v", got)
+	}
+	if _, err := UnmarshalMetadata(`{"config": {"image_size": 0}}`); err == nil {
+		t.Error("metadata with an invalid config accepted")
+	}
+}

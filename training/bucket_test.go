@@ -1,0 +1,64 @@
+package training_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/vitseg/vitseg/internal/testenv"
+	"github.com/vitseg/vitseg/model/imaging"
+	"github.com/vitseg/vitseg/training"
+)
+
+// TestLoadFromBucketMatchesDirectory uploads a small labeled dataset (with a bad pair) to a real MinIO server and
+// reads it back through BucketSource: the same pairs, masks and manifest hash as from the directory.
+func TestLoadFromBucketMatchesDirectory(t *testing.T) {
+	files := map[string][]byte{
+		"images/a_1.png":              pngBytes(t, photo(30, 20)),
+		"images/a_2.png":              pngBytes(t, photo(24, 24)),
+		"images/a_3.png":              pngBytes(t, photo(24, 24)),
+		"images/orphan.png":           pngBytes(t, photo(24, 24)),
+		"annotations/trimaps/a_1.png": pngBytes(t, trimap(30, 20)),
+		"annotations/trimaps/a_2.png": pngBytes(t, trimap(24, 24)),
+		"annotations/trimaps/a_3.png": pngBytes(t, trimap(24, 24)),
+		"annotations/trainval.txt":    []byte("a_1 1 1 1\na_2 1 1 1\n"),
+		"annotations/test.txt":        []byte("a_3 1 1 1\n"),
+	}
+	dir := writeDataset(t, files)
+	m := testenv.StartMinIO(t)
+	m.MakeBucket("labeled")
+	client := m.Client(t)
+	ctx := context.Background()
+	n, err := training.UploadDataset(ctx, client, dir, "labeled", "pets/v1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != len(files) {
+		t.Errorf("uploaded %d objects, want %d", n, len(files))
+	}
+	opts := training.LoadOptions{ImageSize: 16, MinPairs: 3, Limits: imaging.DefaultLimits()}
+	fromDir, err := training.Load(ctx, training.DirSource{Root: dir}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromBucket, err := training.Load(ctx, training.BucketSource{Client: client, Bucket: "labeled", Prefix: "pets/v1"}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fromBucket.Manifest.SHA256 != fromDir.Manifest.SHA256 || fromBucket.Manifest.Pairs != 3 {
+		t.Errorf("bucket manifest %+v, directory manifest %+v", fromBucket.Manifest, fromDir.Manifest)
+	}
+	if fromBucket.Skipped["missing trimap"] != 1 {
+		t.Errorf("skipped = %v, want the orphan image counted as missing trimap", fromBucket.Skipped)
+	}
+	if len(fromBucket.Splits[training.SplitTest]) != 1 {
+		t.Errorf("test split has %d pairs, want 1", len(fromBucket.Splits[training.SplitTest]))
+	}
+	for split, exs := range fromDir.Splits {
+		for i, ex := range exs {
+			got := fromBucket.Splits[split][i]
+			if got.Name != ex.Name || string(got.Mask) != string(ex.Mask) {
+				t.Errorf("%s[%d]: bucket %s differs from directory %s", split, i, got.Name, ex.Name)
+			}
+		}
+	}
+}
