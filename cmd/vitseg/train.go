@@ -170,9 +170,27 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	report.History = history
 	trainSeconds := time.Since(started).Seconds()
 
-	// Export, then evaluate the exported model exactly as it will be served.
+	// Export (always through GoMLX's ONNX Runtime backend, also when training ran on another backend), then
+	// evaluate the exported model exactly as it will be served.
+	exportBackend := backend
+	if !strings.HasPrefix(backendName, "onnx") {
+		if exportBackend, err = compute.NewWithConfig("onnx:cpu"); err != nil {
+			return fmt.Errorf("GoMLX ONNX backend for export: %w", err)
+		}
+		defer exportBackend.Finalize()
+		// Detach the weights from the training backend so that the export backend can use them.
+		for v := range tr.Store.IterVariables() {
+			value, err := v.Value()
+			if err != nil {
+				return fmt.Errorf("read variable %s: %w", v.Path(), err)
+			}
+			if err := value.ToLocal(); err != nil {
+				return fmt.Errorf("move variable %s off the training backend: %w", v.Path(), err)
+			}
+		}
+	}
 	meta := model.Metadata{Name: reg.name, Version: "local", Preset: *preset, CreatedAt: time.Now().UTC(), CodeVersion: version}
-	onnxBytes, err := vit.Export(backend, tr.Net, tr.Store, meta)
+	onnxBytes, err := vit.Export(exportBackend, tr.Net, tr.Store, meta)
 	if err != nil {
 		return err
 	}
@@ -196,7 +214,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		evalSplit = training.SplitTest
 	}
 	meta.Metrics = results[evalSplit].Map()
-	if onnxBytes, err = vit.Export(backend, tr.Net, tr.Store, meta); err != nil {
+	if onnxBytes, err = vit.Export(exportBackend, tr.Net, tr.Store, meta); err != nil {
 		return err
 	}
 	summary := runSummary{Preset: *preset, Params: cfg.NumParams(), Recipe: recipe, Dataset: ds.Manifest,
