@@ -11,9 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gomlx/compute"
-	_ "github.com/gomlx/compute-onnx" // GoMLX's ONNX Runtime backend, to export test models.
-	gomlx "github.com/gomlx/gomlx/ml/model"
 	"github.com/minio/minio-go/v7"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/segmentio/kafka-go"
@@ -21,10 +18,10 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/vitseg/vitseg/consumer"
+	"github.com/vitseg/vitseg/internal/modeltest"
 	"github.com/vitseg/vitseg/internal/testenv"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/inference"
-	"github.com/vitseg/vitseg/model/vit"
 	"github.com/vitseg/vitseg/pipeline"
 	"github.com/vitseg/vitseg/producer"
 )
@@ -57,57 +54,19 @@ func startStack(t *testing.T) *stack {
 	return &stack{kafka: k, minio: m, s3: m.Client(t), runtime: openRuntime(t)}
 }
 
-func openRuntime(t *testing.T) *inference.Runtime {
-	t.Helper()
-	lib, err := inference.ResolveLibrary("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := inference.Open(lib)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rt
-}
+func openRuntime(t *testing.T) *inference.Runtime { return modeltest.Runtime(t) }
 
 // exportTiny returns a randomly initialised tiny model with the given version.
 func exportTiny(t *testing.T, version string, seed int64) []byte {
-	return exportPreset(t, model.PresetTiny, version, seed)
+	return modeltest.Export(t, model.PresetTiny, version, seed)
 }
 
 // exportPreset returns a randomly initialised model of a preset with the given version.
 func exportPreset(t *testing.T, preset, version string, seed int64) []byte {
-	t.Helper()
-	backend, err := compute.NewWithConfig("onnx:cpu")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer backend.Finalize()
-	cfg, err := model.Preset(preset)
-	if err != nil {
-		t.Fatal(err)
-	}
-	net, err := vit.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := gomlx.NewStore()
-	store.SetParam(gomlx.ParamInitialSeed, seed)
-	b, err := vit.Export(backend, net, store, model.Metadata{Name: "vitseg-test", Version: version})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return modeltest.Export(t, preset, version, seed)
 }
 
-func writeModel(t *testing.T, b []byte) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "model.onnx")
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
+func writeModel(t *testing.T, b []byte) string { return modeltest.WriteFile(t, b) }
 
 // instance is one running pipeline.
 type instance struct {
@@ -191,15 +150,12 @@ func (s *stack) upload(t *testing.T, names ...string) {
 
 func samplePhotos(t *testing.T) [][]byte {
 	t.Helper()
-	dir := os.Getenv("VITSEG_DATASET_DIR")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "datasets", "oxford-pets-sample")
-	}
+	dir := modeltest.DatasetDir(t)
 	var out [][]byte
 	for _, n := range []string{"Abyssinian_1.jpg", "Bengal_10.jpg", "american_bulldog_10.jpg", "Abyssinian_34.jpg"} {
 		b, err := os.ReadFile(filepath.Join(dir, "images", n))
 		if err != nil {
-			t.Fatalf("sample photo: %v (set VITSEG_DATASET_DIR)", err)
+			t.Fatalf("sample photo: %v", err)
 		}
 		out = append(out, b)
 	}

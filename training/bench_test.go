@@ -7,6 +7,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/train"
 
+	"github.com/vitseg/vitseg/internal/modeltest"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/training"
 )
@@ -15,7 +16,7 @@ import (
 func BenchmarkTrainStep(b *testing.B) {
 	for _, preset := range []string{model.PresetSmall, model.PresetArticle} {
 		b.Run(preset, func(b *testing.B) {
-			be := backend(&testing.T{})
+			be := modeltest.Backend(b)
 			cfg, err := model.Preset(preset)
 			if err != nil {
 				b.Fatal(err)

@@ -4,48 +4,21 @@ import (
 	"context"
 	"errors"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/gomlx/compute"
-	_ "github.com/gomlx/compute-onnx" // GoMLX's ONNX Runtime backend.
 	"github.com/gomlx/gomlx/core/tensors"
 
+	"github.com/vitseg/vitseg/internal/modeltest"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/imaging"
-	"github.com/vitseg/vitseg/model/inference"
 	"github.com/vitseg/vitseg/training"
 )
 
-func datasetDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("VITSEG_DATASET_DIR")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "datasets", "oxford-pets-sample")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "images")); err != nil {
-		t.Fatalf("dataset not found at %s (set VITSEG_DATASET_DIR): %v", dir, err)
-	}
-	return dir
-}
+func datasetDir(t *testing.T) string { return modeltest.DatasetDir(t) }
 
-func backend(t *testing.T) compute.Backend {
-	t.Helper()
-	lib, err := inference.ResolveLibrary("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := inference.Open(lib); err != nil {
-		t.Fatal(err)
-	}
-	b, err := compute.NewWithConfig("onnx:cpu")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func backend(t *testing.T) compute.Backend { return modeltest.Backend(t) }
 
 func loadSmall(t *testing.T, n int) []training.Example {
 	t.Helper()

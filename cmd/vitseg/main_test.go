@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vitseg/vitseg/internal/modeltest"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/model/inference"
 )
@@ -22,17 +23,7 @@ func runCLI(t *testing.T, args ...string) (string, string, error) {
 	return stdout.String(), stderr.String(), err
 }
 
-func datasetDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("VITSEG_DATASET_DIR")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "datasets", "oxford-pets-sample")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "images")); err != nil {
-		t.Fatalf("dataset not found at %s (set VITSEG_DATASET_DIR): %v", dir, err)
-	}
-	return dir
-}
+func datasetDir(t *testing.T) string { return modeltest.DatasetDir(t) }
 
 func TestUsage(t *testing.T) {
 	tests := []struct {
@@ -152,14 +143,7 @@ func TestDeviceSelection(t *testing.T) {
 	if _, _, err := runCLI(t, "model", "init", "--preset", "tiny", "-o", modelPath); err != nil {
 		t.Fatal(err)
 	}
-	lib, err := inference.ResolveLibrary("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := inference.Open(lib)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rt := modeltest.Runtime(t)
 	sess, err := rt.LoadFile(modelPath, inference.Options{Device: inference.DeviceAuto})
 	if err != nil {
 		t.Fatal(err)

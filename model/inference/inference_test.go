@@ -9,43 +9,15 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gomlx/compute"
-	_ "github.com/gomlx/compute-onnx" // GoMLX's ONNX Runtime backend, to export test models.
-	gomlx "github.com/gomlx/gomlx/ml/model"
-
+	"github.com/vitseg/vitseg/internal/modeltest"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/model/inference"
-	"github.com/vitseg/vitseg/model/vit"
 )
 
 func setup(t *testing.T) (*inference.Runtime, []byte) {
 	t.Helper()
-	lib, err := inference.ResolveLibrary("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := inference.Open(lib)
-	if err != nil {
-		t.Fatal(err)
-	}
-	backend, err := compute.NewWithConfig("onnx:cpu")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer backend.Finalize()
-	cfg, _ := model.Preset(model.PresetTiny)
-	net, err := vit.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := gomlx.NewStore()
-	store.SetParam(gomlx.ParamInitialSeed, int64(3))
-	b, err := vit.Export(backend, net, store, model.Metadata{Name: "t", Version: "1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rt, b
+	return modeltest.Runtime(t), modeltest.Export(t, model.PresetTiny, "1", 3)
 }
 
 func TestResolveLibrary(t *testing.T) {
@@ -101,15 +73,12 @@ func TestSegmentRealPhotosAndConcurrentRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sess.Close()
-	dir := os.Getenv("VITSEG_DATASET_DIR")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "datasets", "oxford-pets-sample")
-	}
+	dir := modeltest.DatasetDir(t)
 	var batch []*inference.Prepared
 	for _, name := range []string{"Abyssinian_1.jpg", "Abyssinian_34.jpg", "Bengal_10.jpg"} {
 		data, err := os.ReadFile(filepath.Join(dir, "images", name))
 		if err != nil {
-			t.Fatalf("%v (set VITSEG_DATASET_DIR)", err)
+			t.Fatal(err)
 		}
 		p, err := inference.Prepare(data, sess.Config().ImageSize, imaging.DefaultLimits())
 		if err != nil {

@@ -8,13 +8,13 @@ import (
 	"testing"
 
 	"github.com/gomlx/compute"
-	_ "github.com/gomlx/compute-onnx" // GoMLX's ONNX Runtime backend.
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	gomlx "github.com/gomlx/gomlx/ml/model"
 
+	"github.com/vitseg/vitseg/internal/modeltest"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/inference"
 	"github.com/vitseg/vitseg/model/vit"
@@ -23,19 +23,7 @@ import (
 // openRuntime loads ONNX Runtime (before any GoMLX backend) and returns it with GoMLX's ONNX backend.
 func openRuntime(t *testing.T) (*inference.Runtime, compute.Backend) {
 	t.Helper()
-	lib, err := inference.ResolveLibrary("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := inference.Open(lib)
-	if err != nil {
-		t.Fatal(err)
-	}
-	backend, err := compute.NewWithConfig("onnx:cpu")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rt, backend
+	return modeltest.Runtime(t), modeltest.Backend(t)
 }
 
 func randomImages(r *rand.Rand, n int, c model.Config) []float32 {

@@ -1,0 +1,99 @@
+// Package modeltest gives tests a real ONNX Runtime and freshly exported models. It loads the library that
+// scripts/setup.sh installs (or VITSEG_ORT_LIB) and fails the test, never skips it, when it is missing.
+package modeltest
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/gomlx/compute"
+	_ "github.com/gomlx/compute-onnx" // GoMLX's ONNX Runtime backend, to export models.
+	gomlx "github.com/gomlx/gomlx/ml/model"
+
+	"github.com/vitseg/vitseg/model"
+	"github.com/vitseg/vitseg/model/inference"
+	"github.com/vitseg/vitseg/model/vit"
+)
+
+// Runtime opens ONNX Runtime for the test process.
+func Runtime(tb testing.TB) *inference.Runtime {
+	tb.Helper()
+	lib, err := inference.ResolveLibrary("")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rt, err := inference.Open(lib)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return rt
+}
+
+// Backend returns GoMLX's ONNX Runtime CPU backend (after opening the runtime), finalized when the test ends.
+func Backend(tb testing.TB) compute.Backend {
+	tb.Helper()
+	Runtime(tb)
+	b, err := compute.NewWithConfig("onnx:cpu")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(b.Finalize)
+	return b
+}
+
+// Export returns a randomly initialised model of a preset, exported with the given metadata version.
+func Export(tb testing.TB, preset, version string, seed int64) []byte {
+	tb.Helper()
+	cfg, err := model.Preset(preset)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	net, err := vit.New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	store := gomlx.NewStore()
+	store.SetParam(gomlx.ParamInitialSeed, seed)
+	b, err := vit.Export(Backend(tb), net, store, model.Metadata{Name: "vitseg-test", Version: version})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// WriteFile writes b to a file in a fresh temporary directory and returns its path.
+func WriteFile(tb testing.TB, b []byte) string {
+	tb.Helper()
+	p := filepath.Join(tb.TempDir(), "model.onnx")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// DatasetDir is the Oxford-IIIT Pet sample: $VITSEG_DATASET_DIR, else ../shared/datasets/oxford-pets-sample
+// above the module root. The test fails when it is missing.
+func DatasetDir(tb testing.TB) string {
+	tb.Helper()
+	dir := os.Getenv("VITSEG_DATASET_DIR")
+	if dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for d := wd; ; d = filepath.Dir(d) {
+			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil && filepath.Base(d) != "tools" {
+				dir = filepath.Join(d, "..", "shared", "datasets", "oxford-pets-sample")
+				break
+			}
+			if filepath.Dir(d) == d {
+				tb.Fatal("modeltest: module root not found")
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "images")); err != nil {
+		tb.Fatalf("dataset not found at %s (set VITSEG_DATASET_DIR): %v", dir, err)
+	}
+	return dir
+}
