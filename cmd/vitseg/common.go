@@ -118,6 +118,19 @@ func (s *sessionFlags) options(log *zap.Logger) (inference.Options, error) {
 		Logger: log}, nil
 }
 
+// loadSession opens ONNX Runtime and loads the model file with the session flags.
+func loadSession(rt runtimeFlags, sf sessionFlags, path string, log *zap.Logger) (*inference.Session, error) {
+	runtime, err := rt.open()
+	if err != nil {
+		return nil, err
+	}
+	opts, err := sf.options(log)
+	if err != nil {
+		return nil, err
+	}
+	return runtime.LoadFile(path, opts)
+}
+
 // writeFileAtomic writes data to path through a temporary file and a rename.
 func writeFileAtomic(path string, data []byte) error {
 	tmp := path + ".tmp"

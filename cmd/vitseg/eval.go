@@ -39,15 +39,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	runtime, err := rt.open()
-	if err != nil {
-		return err
-	}
-	opts, err := sf.options(log)
-	if err != nil {
-		return err
-	}
-	sess, err := runtime.LoadFile(*modelPath, opts)
+	sess, err := loadSession(rt, sf, *modelPath, log)
 	if err != nil {
 		return err
 	}
