@@ -66,6 +66,9 @@ func (r Recipe) Validate() error {
 	if r.Augmentation.Contrast < 0 || r.Augmentation.Contrast >= 1 {
 		errs = append(errs, fmt.Errorf("contrast jitter must be in [0, 1), got %g", r.Augmentation.Contrast))
 	}
+	if c := r.Augmentation.CropScale; c < 0 || c > 1 {
+		errs = append(errs, fmt.Errorf("crop scale must be in [0, 1], got %g", c))
+	}
 	return errors.Join(errs...)
 }
 

@@ -89,6 +89,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	lrGamma := fs.Float64("lr-gamma", def.LRGamma, "StepLR factor")
 	contrast := fs.Float64("contrast", def.Augmentation.Contrast, "contrast jitter (torchvision ColorJitter contrast)")
 	hflip := fs.Bool("hflip", def.Augmentation.HFlip, "random horizontal flip of image and mask")
+	crop := fs.Float64("crop-scale", def.Augmentation.CropScale, "random crop of side [crop-scale, 1] x image, resized back (0: off, the article's recipe)")
 	seed := fs.Uint64("seed", def.Seed, "random seed (same seed + same data = same model)")
 	device := fs.String("device", "cpu", "training device: cpu (GoMLX onnx:cpu) or cuda (onnx:cuda)")
 	backendCfg := fs.String("backend", "", "explicit GoMLX backend, e.g. go:ops_sequential (overrides --device)")
@@ -118,7 +119,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usagef("--preset: %v", err)
 	}
 	recipe := training.Recipe{Epochs: *epochs, BatchSize: *batch, LearningRate: *lr, LRStepEpochs: *lrStep,
-		LRGamma: *lrGamma, Augmentation: training.Augmentation{HFlip: *hflip, Contrast: *contrast}, Seed: *seed}
+		LRGamma: *lrGamma, Augmentation: training.Augmentation{HFlip: *hflip, Contrast: *contrast, CropScale: *crop}, Seed: *seed}
 	if err := recipe.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
