@@ -261,6 +261,29 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	stopCommit := make(chan struct{})
 	go func() { defer close(commitDone); p.commitLoop(stopCommit) }()
 
+	// The drain deadline runs from the moment ctx ends, even while consume is still blocked (retrying a
+	// dead-letter write while Kafka is unreachable, say): past it, unfinished work is abandoned uncommitted.
+	deadline := make(chan struct{})
+	finished := make(chan struct{})
+	defer close(finished)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-finished:
+			return
+		}
+		t := time.NewTimer(c.DrainTimeout)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			p.log.Warn("drain deadline passed; unfinished messages stay uncommitted and will be redelivered",
+				zap.Int("in_flight", p.wm.InFlight()))
+			cancelWork()
+			close(deadline)
+		case <-finished:
+		}
+	}()
+
 	fetchErr := p.consume(ctx, workCtx, toFetch)
 	close(toFetch)
 
@@ -270,10 +293,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	select {
 	case <-drained:
 		p.log.Info("drained in-flight work")
-	case <-time.After(c.DrainTimeout):
-		p.log.Warn("drain deadline passed; unfinished messages stay uncommitted and will be redelivered",
-			zap.Int("in_flight", p.wm.InFlight()))
-		cancelWork()
+	case <-deadline:
 		<-drained
 	}
 	close(stopCommit)
@@ -369,9 +389,14 @@ func (p *Pipeline) reject(ctx context.Context, m *message, ref *consumer.ImageRe
 	}
 }
 
+// reason is the dead-letter reason of a rejected message: its kind, the parser's reason and the cause (a JSON
+// syntax error, say), if any.
 func reason(err error) string {
 	var me *consumer.MessageError
 	if errors.As(err, &me) {
+		if me.Err != nil {
+			return me.Kind.Error() + ": " + me.Reason + ": " + me.Err.Error()
+		}
 		return me.Kind.Error() + ": " + me.Reason
 	}
 	return err.Error()
@@ -385,8 +410,16 @@ func (p *Pipeline) deadLetter(ctx context.Context, m *message, class producer.Er
 		src = &producer.ObjectRef{Bucket: ref.Bucket, Key: ref.Key}
 	}
 	ev := producer.NewDeadLetter(m.msg, class, why, src, time.Now().UTC())
+	stripped := false
 	err := retry(ctx, p.backoff(), func(error) bool { return true }, p.onRetry("kafka_produce_deadletter"), func() error {
-		return p.deps.Writer.PublishDeadLetters(ctx, ev)
+		err := p.deps.Writer.PublishDeadLetters(ctx, ev)
+		if tooLarge(err) && !stripped {
+			// Retrying cannot help: write the event without the copy of the original message.
+			p.log.Warn("dead-letter event too large for its topic; writing it without the original message", zap.Error(err))
+			ev, stripped = withoutOriginalPayload(ev), true
+			err = p.deps.Writer.PublishDeadLetters(ctx, ev)
+		}
+		return err
 	})
 	if err != nil {
 		p.log.Error("dead-letter event not written; the message stays uncommitted", zap.Error(err))
@@ -397,6 +430,25 @@ func (p *Pipeline) deadLetter(ctx context.Context, m *message, class producer.Er
 	p.log.Warn("dead-lettered", zap.String("class", string(class)), zap.String("reason", why),
 		zap.Int("partition", m.msg.Partition), zap.Int64("offset", m.msg.Offset))
 	return true
+}
+
+// tooLarge reports whether a produce failed because the message is over the client's or the topic's size limit.
+func tooLarge(err error) bool {
+	return errors.Is(err, kafka.MessageSizeTooLarge) || errors.As(err, new(kafka.MessageTooLargeError))
+}
+
+// withoutOriginalPayload drops the copied key, value and headers of a dead-letter event, keeping the sizes.
+func withoutOriginalPayload(ev producer.DeadLetterEvent) producer.DeadLetterEvent {
+	empty := func(p producer.Payload) producer.Payload {
+		return producer.Payload{Encoding: producer.EncodingUTF8, Size: p.Size, Truncated: p.Size > 0}
+	}
+	ev.Original.Value = empty(ev.Original.Value)
+	if k := ev.Original.Key; k != nil {
+		e := empty(*k)
+		ev.Original.Key = &e
+	}
+	ev.Original.Headers = []producer.Header{}
+	return ev
 }
 
 func (p *Pipeline) finishMessage(m *message) {
@@ -515,6 +567,7 @@ func (p *Pipeline) decode(ctx context.Context, j *job) bool {
 		p.failJob(ctx, j, class, err)
 		return false
 	}
+	prep.Image = nil // Only the tensor and the size travel on: the decoded photo would stay in memory until written.
 	j.prepared = prep
 	j.decoded = time.Now()
 	p.metrics.stageSeconds.WithLabelValues("decode").Observe(j.decoded.Sub(j.fetched).Seconds())

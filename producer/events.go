@@ -22,6 +22,15 @@ const (
 	// MaxPayloadBytes is the most bytes of an original message's value (and
 	// of each key and header value) copied into a dead-letter event.
 	MaxPayloadBytes = 64 << 10
+	// MaxOriginalBytes is the most bytes of an original message copied into
+	// a dead-letter event in all: the value first, then the key, then the
+	// header values in order, each also bounded by MaxPayloadBytes. Together
+	// with MaxHeaderKeyBytes and the encoding rule of NewPayload it keeps
+	// every dead-letter event well under Kafka's default 1 MB message limit,
+	// whatever the original message holds.
+	MaxOriginalBytes = 256 << 10
+	// MaxHeaderKeyBytes is the longest original header key kept.
+	MaxHeaderKeyBytes = 256
 	// MaxReasonBytes is the longest reason kept in a dead-letter event.
 	MaxReasonBytes = 1024
 	// MaxHeaders is the most original headers copied into a dead-letter event.
@@ -274,18 +283,41 @@ const (
 	EncodingBase64 = "base64"
 )
 
-// NewPayload encodes b, keeping at most MaxPayloadBytes of it.
-func NewPayload(b []byte) Payload {
+// NewPayload encodes b, keeping at most MaxPayloadBytes of it: as text when
+// it is valid UTF-8 whose JSON \u escapes do not grow it by more than a
+// third, else as base64 (so the encoded payload is at most a little over
+// twice the bytes kept, never six times).
+func NewPayload(b []byte) Payload { return newPayload(b, MaxPayloadBytes) }
+
+// newPayload encodes b, keeping at most limit bytes of it.
+func newPayload(b []byte, limit int) Payload {
 	p := Payload{Size: len(b)}
-	if len(b) > MaxPayloadBytes {
-		b, p.Truncated = b[:MaxPayloadBytes], true
+	if len(b) > limit {
+		b, p.Truncated = b[:limit], true
 	}
-	if utf8.Valid(trimPartialRune(b, p.Truncated)) {
-		p.Encoding, p.Data = EncodingUTF8, string(trimPartialRune(b, p.Truncated))
+	if text := trimPartialRune(b, p.Truncated); utf8.Valid(text) && !escapeHeavy(text) {
+		p.Encoding, p.Data = EncodingUTF8, string(text)
 		return p
 	}
 	p.Encoding, p.Data = EncodingBase64, base64.StdEncoding.EncodeToString(b)
 	return p
+}
+
+// escapeHeavy reports whether the six-byte \u escapes of encoding/json
+// (control characters other than \n, \r and \t, '<', '>', '&', U+2028 and
+// U+2029) would grow text by more than a third. Base64 grows data by a third.
+func escapeHeavy(text []byte) bool {
+	extra := 0
+	for i, c := range text {
+		switch {
+		case c == '\n' || c == '\r' || c == '\t':
+		case c < 0x20 || c == '<' || c == '>' || c == '&':
+			extra += 5
+		case c == 0xe2 && i+2 < len(text) && text[i+1] == 0x80 && (text[i+2] == 0xa8 || text[i+2] == 0xa9):
+			extra += 3
+		}
+	}
+	return 3*extra > len(text)
 }
 
 // trimPartialRune drops an incomplete UTF-8 sequence that a cut left at the
@@ -323,22 +355,29 @@ type Header struct {
 	Value Payload `json:"value"`
 }
 
-// NewOriginal copies msg, its payloads bounded as NewPayload does and at
-// most MaxHeaders headers.
+// NewOriginal copies msg: each payload bounded as NewPayload does and all
+// of them by MaxOriginalBytes, at most MaxHeaders headers, header keys cut to
+// MaxHeaderKeyBytes.
 func NewOriginal(msg kafka.Message) OriginalMessage {
 	o := OriginalMessage{
 		Topic:     msg.Topic,
 		Partition: msg.Partition,
 		Offset:    msg.Offset,
-		Value:     NewPayload(msg.Value),
 		Headers:   make([]Header, 0, min(len(msg.Headers), MaxHeaders)),
 	}
+	budget := MaxOriginalBytes
+	take := func(b []byte) Payload {
+		limit := min(MaxPayloadBytes, budget)
+		budget -= min(len(b), limit)
+		return newPayload(b, limit)
+	}
+	o.Value = take(msg.Value)
 	if msg.Key != nil {
-		k := NewPayload(msg.Key)
+		k := take(msg.Key)
 		o.Key = &k
 	}
 	for _, h := range msg.Headers[:min(len(msg.Headers), MaxHeaders)] {
-		o.Headers = append(o.Headers, Header{Key: h.Key, Value: NewPayload(h.Value)})
+		o.Headers = append(o.Headers, Header{Key: truncateUTF8(h.Key, MaxHeaderKeyBytes), Value: take(h.Value)})
 	}
 	return o
 }

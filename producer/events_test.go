@@ -344,6 +344,9 @@ func TestNewPayload(t *testing.T) {
 		{"binary", []byte{0xff, 0xfe}, EncodingBase64, false},
 		{"long text cut inside a rune", append(bytes.Repeat([]byte("a"), MaxPayloadBytes-1), "éé"...), EncodingUTF8, true},
 		{"long binary", bytes.Repeat([]byte{0xff}, MaxPayloadBytes+5), EncodingBase64, true},
+		{"JSON with markup", []byte(`{"bucket":"pets","key":"uploads/<cat> & dog.jpg","note":"a \"quoted\" word"}`), EncodingUTF8, false},
+		{"control characters", bytes.Repeat([]byte{1, 'a'}, 100), EncodingBase64, false},
+		{"markup heavy", bytes.Repeat([]byte("<>&"), 100), EncodingBase64, false},
 	}
 	for _, tt := range tests {
 		p := NewPayload(tt.in)
@@ -360,5 +363,55 @@ func TestNewPayload(t *testing.T) {
 		if p.Encoding == EncodingUTF8 && !utf8.ValidString(p.Data) {
 			t.Errorf("%s: invalid UTF-8 data", tt.name)
 		}
+	}
+}
+
+// TestDeadLetterOfHugeMessageFits: whatever the original message holds (the largest value, key, header keys
+// and the most headers, all of bytes JSON escapes six-fold), its dead-letter event stays far under Kafka's
+// default 1 MB message limit and matches the schema.
+func TestDeadLetterOfHugeMessageFits(t *testing.T) {
+	heavy := bytes.Repeat([]byte{1}, 1<<20)
+	msg := kafka.Message{Topic: "vitseg.images", Offset: 7, Key: heavy, Value: heavy}
+	for i := range MaxHeaders + 3 {
+		msg.Headers = append(msg.Headers, kafka.Header{Key: strings.Repeat("<", 4096) + string(rune('a'+i)), Value: heavy})
+	}
+	e := NewDeadLetter(msg, ClassMalformedMessage, strings.Repeat("<", 5000), nil, time.Now())
+	if err := e.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) > 512<<10 {
+		t.Errorf("dead-letter event is %d bytes, want at most 512 KiB", len(raw))
+	}
+	t.Logf("worst-case dead-letter event: %d bytes", len(raw))
+	if err := validateJSON(t, compileSchema(t, DeadLetterSchemaID, DeadLetterSchema()), raw); err != nil {
+		t.Error(err)
+	}
+	o := e.Original
+	payloads := append([]Payload{o.Value, *o.Key}, func() (ps []Payload) {
+		for _, h := range o.Headers {
+			if len(h.Key) > MaxHeaderKeyBytes {
+				t.Errorf("header key of %d bytes kept", len(h.Key))
+			}
+			ps = append(ps, h.Value)
+		}
+		return ps
+	}()...)
+	kept := 0
+	for _, p := range payloads {
+		b, err := p.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept += len(b)
+		if p.Size != len(heavy) || !p.Truncated {
+			t.Errorf("payload size %d truncated %t, want %d truncated", p.Size, p.Truncated, len(heavy))
+		}
+	}
+	if kept != MaxOriginalBytes || len(o.Headers) != MaxHeaders {
+		t.Errorf("kept %d payload bytes and %d headers, want %d and %d", kept, len(o.Headers), MaxOriginalBytes, MaxHeaders)
 	}
 }

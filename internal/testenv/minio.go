@@ -214,8 +214,18 @@ func (m *MinIO) NotifyObjectCreated(bucket, prefix string) {
 	cfg.AddQueue(q)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := m.Client(m.tb).SetBucketNotification(ctx, bucket, cfg); err != nil {
-		m.tb.Fatalf("testenv: set notification on %s: %v", bucket, err)
+	// Right after start the server may not know its notification target yet ("destination ARN does not exist"):
+	// retry until the deadline.
+	for {
+		err := m.Client(m.tb).SetBucketNotification(ctx, bucket, cfg)
+		if err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			m.tb.Fatalf("testenv: set notification on %s: %v", bucket, err)
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 }
 
