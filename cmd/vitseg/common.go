@@ -101,12 +101,15 @@ type sessionFlags struct {
 	device         string
 	intraOpThreads int
 	interOpThreads int
+	noSpinning     bool
 }
 
 func (s *sessionFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.device, "device", "auto", "execution provider: cpu, cuda or auto (CUDA when available)")
 	fs.IntVar(&s.intraOpThreads, "intra-op-threads", 0, "ONNX Runtime intra-op threads (0: one per core)")
 	fs.IntVar(&s.interOpThreads, "inter-op-threads", 0, "ONNX Runtime inter-op threads (0: default)")
+	fs.BoolVar(&s.noSpinning, "ort-no-spinning", false, "stop ONNX Runtime threads from busy-waiting between runs "+
+		"(frees the cores for decoding when they are few)")
 }
 
 func (s *sessionFlags) options(log *zap.Logger) (inference.Options, error) {
@@ -115,7 +118,7 @@ func (s *sessionFlags) options(log *zap.Logger) (inference.Options, error) {
 		return inference.Options{}, usagef("--device: %v", err)
 	}
 	return inference.Options{Device: dev, IntraOpThreads: s.intraOpThreads, InterOpThreads: s.interOpThreads,
-		Logger: log}, nil
+		DisableSpinning: s.noSpinning, Logger: log}, nil
 }
 
 // loadSession opens ONNX Runtime and loads the model file with the session flags.

@@ -134,3 +134,16 @@ func TestSegmentRealPhotosAndConcurrentRuns(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestSessionOptionsApply(t *testing.T) {
+	rt, b := setup(t)
+	sess, err := rt.Load(b, inference.Options{Device: inference.DeviceCPU, IntraOpThreads: 1, InterOpThreads: 1,
+		DisableSpinning: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if _, err := sess.Run(context.Background(), make([]float32, sess.ImageLen()), 1); err != nil {
+		t.Fatal(err)
+	}
+}

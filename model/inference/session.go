@@ -41,7 +41,11 @@ type Options struct {
 	IntraOpThreads int // 0: ONNX Runtime's default (one per core)
 	InterOpThreads int // 0: ONNX Runtime's default
 	CUDADeviceID   int
-	Logger         *zap.Logger // nil: no logging
+	// DisableSpinning stops ONNX Runtime's pool threads from busy-waiting for work between runs
+	// (session.intra_op.allow_spinning=0 and session.inter_op.allow_spinning=0), leaving the cores to the other
+	// stages of a pipeline that share them.
+	DisableSpinning bool
+	Logger          *zap.Logger // nil: no logging
 }
 
 // Provider names reported by Session.Provider.
@@ -105,6 +109,14 @@ func (r *Runtime) Load(onnxModel []byte, opts Options) (*Session, error) {
 	if opts.InterOpThreads > 0 {
 		if err := so.SetInterOpNumThreads(opts.InterOpThreads); err != nil {
 			return nil, fmt.Errorf("set inter-op threads: %w", err)
+		}
+	}
+
+	if opts.DisableSpinning {
+		for _, key := range []string{"session.intra_op.allow_spinning", "session.inter_op.allow_spinning"} {
+			if err := so.AddSessionConfigEntry(key, "0"); err != nil {
+				return nil, fmt.Errorf("set %s: %w", key, err)
+			}
 		}
 	}
 

@@ -1,0 +1,91 @@
+package inference_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/vitseg/vitseg/bench"
+	"github.com/vitseg/vitseg/internal/modeltest"
+	"github.com/vitseg/vitseg/model"
+	"github.com/vitseg/vitseg/model/imaging"
+	"github.com/vitseg/vitseg/model/inference"
+)
+
+// BenchmarkSegmentVsRun measures, side by side in alternating rounds, Session.Run (the model alone) and
+// Session.Segment (the model plus the per-image post-processing: arg-max mask, nearest-neighbour upsampling to
+// the photo's resolution, class statistics) on real photos, at batch 8 with the small preset, and reports the
+// post-processing's share. Run it once:
+//
+//	go test -tags onnx -run '^$' -bench SegmentVsRun -benchtime 1x ./model/inference
+//
+// The model-only throughput at other batch sizes and presets is `vitseg-bench inference` (scripts/bench.sh).
+func BenchmarkSegmentVsRun(b *testing.B) {
+	const batch = 8
+	rt := modeltest.Runtime(b)
+	sess, err := rt.Load(modeltest.Export(b, model.PresetSmall, "bench", 1),
+		inference.Options{Device: inference.DeviceCPU, IntraOpThreads: runtime.NumCPU()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sess.Close()
+	prepared := benchPreparedPhotos(b, sess.Config().ImageSize, batch)
+	images := make([]float32, 0, batch*sess.ImageLen())
+	for _, p := range prepared {
+		images = append(images, p.Tensor...)
+	}
+	for range b.N {
+		series, err := bench.Interleave(context.Background(), bench.Plan{Rounds: 3, MinTime: 2 * time.Second, Warmup: 1},
+			bench.Case{Name: "Run", Units: batch, Call: bench.Timed(func(ctx context.Context) error {
+				_, err := sess.Run(ctx, images, batch)
+				return err
+			})},
+			bench.Case{Name: "Segment", Units: batch, Call: bench.Timed(func(ctx context.Context) error {
+				_, err := sess.Segment(ctx, prepared)
+				return err
+			})})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ratio := bench.Median(bench.Ratios(series[1], series[0]))
+		b.ReportMetric(series[0].Median(), "run-images/s")
+		b.ReportMetric(series[1].Median(), "segment-images/s")
+		b.ReportMetric(ratio, "segment/run")
+		fmt.Fprintf(os.Stdout, "Run %.1f images/s, Segment %.1f images/s, Segment/Run %.3f (post-processing %.1f%% of Segment)\n",
+			series[0].Median(), series[1].Median(), ratio, 100*(1-ratio))
+	}
+}
+
+// benchPreparedPhotos decodes the first n decodable photos of the dataset sample.
+func benchPreparedPhotos(tb testing.TB, size, n int) []*inference.Prepared {
+	tb.Helper()
+	paths, err := filepath.Glob(filepath.Join(modeltest.DatasetDir(tb), "images", "*.jpg"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sort.Strings(paths)
+	var out []*inference.Prepared
+	for _, p := range paths {
+		if len(out) == n {
+			break
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		prep, err := inference.Prepare(data, size, imaging.DefaultLimits())
+		if err != nil {
+			continue // A few files of the sample are not decodable photos.
+		}
+		out = append(out, prep)
+	}
+	if len(out) < n {
+		tb.Fatalf("only %d decodable photos, want %d", len(out), n)
+	}
+	return out
+}
