@@ -1,0 +1,327 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/train"
+
+	"github.com/vitseg/vitseg/bench"
+	"github.com/vitseg/vitseg/model"
+	"github.com/vitseg/vitseg/model/inference"
+	"github.com/vitseg/vitseg/model/vit"
+	"github.com/vitseg/vitseg/training"
+)
+
+// openBLASDir is where Debian's libopenblas0-openmp puts its libblas.so.3. Debian's python3-torch calls the
+// system BLAS, which is netlib's reference implementation unless an optimised one is selected; the reference
+// run prepends this directory to LD_LIBRARY_PATH when it exists (see -torch-blas).
+const openBLASDir = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
+
+func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	presets := fs.String("presets", "small,article", "model presets")
+	batch := fs.Int("batch", 16, "images per training step")
+	rounds := fs.String("rounds", "small=5,article=3", "interleaved rounds (each runs GoMLX, then PyTorch, or the "+
+		"reverse): NAME=N list, or N")
+	steps := fs.String("steps", "small=4,article=1", "timed steps per implementation and round: NAME=N list, or N")
+	backendName := fs.String("backend", "onnx:cpu", "GoMLX backend")
+	python := fs.String("python", "/usr/bin/python3", "Python with Debian's python3-torch")
+	script := fs.String("script", "bench/reference/vit_train.py", "the PyTorch reference")
+	torchThreads := fs.Int("torch-threads", runtime.NumCPU(), "torch.set_num_threads")
+	torchBLAS := fs.String("torch-blas", openBLASDir, "directory prepended to LD_LIBRARY_PATH for the reference "+
+		"(an optimised libblas.so.3); empty: the system's BLAS")
+	torchEnv := fs.String("torch-env", "OMP_WAIT_POLICY=PASSIVE", "KEY=VALUE,... added to the reference's "+
+		"environment (OpenMP's default busy-waiting collapses under a shared machine's load)")
+	seed := fs.Int64("seed", 1, "seed of weights and data")
+	ortLib := fs.String("ort-lib", "", "ONNX Runtime library (default: $VITSEG_ORT_LIB, then the cache)")
+	out := fs.String("out", "", "directory to save the report as train.json")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	stepCounts, defSteps, err := perPreset(*steps)
+	if err != nil {
+		return fmt.Errorf("-steps: %w", err)
+	}
+	if defSteps == 0 {
+		defSteps = 1
+	}
+	roundCounts, defRounds, err := perPreset(*rounds)
+	if err != nil {
+		return fmt.Errorf("-rounds: %w", err)
+	}
+	if defRounds == 0 {
+		defRounds = 3
+	}
+	if *batch <= 0 {
+		return errors.New("-batch must be positive")
+	}
+	if *torchBLAS != "" {
+		if _, err := os.Stat(*torchBLAS); err != nil {
+			return fmt.Errorf("-torch-blas %s: %w (install Debian's libopenblas0-openmp, or pass -torch-blas= for "+
+				"the system BLAS)", *torchBLAS, err)
+		}
+	}
+	rep := bench.NewReport("train", "vitseg-bench train "+strings.Join(args, " "))
+
+	lib, err := inference.ResolveLibrary(*ortLib)
+	if err != nil {
+		return err
+	}
+	rt, err := inference.Open(lib)
+	if err != nil {
+		return err
+	}
+	backend, err := compute.NewWithConfig(*backendName)
+	if err != nil {
+		return fmt.Errorf("GoMLX backend %s: %w", *backendName, err)
+	}
+	defer backend.Finalize()
+	env := splitList(*torchEnv)
+	for _, kv := range env {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return fmt.Errorf("-torch-env: %q is not KEY=VALUE", kv)
+		}
+	}
+	if *torchBLAS != "" {
+		ld := *torchBLAS
+		if old := os.Getenv("LD_LIBRARY_PATH"); old != "" {
+			ld += ":" + old
+		}
+		env = append(env, "LD_LIBRARY_PATH="+ld)
+	}
+	blas := "the system BLAS"
+	if *torchBLAS != "" {
+		blas = "the BLAS in " + *torchBLAS
+	}
+	rep.Notef("GoMLX backend %s on ONNX Runtime %s (its default thread pool); PyTorch reference %s with %d threads, "+
+		"%s, environment %q; batch %d, Adam 4e-4, pixel cross-entropy, dropout active, random images and labels",
+		*backendName, rt.Version(), *script, *torchThreads, blas, *torchEnv, *batch)
+
+	for _, name := range splitList(*presets) {
+		cfg, err := model.Preset(name)
+		if err != nil {
+			return err
+		}
+		n := stepCounts[name]
+		if n == 0 {
+			n = defSteps
+		}
+		nr := roundCounts[name]
+		if nr == 0 {
+			nr = defRounds
+		}
+		if err := benchTrainPreset(ctx, rep, trainSetup{
+			name: name, cfg: cfg, batch: *batch, steps: n, rounds: nr, backend: backend, seed: *seed,
+			python: *python, script: *script, threads: *torchThreads, env: env, log: stderr,
+		}); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return finish(rep, stdout, *out)
+}
+
+type trainSetup struct {
+	name           string
+	cfg            model.Config
+	batch, steps   int
+	rounds         int
+	backend        compute.Backend
+	seed           int64
+	python, script string
+	threads        int
+	env            []string // added to the reference's environment
+	log            io.Writer
+}
+
+func benchTrainPreset(ctx context.Context, rep *bench.Report, s trainSetup) error {
+	params, err := vit.CountTrainableParams(s.cfg)
+	if err != nil {
+		return err
+	}
+	if params != s.cfg.NumParams() {
+		return fmt.Errorf("GoMLX graph has %d trainable parameters, the configuration %d", params, s.cfg.NumParams())
+	}
+	recipe := training.DefaultRecipe()
+	recipe.BatchSize, recipe.Seed = s.batch, uint64(s.seed)
+	tr, err := training.NewTrainer(s.backend, s.cfg, recipe, nil)
+	if err != nil {
+		return err
+	}
+	size := s.cfg.ImageSize
+	r := rand.New(rand.NewPCG(uint64(s.seed), 3))
+	images := make([]float32, s.batch*s.cfg.InChannels*size*size)
+	labels := make([]int32, s.batch*size*size)
+	for i := range images {
+		images[i] = r.Float32()
+	}
+	for i := range labels {
+		labels[i] = int32(r.IntN(s.cfg.Classes))
+	}
+	goStep := func() error {
+		b := train.Batch{
+			Inputs: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(images, s.batch, s.cfg.InChannels, size, size)},
+			Labels: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, s.batch, size, size)},
+		}
+		loss, err := tr.Step(b)
+		if err == nil && (loss != loss || loss <= 0) {
+			err = fmt.Errorf("loss %g", loss)
+		}
+		return err
+	}
+	start := time.Now()
+	if err := goStep(); err != nil { // Builds and compiles the training graph.
+		return fmt.Errorf("GoMLX warm-up step: %w", err)
+	}
+	fmt.Fprintf(s.log, "%s: GoMLX first step (graph build + compile + step) %s\n", s.name, time.Since(start).Round(time.Millisecond))
+
+	ref, err := startReference(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer ref.close()
+	if ref.ready.Params != params {
+		return fmt.Errorf("PyTorch reference has %d parameters, GoMLX %d", ref.ready.Params, params)
+	}
+	fmt.Fprintf(s.log, "%s: PyTorch %s ready with %d threads (%d parameters)\n", s.name, ref.ready.Torch, ref.ready.Threads, ref.ready.Params)
+
+	units := float64(s.batch * s.steps)
+	series, err := bench.Interleave(ctx, bench.Plan{Rounds: s.rounds, MinCalls: 1, Log: s.log, Probe: bench.CPUProbe()},
+		bench.Case{Name: "gomlx " + s.name, Units: units, Call: bench.Timed(func(ctx context.Context) error {
+			for range s.steps {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				if err := goStep(); err != nil {
+					return err
+				}
+			}
+			return nil
+		})},
+		bench.Case{Name: "pytorch " + s.name, Units: units, Call: func(ctx context.Context) (time.Duration, error) {
+			return ref.steps(ctx, s.steps)
+		}},
+	)
+	if err != nil {
+		return err
+	}
+	note := fmt.Sprintf("batch %d, %d steps per round", s.batch, s.steps)
+	rep.AddRounds(series[0].Name+" images/s", series[0].Rates, "images/s", note)
+	rep.AddRounds(series[1].Name+" images/s", series[1].Rates, "images/s", note)
+	rep.AddRounds(s.name+" gomlx/pytorch", bench.Ratios(series[0], series[1]), "ratio", "same round")
+	gflop := 3 * s.cfg.FLOPsPerImage() / 1e9 // forward + backward (about twice the forward)
+	rep.AddRounds(series[0].Name+" GFLOP/s", scale(series[0].Rates, gflop), "GFLOP/s", "3x forward FLOPs per image")
+	rep.AddRounds(series[1].Name+" GFLOP/s", scale(series[1].Rates, gflop), "GFLOP/s", "3x forward FLOPs per image")
+	for _, c := range []struct {
+		s       bench.Series
+		process string
+	}{{series[0], "self"}, {series[1], "python3"}} {
+		cpu, sys := c.s.ProbeMedian(c.process), c.s.ProbeMedian(c.process+bench.SysSuffix)
+		rep.Add(c.s.Name+" CPU", cpu, "CPU-s/image", fmt.Sprintf("%s process; %.0f%% of it in the kernel; %.2f cores busy",
+			c.process, 100*sys/cpu, cpu*c.s.Median()))
+	}
+	return nil
+}
+
+// reference is the PyTorch reference running in serve mode.
+type reference struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	lines *bufio.Scanner
+	ready struct {
+		Params  int    `json:"params"`
+		Threads int    `json:"threads"`
+		Torch   string `json:"torch"`
+	}
+}
+
+func startReference(ctx context.Context, s trainSetup) (*reference, error) {
+	cmd := exec.CommandContext(ctx, s.python, s.script, "--serve", "--preset", s.name, "--batch", strconv.Itoa(s.batch),
+		"--threads", strconv.Itoa(s.threads), "--seed", strconv.FormatInt(s.seed, 10), "--warmup", "1")
+	cmd.Env = append(os.Environ(), s.env...)
+	cmd.Stderr = s.log
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start PyTorch reference: %w", err)
+	}
+	ref := &reference{cmd: cmd, stdin: stdin, lines: bufio.NewScanner(stdout)}
+	line, err := ref.readLine()
+	if err == nil {
+		err = json.Unmarshal(line, &ref.ready)
+	}
+	if err != nil {
+		ref.close()
+		return nil, fmt.Errorf("PyTorch reference did not start: %w", err)
+	}
+	return ref, nil
+}
+
+func (r *reference) readLine() ([]byte, error) {
+	if !r.lines.Scan() {
+		if err := r.lines.Err(); err != nil {
+			return nil, err
+		}
+		return nil, io.ErrUnexpectedEOF
+	}
+	return r.lines.Bytes(), nil
+}
+
+// steps runs n training steps in the reference and returns the time it measured for them.
+func (r *reference) steps(ctx context.Context, n int) (time.Duration, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if _, err := fmt.Fprintf(r.stdin, "%d\n", n); err != nil {
+		return 0, fmt.Errorf("PyTorch reference: %w", err)
+	}
+	line, err := r.readLine()
+	if err != nil {
+		return 0, fmt.Errorf("PyTorch reference: %w", err)
+	}
+	var res struct {
+		Seconds float64 `json:"seconds"`
+		Steps   int     `json:"steps"`
+		Loss    float64 `json:"loss"`
+	}
+	if err := json.Unmarshal(line, &res); err != nil {
+		return 0, fmt.Errorf("PyTorch reference output %q: %w", line, err)
+	}
+	if res.Steps != n || res.Seconds <= 0 || res.Loss != res.Loss {
+		return 0, fmt.Errorf("PyTorch reference output %q: want %d steps with a finite loss", line, n)
+	}
+	return time.Duration(res.Seconds * float64(time.Second)), nil
+}
+
+func (r *reference) close() {
+	r.stdin.Close() //nolint:errcheck // Ends the serve loop.
+	done := make(chan struct{})
+	go func() { r.cmd.Wait(); close(done) }() //nolint:errcheck
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		r.cmd.Process.Kill() //nolint:errcheck
+		<-done
+	}
+}
