@@ -101,8 +101,8 @@ func NewReader(cfg ReaderConfig) (*Reader, error) {
 		log = zap.NewNop()
 	}
 	log = log.With(zap.String("topic", cfg.Topic), zap.String("group", cfg.GroupID))
-	kcfg.Logger = kafkaLogger(log, zapcore.DebugLevel)
-	kcfg.ErrorLogger = kafkaLogger(log, zapcore.WarnLevel)
+	kcfg.Logger = kafkasec.Logger(log, zapcore.DebugLevel)
+	kcfg.ErrorLogger = kafkasec.Logger(log, zapcore.WarnLevel)
 	return &Reader{
 		r:     kafka.NewReader(kcfg),
 		topic: cfg.Topic,
@@ -177,15 +177,6 @@ func cleanBrokers(in []string) []string {
 		}
 	}
 	return out
-}
-
-// kafkaLogger adapts zap to kafka-go's Logger at one level.
-func kafkaLogger(log *zap.Logger, level zapcore.Level) kafka.Logger {
-	return kafka.LoggerFunc(func(msg string, args ...any) {
-		if ce := log.Check(level, "kafka-go"); ce != nil {
-			ce.Write(zap.String("detail", strings.TrimSpace(fmt.Sprintf(msg, args...))))
-		}
-	})
 }
 
 // Fetch returns the next message, joining the group on the first call. It

@@ -134,8 +134,8 @@ func NewWriter(cfg WriterConfig) (*Writer, error) {
 		RequiredAcks:           kafka.RequireAll,
 		AllowAutoTopicCreation: false,
 		Transport:              transport,
-		Logger:                 kafkaLogger(log, zapcore.DebugLevel),
-		ErrorLogger:            kafkaLogger(log, zapcore.WarnLevel),
+		Logger:                 kafkasec.Logger(log, zapcore.DebugLevel),
+		ErrorLogger:            kafkasec.Logger(log, zapcore.WarnLevel),
 	}
 	return w, nil
 }
@@ -147,15 +147,6 @@ func orDefault[T comparable](v, def T) T {
 		return def
 	}
 	return v
-}
-
-// kafkaLogger adapts zap to kafka-go's Logger at one level.
-func kafkaLogger(log *zap.Logger, level zapcore.Level) kafka.Logger {
-	return kafka.LoggerFunc(func(msg string, args ...any) {
-		if ce := log.Check(level, "kafka-go"); ce != nil {
-			ce.Write(zap.String("detail", strings.TrimSpace(fmt.Sprintf(msg, args...))))
-		}
-	})
 }
 
 // PublishResults writes events to the result topic, keyed by the source

@@ -1,7 +1,7 @@
 // Package kafkasec holds the TLS and SASL settings shared by every Kafka
 // client of vitseg (the consumer's reader and the producer's writer), their
-// command-line flags, and their translation into kafka-go's Dialer and
-// Transport.
+// command-line flags, their translation into kafka-go's Dialer and
+// Transport, and the zap adapter for kafka-go's logs.
 package kafkasec
 
 import (
@@ -18,6 +18,7 @@ import (
 	"github.com/segmentio/kafka-go/sasl"
 	"github.com/segmentio/kafka-go/sasl/plain"
 	"github.com/segmentio/kafka-go/sasl/scram"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
 
@@ -241,4 +242,14 @@ func (c Config) redacted() string {
 	default:
 		return "[none]"
 	}
+}
+
+// Logger adapts zap to kafka-go's Logger, writing every kafka-go line at one level (used by the consumer's and
+// the producer's clients).
+func Logger(log *zap.Logger, level zapcore.Level) kafka.Logger {
+	return kafka.LoggerFunc(func(msg string, args ...any) {
+		if ce := log.Check(level, "kafka-go"); ce != nil {
+			ce.Write(zap.String("detail", strings.TrimSpace(fmt.Sprintf(msg, args...))))
+		}
+	})
 }
