@@ -21,6 +21,8 @@ fi
 echo "== go vet"
 go vet -tags onnx ./...
 (cd tools && go vet ./...)
+echo "== staticcheck"
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags onnx ./...
 
 echo "== go test: tools module"
 (cd tools && go test -count=1 ./...)

@@ -13,7 +13,7 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graphs read best with the dot import.
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	gomlx "github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/checkpoint"
@@ -127,7 +127,7 @@ func NewTrainer(backend compute.Backend, cfg model.Config, recipe Recipe, logger
 	store.SetParam(gomlx.ParamInitialSeed, int64(recipe.Seed))
 	t := &Trainer{Net: net, Store: store, Backend: backend, Recipe: recipe, Logger: logger, LogEvery: 30 * time.Second}
 	t.trainer = train.NewTrainer(backend, store,
-		func(scope *gomlx.Scope, images *Node) *Node { return net.Forward(scope, images) },
+		func(scope *gomlx.Scope, images *graph.Node) *graph.Node { return net.Forward(scope, images) },
 		PixelCrossEntropy,
 		optimizer.Adam().LearningRate(recipe.LearningRate).Done(),
 		nil, nil)
@@ -136,13 +136,13 @@ func NewTrainer(backend compute.Backend, cfg model.Config, recipe Recipe, logger
 
 // PixelCrossEntropy is nn.CrossEntropyLoss over logits [B, C, H, W] and labels [B, H, W] (int32 class ids),
 // averaged over all pixels.
-func PixelCrossEntropy(labels, predictions []*Node) *Node {
+func PixelCrossEntropy(labels, predictions []*graph.Node) *graph.Node {
 	logits := predictions[0]
 	classes := logits.Shape().Dimensions[1]
-	logp := LogSoftmax(logits, 1)
-	oneHot := OneHot(labels[0], classes, logits.DType()) // [B, H, W, C]
-	oneHot = TransposeAllDims(oneHot, 0, 3, 1, 2)        // [B, C, H, W]
-	return Neg(ReduceAllMean(ReduceSum(Mul(oneHot, logp), 1)))
+	logp := graph.LogSoftmax(logits, 1)
+	oneHot := graph.OneHot(labels[0], classes, logits.DType()) // [B, H, W, C]
+	oneHot = graph.TransposeAllAxes(oneHot, 0, 3, 1, 2)        // [B, C, H, W]
+	return graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(oneHot, logp), 1)))
 }
 
 // Train runs the recipe on the train split, evaluating on val after each epoch. It returns the history of all

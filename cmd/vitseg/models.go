@@ -32,7 +32,6 @@ type registryFlags struct {
 	metric    string
 	tolerance float64
 	force     bool
-	s3        *objstore.Config // shared with the command's other S3 flags when set
 }
 
 func (r *registryFlags) register(fs *flag.FlagSet) {

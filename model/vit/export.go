@@ -8,7 +8,7 @@ import (
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graphs read best with the dot import.
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	gomlx "github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/model/onnx"
@@ -56,7 +56,7 @@ func Export(backend compute.Backend, net *Network, store *gomlx.Store, meta mode
 // InferenceExec returns an executor of the forward pass in inference mode (no dropout, BatchNorm running
 // statistics). Variables missing from store are initialised.
 func (n *Network) InferenceExec(backend compute.Backend, store *gomlx.Store) (*gomlx.Exec, error) {
-	exec, err := gomlx.NewExec(backend, store, func(scope *gomlx.Scope, images *Node) *Node {
+	exec, err := gomlx.NewExec(backend, store, func(scope *gomlx.Scope, images *graph.Node) *graph.Node {
 		return n.Forward(scope, images)
 	})
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/compute/shapes"
-	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graphs read best with the dot import.
+	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/layers"
 	"github.com/gomlx/gomlx/ml/layers/activation"
 	"github.com/gomlx/gomlx/ml/layers/norm"
@@ -47,14 +47,14 @@ func New(cfg model.Config) (*Network, error) {
 	return &Network{Config: cfg}, nil
 }
 
-func (n *Network) trace(stage string, x *Node) {
+func (n *Network) trace(stage string, x *graph.Node) {
 	if n.Trace != nil {
 		n.Trace(stage, x.Shape().Dimensions)
 	}
 }
 
 // Forward is the model function: images [B, C, H, W] -> logits [B, classes, H, W].
-func (n *Network) Forward(scope *gomlx.Scope, images *Node) *Node {
+func (n *Network) Forward(scope *gomlx.Scope, images *graph.Node) *graph.Node {
 	c := n.Config
 	n.trace("input", images)
 
@@ -75,7 +75,7 @@ func (n *Network) Forward(scope *gomlx.Scope, images *Node) *Node {
 		WithInitializer(initializer.RandomNormalFn(scope, 1.0)). // torch.randn
 		VariableWithShape("embedding", shapes.Make(x.DType(), c.NumPatches(), c.EmbedSize)).
 		NodeValue(x.Graph())
-	x = Add(x, ExpandAxes(pos, 0))
+	x = graph.Add(x, graph.ExpandAxes(pos, 0))
 	n.trace("position_embedding", x)
 
 	encoder := scope.In("encoder")
@@ -93,21 +93,21 @@ func (n *Network) Forward(scope *gomlx.Scope, images *Node) *Node {
 }
 
 // encoderBlock is the article's SelfAttentionEncoderBlock: pre-LN attention and pre-LN MLP, both residual.
-func (n *Network) encoderBlock(scope *gomlx.Scope, x *Node) *Node {
+func (n *Network) encoderBlock(scope *gomlx.Scope, x *graph.Node) *graph.Node {
 	c := n.Config
 	y := layerNorm(scope.In("ln1"), x)
-	x = Add(x, selfAttention(scope.In("attention"), y, c.Heads, c.Dropout))
+	x = graph.Add(x, selfAttention(scope.In("attention"), y, c.Heads, c.Dropout))
 	y = layerNorm(scope.In("ln2"), x)
 	mlp := scope.In("mlp")
 	y = dense(mlp.In("fc1"), y, 4*c.EmbedSize)
 	y = activation.Gelu(y) // exact (erf) GELU, as nn.GELU().
 	y = dense(mlp.In("fc2"), y, c.EmbedSize)
 	y = layers.DropoutStatic(mlp, y, c.Dropout)
-	return Add(x, y)
+	return graph.Add(x, y)
 }
 
 // selfAttention is nn.MultiheadAttention(E, heads, dropout, batch_first=True) applied as mha(x, x, x).
-func selfAttention(scope *gomlx.Scope, x *Node, heads int, dropout float64) *Node {
+func selfAttention(scope *gomlx.Scope, x *graph.Node, heads int, dropout float64) *graph.Node {
 	dims := x.Shape().Dimensions
 	batch, seq, embed := dims[0], dims[1], dims[2]
 	headDim := embed / heads
@@ -115,44 +115,44 @@ func selfAttention(scope *gomlx.Scope, x *Node, heads int, dropout float64) *Nod
 	// PyTorch keeps the three input projections in one [3E, E] in_proj_weight; three [E, E] matrices are the same
 	// computation and parameters, and avoid slicing activations (whose gradient, Pad, GoMLX's ONNX backend lacks).
 	in := scope.In("in_proj")
-	project := func(name string) *Node {
+	project := func(name string) *graph.Node {
 		p := linearWithInit(in.In("%s", name), x, embed, initializer.XavierUniformFn(scope), initializer.Zero)
-		return Reshape(p, batch, seq, heads, headDim)
+		return graph.Reshape(p, batch, seq, heads, headDim)
 	}
 	q, k, v := project("query"), project("key"), project("value")
 
-	scores := Einsum("bqhd,bkhd->bhqk", q, k)
-	scores = MulScalar(scores, 1/math.Sqrt(float64(headDim)))
-	weights := Softmax(scores, -1)
+	scores := graph.Einsum("bqhd,bkhd->bhqk", q, k)
+	scores = graph.MulScalar(scores, 1/math.Sqrt(float64(headDim)))
+	weights := graph.Softmax(scores, -1)
 	weights = layers.DropoutStatic(scope, weights, dropout)
-	out := Einsum("bhqk,bkhd->bqhd", weights, v)
-	out = Reshape(out, batch, seq, embed)
+	out := graph.Einsum("bhqk,bkhd->bqhd", weights, v)
+	out = graph.Reshape(out, batch, seq, embed)
 	return linearWithInit(scope.In("out_proj"), out, embed, pytorchLinearInit(scope, embed), initializer.Zero)
 }
 
 // ImageToPatches cuts images [B, C, H, W] into non-overlapping patch*patch tiles and flattens each tile
 // channel-major, as nn.Unfold followed by permute(0, 2, 1): [B, (H/p)*(W/p), C*p*p], tiles in row-major order.
-func ImageToPatches(images *Node, patch int) *Node {
+func ImageToPatches(images *graph.Node, patch int) *graph.Node {
 	d := images.Shape().Dimensions
 	b, c, h, w := d[0], d[1], d[2], d[3]
 	gh, gw := h/patch, w/patch
-	x := Reshape(images, b, c, gh, patch, gw, patch)
-	x = TransposeAllDims(x, 0, 2, 4, 1, 3, 5) // [B, gh, gw, C, p, p]
-	return Reshape(x, b, gh*gw, c*patch*patch)
+	x := graph.Reshape(images, b, c, gh, patch, gw, patch)
+	x = graph.TransposeAllAxes(x, 0, 2, 4, 1, 3, 5) // [B, gh, gw, C, p, p]
+	return graph.Reshape(x, b, gh*gw, c*patch*patch)
 }
 
 // PatchesToImage is the inverse of ImageToPatches, as permute(0, 2, 1) followed by nn.Fold:
 // [B, (H/p)*(W/p), C*p*p] -> [B, C, H, W].
-func PatchesToImage(patches *Node, imageSize, patch, channels int) *Node {
+func PatchesToImage(patches *graph.Node, imageSize, patch, channels int) *graph.Node {
 	b := patches.Shape().Dimensions[0]
 	g := imageSize / patch
-	x := Reshape(patches, b, g, g, channels, patch, patch)
-	x = TransposeAllDims(x, 0, 3, 1, 4, 2, 5) // [B, C, gh, p, gw, p]
-	return Reshape(x, b, channels, imageSize, imageSize)
+	x := graph.Reshape(patches, b, g, g, channels, patch, patch)
+	x = graph.TransposeAllAxes(x, 0, 3, 1, 4, 2, 5) // [B, C, gh, p, gw, p]
+	return graph.Reshape(x, b, channels, imageSize, imageSize)
 }
 
 // dense is nn.Linear with PyTorch's default initialisation.
-func dense(scope *gomlx.Scope, x *Node, out int) *Node {
+func dense(scope *gomlx.Scope, x *graph.Node, out int) *graph.Node {
 	in := x.Shape().Dimensions[x.Rank()-1]
 	init := pytorchLinearInit(scope, in)
 	return linearWithInit(scope, x, out, init, init)
@@ -166,17 +166,17 @@ func pytorchLinearInit(scope *gomlx.Scope, fanIn int) gomlx.VariableInitializer 
 }
 
 // linearWithInit computes x·W + b for x [B, T, in], with W [in, out] and b [out].
-func linearWithInit(scope *gomlx.Scope, x *Node, out int, weightInit, biasInit gomlx.VariableInitializer) *Node {
+func linearWithInit(scope *gomlx.Scope, x *graph.Node, out int, weightInit, biasInit gomlx.VariableInitializer) *graph.Node {
 	g := x.Graph()
 	in := x.Shape().Dimensions[x.Rank()-1]
 	w := scope.WithInitializer(weightInit).VariableWithShape("weights", shapes.Make(x.DType(), in, out)).NodeValue(g)
 	b := scope.WithInitializer(biasInit).VariableWithShape("biases", shapes.Make(x.DType(), out)).NodeValue(g)
-	y := Einsum("bti,io->bto", x, w)
-	return Add(y, ExpandAxes(b, 0, 1))
+	y := graph.Einsum("bti,io->bto", x, w)
+	return graph.Add(y, graph.ExpandAxes(b, 0, 1))
 }
 
 // layerNorm is nn.LayerNorm(E) over the last axis (eps 1e-5, learned gain and offset).
-func layerNorm(scope *gomlx.Scope, x *Node) *Node {
+func layerNorm(scope *gomlx.Scope, x *graph.Node) *graph.Node {
 	return norm.LayerNorm(scope, x, -1).Epsilon(normEpsilon).Done()
 }
 
@@ -232,9 +232,9 @@ func buildOnlyWithStore(net *Network, store *gomlx.Store, batch int) (err error)
 			err = fmt.Errorf("build graph: %v", r)
 		}
 	}()
-	g := NewGraph(backend, "trace")
+	g := graph.NewGraph(backend, "trace")
 	c := net.Config
-	images := Parameter(g, "images", shapes.Make(dtypes.Float32, batch, c.InChannels, c.ImageSize, c.ImageSize))
+	images := graph.Parameter(g, "images", shapes.Make(dtypes.Float32, batch, c.InChannels, c.ImageSize, c.ImageSize))
 	net.Forward(store.RootScope(), images)
 	return nil
 }

@@ -168,7 +168,7 @@ func TestPatchesRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	outs, err := exec.Exec(tensors.FromFlatDataAndDimensions(img, 1, c, size, size))
+	outs, err := exec.Call(tensors.FromFlatDataAndDimensions(img, 1, c, size, size))
 	if err != nil {
 		t.Fatal(err)
 	}
