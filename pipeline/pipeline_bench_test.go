@@ -57,6 +57,9 @@ type pipelineBenchSettings struct {
 	// by side (each on its own input topic and consumer group). The first also runs the latency phase and the
 	// profile. Default nproc,1.
 	pipeThreads []int
+	// VITSEG_BENCH_PIPELINE_NOSPIN: 0/1 per pipeline of VITSEG_BENCH_PIPELINE_THREADS (missing: 0); 1 serves that
+	// pipeline with ONNX Runtime's thread spinning off (inference.Options.DisableSpinning).
+	pipeNoSpin  []bool
 	photos      int           // VITSEG_BENCH_PHOTOS: distinct photos, default 16
 	latencyTime time.Duration // VITSEG_BENCH_LATENCY_TIME: duration of the fixed-rate phase, default 20s
 	out         string        // VITSEG_BENCH_OUT: directory for pipeline.json
@@ -96,6 +99,11 @@ func readPipelineBenchSettings(tb testing.TB) pipelineBenchSettings {
 			for _, f := range strings.Split(v, ",") {
 				*p = append(*p, positive(name, f))
 			}
+		}
+	}
+	if v := os.Getenv("VITSEG_BENCH_PIPELINE_NOSPIN"); v != "" {
+		for _, f := range strings.Split(v, ",") {
+			s.pipeNoSpin = append(s.pipeNoSpin, strings.TrimSpace(f) == "1")
 		}
 	}
 	durations := map[string]*time.Duration{"VITSEG_BENCH_MIN_TIME": &s.minTime, "VITSEG_BENCH_LATENCY_TIME": &s.latencyTime}
@@ -224,9 +232,14 @@ func runPipelineBench(b *testing.B, set pipelineBenchSettings) {
 	firstPipeline := len(cases)
 	for i, threads := range set.pipeThreads {
 		opts := inference.Options{Device: inference.DeviceCPU, IntraOpThreads: threads}
+		name := fmt.Sprintf("pipeline MaxBatch %d, ORT threads %d", set.maxBatch, threads)
+		if i < len(set.pipeNoSpin) && set.pipeNoSpin[i] {
+			opts.DisableSpinning = true
+			name += ", no spinning"
+		}
 		benchStartPipeline(b, k.Brokers(), inputs[i], fmt.Sprintf("vitseg-bench-%d", i), s3, rt, modelPath, opts, set.maxBatch)
 		topic := inputs[i]
-		cases = append(cases, bench.Case{Name: fmt.Sprintf("pipeline MaxBatch %d, ORT threads %d", set.maxBatch, threads),
+		cases = append(cases, bench.Case{Name: name,
 			Units: float64(set.images),
 			Call:  func(ctx context.Context) (time.Duration, error) { return runPipeline(ctx, topic, set.images) }})
 	}

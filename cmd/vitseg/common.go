@@ -101,15 +101,17 @@ type sessionFlags struct {
 	device         string
 	intraOpThreads int
 	interOpThreads int
-	noSpinning     bool
+	spinning       bool
 }
 
-func (s *sessionFlags) register(fs *flag.FlagSet) {
+// register adds the session flags; spinning is the default of --ort-spinning (off for the pipeline, whose
+// decoders need the cores that spinning ONNX Runtime threads would hold).
+func (s *sessionFlags) register(fs *flag.FlagSet, spinning bool) {
 	fs.StringVar(&s.device, "device", "auto", "execution provider: cpu, cuda or auto (CUDA when available)")
 	fs.IntVar(&s.intraOpThreads, "intra-op-threads", 0, "ONNX Runtime intra-op threads (0: one per core)")
 	fs.IntVar(&s.interOpThreads, "inter-op-threads", 0, "ONNX Runtime inter-op threads (0: default)")
-	fs.BoolVar(&s.noSpinning, "ort-no-spinning", false, "stop ONNX Runtime threads from busy-waiting between runs "+
-		"(frees the cores for decoding when they are few)")
+	fs.BoolVar(&s.spinning, "ort-spinning", spinning, "let ONNX Runtime's pool threads busy-wait between runs "+
+		"(off frees the cores for the pipeline's decoding)")
 }
 
 func (s *sessionFlags) options(log *zap.Logger) (inference.Options, error) {
@@ -118,7 +120,7 @@ func (s *sessionFlags) options(log *zap.Logger) (inference.Options, error) {
 		return inference.Options{}, usagef("--device: %v", err)
 	}
 	return inference.Options{Device: dev, IntraOpThreads: s.intraOpThreads, InterOpThreads: s.interOpThreads,
-		DisableSpinning: s.noSpinning, Logger: log}, nil
+		DisableSpinning: !s.spinning, Logger: log}, nil
 }
 
 // loadSession opens ONNX Runtime and loads the model file with the session flags.

@@ -21,7 +21,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var lf logFlags
 	var data dataFlags
 	rt.register(fs)
-	sf.register(fs)
+	sf.register(fs, true)
 	lf.register(fs, "console")
 	data.register(fs)
 	if err := parseFlags(fs, args); err != nil {

@@ -43,7 +43,7 @@ func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var sf sessionFlags
 	var lf logFlags
 	rt.register(fs)
-	sf.register(fs)
+	sf.register(fs, true)
 	lf.register(fs, "console")
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -55,7 +55,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	s3.RegisterFlags(fs)
 	ksec.RegisterFlags(fs)
 	rt.register(fs)
-	sf.register(fs)
+	sf.register(fs, false)
 	lf.register(fs, "json")
 	if err := parseFlags(fs, args); err != nil {
 		return err
