@@ -351,7 +351,11 @@ func (p *Pipeline) consume(ctx, workCtx context.Context, out chan<- *job) error 
 					accepted = nil
 					break
 				}
-				p.deadLetter(workCtx, m, producer.ClassNotAllowed, err.Error(), &ref)
+				if !p.deadLetter(workCtx, m, producer.ClassNotAllowed, reason(err), &ref) {
+					// Shutdown before this record's dead letter was written: leave the whole message
+					// uncommitted, to be redelivered.
+					return nil
+				}
 				continue
 			}
 			accepted = append(accepted, ref)
