@@ -130,3 +130,23 @@ func TestTrainPublishesThroughTheQualityGate(t *testing.T) {
 func minioListReport(prefix string) minio.ListObjectsOptions {
 	return minio.ListObjectsOptions{Prefix: prefix, Recursive: true}
 }
+
+// TestTrainOnPureGoBackend: the pure-Go GoMLX backend trains, and the result is still exported through ONNX
+// Runtime and evaluated.
+func TestTrainOnPureGoBackend(t *testing.T) {
+	data := smallDataset(t, 16)
+	out := filepath.Join(t.TempDir(), "run")
+	stdout, stderr, err := runCLI(t, "train", "--data", data, "--preset", "tiny", "--epochs", "1", "--batch-size", "4",
+		"--backend", "go:ops_sequential", "--val-fraction", "0.3", "--min-pairs", "10", "--report-examples", "1",
+		"--out", out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if !strings.Contains(stdout, "model.onnx") {
+		t.Errorf("stdout: %s", stdout)
+	}
+	if _, _, err := runCLI(t, "eval", "--model", filepath.Join(out, "model.onnx"), "--data", data, "--split", "test",
+		"--min-pairs", "10"); err != nil {
+		t.Fatal(err)
+	}
+}
