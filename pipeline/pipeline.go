@@ -236,7 +236,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 				defer wg.Done()
 				for j := range in {
 					if work(workCtx, j) && out != nil {
-						out <- j
+						select {
+						case out <- j:
+						case <-workCtx.Done(): // Past the drain deadline the next stage may be gone.
+						}
 					}
 				}
 			}()
@@ -627,7 +630,10 @@ func (p *Pipeline) infer(ctx context.Context, in <-chan []*job, out chan<- *job)
 			j.prepared.Tensor = nil
 			p.metrics.stageSeconds.WithLabelValues("queue").Observe(start.Sub(j.decoded).Seconds())
 			p.metrics.stageSeconds.WithLabelValues("infer").Observe(now.Sub(start).Seconds())
-			out <- j
+			select {
+			case out <- j:
+			case <-ctx.Done():
+			}
 		}
 	}
 }

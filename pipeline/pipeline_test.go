@@ -209,3 +209,31 @@ func processed(t *testing.T, in *instance) int {
 
 var _ = fmt.Sprint
 var _ = json.Marshal
+
+// TestDrainDeadlineStopsAFullPipeline: with every queue full and a drain deadline far shorter than the backlog,
+// Run returns soon after the deadline, and what it did not finish is processed by the next instance.
+func TestDrainDeadlineStopsAFullPipeline(t *testing.T) {
+	s := startStack(t)
+	results := s.collect(t, resultTopic)
+	modelFile := writeModel(t, exportPreset(t, model.PresetSmall, "v1", 1))
+	tight := func(c *pipeline.Config) {
+		c.QueueSize, c.MaxBatch, c.DrainTimeout = 2, 1, 300*time.Millisecond
+	}
+	first := s.startPipeline(t, pipeline.ModelSource{File: modelFile}, testLogger(t), tight)
+	const n = 48
+	s.upload(t, names("drain", n)...)
+	waitFor(t, 60*time.Second, "a first result", func() bool { return len(results.snapshot()) >= 1 })
+	start := time.Now()
+	first.stop(t)
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("stop took %s with a 300ms drain deadline", d)
+	}
+	s.startPipeline(t, pipeline.ModelSource{File: modelFile}, testLogger(t))
+	waitFor(t, 120*time.Second, "every source processed", func() bool {
+		seen := map[string]bool{}
+		for _, ev := range decodeResults(t, results.snapshot()) {
+			seen[ev.Source.Key] = true
+		}
+		return len(seen) == n
+	})
+}
