@@ -22,13 +22,6 @@ import (
 // These tests run against the real dev broker (and MinIO) processes that
 // internal/testenv starts on loopback.
 
-func requireIntegration(t *testing.T) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test: starts the dev broker; run without -short")
-	}
-}
-
 // produceRefs writes n plain references to topic, spread round-robin over
 // its partitions, and returns their keys in order.
 func produceRefs(t *testing.T, brokers []string, topic string, first, n int) []string {
@@ -134,7 +127,6 @@ func committedOffsets(t *testing.T, brokers []string, group, topic string, parti
 // first unfinished one on: nothing committed comes back, nothing unfinished
 // is lost.
 func TestReaderResumesAfterCommittedOffset(t *testing.T) {
-	requireIntegration(t)
 	const topic, group, partitions, n = "vitseg.images", "vitseg-resume", 3, 30
 	k := testenv.StartKafka(t, testenv.WithTopics(testenv.Topic{Name: topic, Partitions: partitions}))
 	brokers := k.Brokers()
@@ -261,7 +253,6 @@ func groupMembers(ctx context.Context, brokers []string, group, topic string) (m
 // is stable each owns half of the partitions, and together they consume
 // every message exactly once.
 func TestReadersSplitPartitions(t *testing.T) {
-	requireIntegration(t)
 	const topic, group, partitions, n = "vitseg.images", "vitseg-split", 4, 40
 	k := testenv.StartKafka(t, testenv.WithTopics(testenv.Topic{Name: topic, Partitions: partitions}))
 	brokers := k.Brokers()
@@ -353,7 +344,6 @@ func TestReadersSplitPartitions(t *testing.T) {
 // receives: the real MinIO record format, URL-decoded keys, and the filter
 // dropping the pipeline's own outputs.
 func TestMinIONotificationsThroughKafka(t *testing.T) {
-	requireIntegration(t)
 	const topic, group = "vitseg.images", "vitseg-minio"
 	k := testenv.StartKafka(t, testenv.WithTopics(testenv.Topic{Name: topic, Partitions: 2}))
 	m := testenv.StartMinIO(t, testenv.WithKafkaNotify(k.Brokers(), topic))
@@ -429,7 +419,6 @@ func TestMinIONotificationsThroughKafka(t *testing.T) {
 // partition from its committed offset, and once both finish and commit,
 // every message was processed and the group's offsets are at the end.
 func TestRebalanceRedeliversUnfinished(t *testing.T) {
-	requireIntegration(t)
 	const topic, group, partitions, n = "vitseg.images", "vitseg-rebalance", 2, 20
 	k := testenv.StartKafka(t, testenv.WithTopics(testenv.Topic{Name: topic, Partitions: partitions}))
 	brokers := k.Brokers()

@@ -24,13 +24,6 @@ const (
 	dlqTopic    = "vitseg.deadletter"
 )
 
-func requireIntegration(t *testing.T) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test: starts the dev broker; run without -short")
-	}
-}
-
 func startBroker(t *testing.T) *testenv.Kafka {
 	t.Helper()
 	return testenv.StartKafka(t, testenv.WithTopics(
@@ -93,7 +86,6 @@ func header(m kafka.Message, key string) string {
 // of one key share the partition the Hash balancer picks, and every value
 // validates against the published schema and decodes to what was sent.
 func TestPublishResultsArriveKeyedAndValid(t *testing.T) {
-	requireIntegration(t)
 	k := startBroker(t)
 	w := newTestWriter(t, k.Brokers(), 0)
 	sch := compileSchema(t, ResultSchemaID, ResultSchema())
@@ -171,7 +163,6 @@ func TestPublishResultsArriveKeyedAndValid(t *testing.T) {
 // TestPublishDeadLettersArriveValid publishes dead letters and reads them
 // back from the dead-letter topic.
 func TestPublishDeadLettersArriveValid(t *testing.T) {
-	requireIntegration(t)
 	k := startBroker(t)
 	w := newTestWriter(t, k.Brokers(), 0)
 	sch := compileSchema(t, DeadLetterSchemaID, DeadLetterSchema())
@@ -228,7 +219,6 @@ func TestPublishDeadLettersArriveValid(t *testing.T) {
 // topics: publishing to one that does not exist fails once the context
 // ends, and the topic still does not exist.
 func TestPublishToMissingTopicFails(t *testing.T) {
-	requireIntegration(t)
 	k := startBroker(t)
 	w, err := NewWriter(WriterConfig{Brokers: k.Brokers(), ResultTopic: "no.such.topic", DeadLetterTopic: dlqTopic,
 		BackoffMin: 20 * time.Millisecond, BackoffMax: 100 * time.Millisecond, MaxAttempts: 1000})
@@ -257,7 +247,6 @@ func TestPublishToMissingTopicFails(t *testing.T) {
 // restarts the broker while the write is being retried: the publish
 // succeeds and the event is stored once.
 func TestPublishRetriesAcrossBrokerRestart(t *testing.T) {
-	requireIntegration(t)
 	k := startBroker(t)
 	// Enough attempts that the 60s context, not the count, bounds the wait.
 	w := newTestWriter(t, k.Brokers(), 100)

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vitseg/vitseg/internal/sampledata"
 )
 
 // updateDoc rewrites the generated parts of docs/RELIABILITY.md from what the tests observe.
@@ -114,18 +116,8 @@ func tinyModel(t *testing.T, seed int64) string {
 	return p
 }
 
-// datasetDir is the shared Oxford-IIIT Pet sample ($VITSEG_DATASET_DIR overrides).
-func datasetDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("VITSEG_DATASET_DIR")
-	if dir == "" {
-		dir = filepath.Join(env.repoRoot, "..", "shared", "datasets", "oxford-pets-sample")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "images")); err != nil {
-		t.Fatalf("dataset: %v (set VITSEG_DATASET_DIR)", err)
-	}
-	return dir
-}
+// datasetDir is the shared Oxford-IIIT Pet sample (see package sampledata).
+func datasetDir(t *testing.T) string { return sampledata.Dir(t) }
 
 // photo reads one image of the dataset.
 func photo(t *testing.T, name string) []byte {

@@ -11,6 +11,7 @@ import (
 	_ "github.com/gomlx/compute-onnx" // GoMLX's ONNX Runtime backend, to export models.
 	gomlx "github.com/gomlx/gomlx/ml/model"
 
+	"github.com/vitseg/vitseg/internal/sampledata"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/inference"
 	"github.com/vitseg/vitseg/model/vit"
@@ -72,28 +73,5 @@ func WriteFile(tb testing.TB, b []byte) string {
 	return p
 }
 
-// DatasetDir is the Oxford-IIIT Pet sample: $VITSEG_DATASET_DIR, else ../shared/datasets/oxford-pets-sample
-// above the module root. The test fails when it is missing.
-func DatasetDir(tb testing.TB) string {
-	tb.Helper()
-	dir := os.Getenv("VITSEG_DATASET_DIR")
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		for d := wd; ; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil && filepath.Base(d) != "tools" {
-				dir = filepath.Join(d, "..", "shared", "datasets", "oxford-pets-sample")
-				break
-			}
-			if filepath.Dir(d) == d {
-				tb.Fatal("modeltest: module root not found")
-			}
-		}
-	}
-	if _, err := os.Stat(filepath.Join(dir, "images")); err != nil {
-		tb.Fatalf("dataset not found at %s (set VITSEG_DATASET_DIR): %v", dir, err)
-	}
-	return dir
-}
+// DatasetDir is the Oxford-IIIT Pet sample (see package sampledata).
+func DatasetDir(tb testing.TB) string { return sampledata.Dir(tb) }

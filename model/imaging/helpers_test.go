@@ -13,32 +13,13 @@ import (
 	"testing"
 
 	"github.com/vitseg/vitseg/internal/imagetest"
+	"github.com/vitseg/vitseg/internal/sampledata"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden.json and the fuzz seed corpus in testdata/fuzz")
 
-// datasetDir returns the Oxford-IIIT Pet sample directory: $VITSEG_DATASET_DIR,
-// else the shared checkout next to the repository. A missing dataset fails
-// the test (it is part of the test environment), except under -short.
-func datasetDir(tb testing.TB) string {
-	tb.Helper()
-	dir := os.Getenv("VITSEG_DATASET_DIR")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "datasets", "oxford-pets-sample")
-	}
-	fi, err := os.Stat(filepath.Join(dir, "images"))
-	if err == nil && !fi.IsDir() {
-		err = os.ErrNotExist
-	}
-	if err != nil {
-		if testing.Short() {
-			tb.Skipf("-short: dataset not available at %s: %v", dir, err)
-		}
-		tb.Fatalf("the Oxford-IIIT Pet sample is required at %s (set VITSEG_DATASET_DIR to the "+
-			"oxford-pets-sample directory, or run with -short to skip dataset tests): %v", dir, err)
-	}
-	return dir
-}
+// datasetDir is the Oxford-IIIT Pet sample (see package sampledata).
+func datasetDir(tb testing.TB) string { return sampledata.Dir(tb) }
 
 // readDataset reads a file of the dataset, e.g. "images/Abyssinian_1.jpg".
 func readDataset(tb testing.TB, rel string) []byte {
