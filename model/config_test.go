@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -82,5 +83,27 @@ func TestMetadataRoundTrip(t *testing.T) {
 	}
 	if _, err := UnmarshalMetadata(`{"config": {"image_size": 0}}`); err == nil {
 		t.Error("metadata with an invalid config accepted")
+	}
+}
+
+func TestReadWriteMetadataInONNX(t *testing.T) {
+	if _, err := ReadMetadata(nil); !errors.Is(err, ErrNotVitseg) {
+		t.Errorf("ReadMetadata of a model without metadata: %v, want ErrNotVitseg", err)
+	}
+	m := Metadata{Name: "vitseg", Version: "1", Config: must(Preset(PresetSmall))}
+	b, err := WriteMetadata(nil, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Version = "2"
+	if b, err = WriteMetadata(b, m); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadMetadata(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != "2" || got.Config != m.Config {
+		t.Errorf("read back %+v", got)
 	}
 }

@@ -2,9 +2,15 @@ package model
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/vitseg/vitseg/model/onnxfile"
 )
+
+// ErrNotVitseg reports an ONNX model without vitseg metadata.
+var ErrNotVitseg = errors.New("not a vitseg model")
 
 // MetadataKey is the ONNX metadata_props key under which Metadata is stored as JSON.
 const MetadataKey = "vitseg.metadata"
@@ -48,4 +54,31 @@ func UnmarshalMetadata(s string) (Metadata, error) {
 		return Metadata{}, fmt.Errorf("model metadata: invalid config: %w", err)
 	}
 	return m, nil
+}
+
+// ReadMetadata returns the vitseg metadata stored in a serialized ONNX model.
+func ReadMetadata(onnxModel []byte) (Metadata, error) {
+	props, err := onnxfile.Metadata(onnxModel)
+	if err != nil {
+		return Metadata{}, fmt.Errorf("read ONNX metadata: %w", err)
+	}
+	js, ok := props[MetadataKey]
+	if !ok {
+		return Metadata{}, fmt.Errorf("%w: no %q metadata", ErrNotVitseg, MetadataKey)
+	}
+	return UnmarshalMetadata(js)
+}
+
+// WriteMetadata returns the serialized ONNX model with m as its vitseg metadata, replacing any before. It only
+// edits the file's metadata_props: the graph and weights are untouched.
+func WriteMetadata(onnxModel []byte, m Metadata) ([]byte, error) {
+	js, err := MarshalMetadata(m)
+	if err != nil {
+		return nil, err
+	}
+	b, err := onnxfile.SetMetadata(onnxModel, map[string]string{MetadataKey: js})
+	if err != nil {
+		return nil, fmt.Errorf("write ONNX metadata: %w", err)
+	}
+	return b, nil
 }

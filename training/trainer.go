@@ -109,6 +109,7 @@ type Trainer struct {
 
 	trainer *train.Trainer
 	ckpt    *checkpoint.Handler
+	predict *gomlx.Exec // inference executor, built once: it reads the current weights at every call
 }
 
 // NewTrainer prepares training of cfg on backend (GoMLX's "onnx:cpu", "onnx:cuda" or "go").
@@ -292,11 +293,14 @@ func (t *Trainer) setLearningRate(lr float64) error {
 
 // Predict returns the predicted masks (model resolution) of examples, in inference mode.
 func (t *Trainer) Predict(examples []Example, size int) ([][]uint8, error) {
-	exec, err := t.Net.InferenceExec(t.Backend, t.Store)
-	if err != nil {
-		return nil, err
+	if t.predict == nil {
+		exec, err := t.Net.InferenceExec(t.Backend, t.Store)
+		if err != nil {
+			return nil, err
+		}
+		t.predict = exec
 	}
-	defer exec.Finalize()
+	exec := t.predict
 	const chunk = 16
 	plane := size * size
 	var masks [][]uint8

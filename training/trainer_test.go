@@ -134,3 +134,29 @@ func TestTrainResumesFromCheckpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestPredictFollowsTraining: the trainer's inference executor is built once; it must still see the weights of
+// every later step.
+func TestPredictFollowsTraining(t *testing.T) {
+	b := backend(t)
+	set := loadSmall(t, 8)
+	tr := tinyTrainer(t, b, 1)
+	if _, err := tr.Train(context.Background(), set, nil, 128); err != nil {
+		t.Fatal(err)
+	}
+	before, err := tr.Predict(set[:2], 128)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Recipe.Epochs = 4
+	if _, err := tr.Train(context.Background(), set, nil, 128); err != nil {
+		t.Fatal(err)
+	}
+	after, err := tr.Predict(set[:2], 128)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Equal(before[0], after[0]) && slices.Equal(before[1], after[1]) {
+		t.Error("predictions did not change after 3 more epochs of training")
+	}
+}

@@ -20,7 +20,6 @@ import (
 	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/inference"
-	"github.com/vitseg/vitseg/model/onnxfile"
 	"github.com/vitseg/vitseg/model/registry"
 	"github.com/vitseg/vitseg/training"
 )
@@ -196,17 +195,9 @@ func publishFile(ctx context.Context, reg *registry.Registry, rf registryFlags, 
 	if err != nil {
 		return fmt.Errorf("read model: %w", err)
 	}
-	props, err := onnxfile.Metadata(b)
+	meta, err := model.ReadMetadata(b)
 	if err != nil {
-		return fmt.Errorf("read model metadata: %w", err)
-	}
-	js, ok := props[model.MetadataKey]
-	if !ok {
-		return fmt.Errorf("%s is not a vitseg model (no %q metadata)", path, model.MetadataKey)
-	}
-	meta, err := model.UnmarshalMetadata(js)
-	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	res, err := reg.Publish(ctx, b, registry.VersionMetadata{Model: meta, Metrics: meta.Metrics,
 		EvalSplit: "file:" + meta.Name + "@" + meta.Version, CodeVersion: meta.CodeVersion},

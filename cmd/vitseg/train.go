@@ -214,8 +214,12 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if _, ok := results[evalSplit]; !ok {
 		evalSplit = training.SplitTest
 	}
+	// Record the metrics in the file: a metadata edit, the graph and weights stay as evaluated.
+	if meta, err = model.ReadMetadata(onnxBytes); err != nil {
+		return err
+	}
 	meta.Metrics = results[evalSplit].Map()
-	if onnxBytes, err = vit.Export(exportBackend, tr.Net, tr.Store, meta); err != nil {
+	if onnxBytes, err = model.WriteMetadata(onnxBytes, meta); err != nil {
 		return err
 	}
 	summary := runSummary{Preset: *preset, Params: cfg.NumParams(), Recipe: recipe, Dataset: ds.Manifest,

@@ -10,7 +10,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vitseg/vitseg/model"
-	"github.com/vitseg/vitseg/model/onnxfile"
 )
 
 // Device selects the execution provider.
@@ -76,15 +75,7 @@ func (r *Runtime) LoadFile(path string, opts Options) (*Session, error) {
 
 // Load creates a session for an exported model held in memory. The model must carry vitseg metadata.
 func (r *Runtime) Load(onnxModel []byte, opts Options) (*Session, error) {
-	props, err := onnxfile.Metadata(onnxModel)
-	if err != nil {
-		return nil, fmt.Errorf("read ONNX metadata: %w", err)
-	}
-	js, ok := props[model.MetadataKey]
-	if !ok {
-		return nil, fmt.Errorf("not a vitseg model: no %q metadata", model.MetadataKey)
-	}
-	meta, err := model.UnmarshalMetadata(js)
+	meta, err := model.ReadMetadata(onnxModel)
 	if err != nil {
 		return nil, err
 	}

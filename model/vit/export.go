@@ -46,11 +46,7 @@ func Export(backend compute.Backend, net *Network, store *gomlx.Store, meta mode
 	meta.Config = c
 	meta.ClassNames = model.ClassNames()
 	meta.Params = c.NumParams()
-	js, err := model.MarshalMetadata(meta)
-	if err != nil {
-		return nil, err
-	}
-	return onnxfile.SetMetadata(b, map[string]string{model.MetadataKey: js})
+	return model.WriteMetadata(b, meta)
 }
 
 // InferenceExec returns an executor of the forward pass in inference mode (no dropout, BatchNorm running
