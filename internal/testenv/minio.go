@@ -170,9 +170,17 @@ func (m *MinIO) NotifyARN() string {
 // Client returns a minio-go client for the server with root credentials.
 func (m *MinIO) Client(tb testing.TB) *minio.Client {
 	tb.Helper()
-	transport, err := m.transport()
+	c, err := m.newClient()
 	if err != nil {
 		tb.Fatalf("testenv: %v", err)
+	}
+	return c
+}
+
+func (m *MinIO) newClient() (*minio.Client, error) {
+	transport, err := m.transport()
+	if err != nil {
+		return nil, err
 	}
 	c, err := minio.New(m.addr, &minio.Options{
 		Creds:     credentials.NewStaticV4(m.accessKey, m.secretKey, ""),
@@ -181,9 +189,9 @@ func (m *MinIO) Client(tb testing.TB) *minio.Client {
 		Transport: transport,
 	})
 	if err != nil {
-		tb.Fatalf("testenv: minio client: %v", err)
+		return nil, fmt.Errorf("minio client: %w", err)
 	}
-	return c
+	return c, nil
 }
 
 // MakeBucket creates a bucket.
@@ -262,8 +270,14 @@ func (m *MinIO) start() error {
 		scheme = "https"
 	}
 	url := scheme + "://" + m.addr + "/minio/health/ready"
+	s3, err := m.newClient()
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
+	// Ready only once an S3 call succeeds too: a fresh server can pass its
+	// health check and still answer "Server not initialized yet" for a moment.
 	return m.proc.waitUntil(ctx, func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
@@ -277,7 +291,8 @@ func (m *MinIO) start() error {
 		if resp.StatusCode != http.StatusOK {
 			return fmt.Errorf("GET %s: %s", url, resp.Status)
 		}
-		return nil
+		_, err = s3.ListBuckets(ctx)
+		return err
 	})
 }
 

@@ -115,17 +115,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "kafka ready at %s\n", strings.Join(cfg.brokers, ","))
 	}
-	if err := waitForMinIO(ctx, cfg.endpoint); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "minio ready at %s\n", cfg.endpoint)
-
 	client, err := minio.New(cfg.endpoint, &minio.Options{
 		Creds: credentials.NewStaticV4(cfg.accessKey, cfg.secretKey, ""),
 	})
 	if err != nil {
 		return fmt.Errorf("minio client: %w", err)
 	}
+	if err := waitForMinIO(ctx, cfg.endpoint, client); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "minio ready at %s\n", cfg.endpoint)
 	for _, b := range cfg.buckets {
 		created, err := ensureBucket(ctx, client, b)
 		if err != nil {
@@ -174,7 +173,10 @@ func waitForKafka(ctx context.Context, brokers []string) error {
 	})
 }
 
-func waitForMinIO(ctx context.Context, endpoint string) error {
+// waitForMinIO waits until MinIO reports ready and answers an S3 call: a
+// freshly started server can pass its health check and still refuse requests
+// with "Server not initialized yet" for a moment.
+func waitForMinIO(ctx context.Context, endpoint string, client *minio.Client) error {
 	url := "http://" + endpoint + "/minio/health/ready"
 	return poll(ctx, "minio", func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -189,7 +191,8 @@ func waitForMinIO(ctx context.Context, endpoint string) error {
 		if resp.StatusCode != http.StatusOK {
 			return fmt.Errorf("GET %s: %s", url, resp.Status)
 		}
-		return nil
+		_, err = client.ListBuckets(ctx)
+		return err
 	})
 }
 
