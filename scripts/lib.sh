@@ -37,10 +37,11 @@ vitseg_minio_bin_path() {
 	printf '%s\n' "$(vitseg_cache_dir)/minio/$VITSEG_PIN_MINIO_VERSION/minio"
 }
 
-# vitseg_tools_key prints the cache key of the tools module: the first 16 hex
-# digits of the sha256 of tools/go.sum.
+# vitseg_tools_key prints the cache key of the tools built from this checkout:
+# the first 16 hex digits of their source stamp, so that checkouts with other
+# tool sources (branches, worktrees) never share a build.
 vitseg_tools_key() {
-	sha256sum "$vitseg_root/tools/go.sum" | cut -c1-16
+	vitseg_tools_source_stamp | cut -c1-16
 }
 
 vitseg_tools_dir() {

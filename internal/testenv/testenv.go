@@ -181,15 +181,14 @@ func pinnedVersions(tb testing.TB, root string) map[string]string {
 	return pins
 }
 
-// toolsKey is the cache key of the tools module: the first 16 hex digits of
-// the sha256 of tools/go.sum (as in scripts/lib.sh).
+// toolsKey is the cache key of the tools built from root: the first 16 hex
+// digits of their source stamp (as in scripts/lib.sh).
 func toolsKey(root string) (string, error) {
-	data, err := os.ReadFile(filepath.Join(root, "tools", "go.sum"))
+	stamp, err := toolsSourceStamp(root)
 	if err != nil {
 		return "", fmt.Errorf("tools cache key: %w", err)
 	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])[:16], nil
+	return stamp[:16], nil
 }
 
 // toolsSourceStamp mirrors vitseg_tools_source_stamp in scripts/lib.sh: the
