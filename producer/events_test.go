@@ -52,7 +52,7 @@ func sampleResult() ResultEvent {
 		SchemaVersion:  SchemaVersion,
 		EventID:        ResultEventID(src, model),
 		Source:         src,
-		Mask:           ObjectRef{Bucket: "pets", Key: "masks/photos/Bengal cat 1.png"},
+		Mask:           MaskRef{Bucket: "pets", Key: "masks/photos/Bengal cat 1.png"},
 		Model:          model,
 		Image:          ImageSize{Width: 500, Height: 375},
 		ClassFractions: ClassFractions{Pet: 0.41, Background: 0.52, Border: 0.07},
