@@ -719,12 +719,17 @@ func (p *Pipeline) write(ctx context.Context, j *job) bool {
 	if st.PetBBox != nil {
 		ev.PetBBox = &producer.BBox{X0: st.PetBBox.X0, Y0: st.PetBBox.Y0, X1: st.PetBBox.X1, Y1: st.PetBBox.Y1}
 	}
-	err = p.policy("kafka_produce_result", &p.ops.produceResult, p.kafkaOK.Load, alwaysTransient, 0).do(ctx, func() error {
-		return p.deps.Writer.PublishResults(ctx, ev)
+	err = p.policy("kafka_produce_result", &p.ops.produceResult, p.kafkaOK.Load, isTransient, 0).do(ctx, func() error {
+		err := p.deps.Writer.PublishResults(ctx, ev)
+		if tooLarge(err) {
+			return errPermanent{producer.ClassInternal, err} // Over the result topic's message limit.
+		}
+		return err
 	})
 	if err != nil {
-		if errors.As(err, new(errPermanent)) {
-			p.failJob(ctx, j, producer.ClassRetriesExhausted, fmt.Errorf("result event: %w", err))
+		var pe errPermanent
+		if errors.As(err, &pe) {
+			p.failJob(ctx, j, pe.class, fmt.Errorf("result event: %w", err))
 		} else {
 			p.log.Warn("result event abandoned at shutdown; the message stays uncommitted", zap.Error(err))
 		}
