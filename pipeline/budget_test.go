@@ -1,16 +1,11 @@
 package pipeline_test
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/minio/minio-go/v7"
 
 	"github.com/vitseg/vitseg/pipeline"
 	"github.com/vitseg/vitseg/producer"
@@ -25,32 +20,22 @@ func TestRetryBudgetDeadLettersADamagedObject(t *testing.T) {
 	results := s.collect(t, resultTopic)
 	dead := s.collect(t, dlqTopic)
 	photo := samplePhotos(t)[1]
-	put := func(key string) {
-		t.Helper()
-		if _, err := s.s3.PutObject(context.Background(), bucket, key, bytes.NewReader(photo), int64(len(photo)),
-			minio.PutObjectOptions{ContentType: "image/jpeg"}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	const damaged = uploads + "damaged.jpg"
-	put(damaged)
+	s.putObject(t, damaged, photo)
 	s.minio.Damage(bucket, damaged)
 	in := s.startPipeline(t, pipeline.ModelSource{File: writeModel(t, exportTiny(t, "v1", 1))}, testLogger(t),
-		func(c *pipeline.Config) { c.RetryBudget, c.RetryMin, c.RetryMax = 3, 20*time.Millisecond, 200*time.Millisecond })
+		func(c *pipeline.Config) {
+			c.RetryBudget, c.RetryMin, c.RetryMax = 3, 20*time.Millisecond, 200*time.Millisecond
+		})
 
-	readyz := func() int {
-		rec := httptest.NewRecorder()
-		in.p.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
-		return rec.Code
-	}
 	good := 0
 	deadline := time.Now().Add(60 * time.Second)
 	for len(dead.snapshot()) == 0 && time.Now().Before(deadline) {
-		put(fmt.Sprintf("%sgood-%03d.jpg", uploads, good))
+		s.putObject(t, fmt.Sprintf("%sgood-%03d.jpg", uploads, good), photo)
 		good++
 		time.Sleep(150 * time.Millisecond)
-		if code := readyz(); code != http.StatusOK && len(results.snapshot()) > 0 {
-			t.Errorf("readyz %d while one object keeps failing", code)
+		if code, st := in.readyz(t); code != http.StatusOK && len(results.snapshot()) > 0 {
+			t.Errorf("readyz %d %+v while one object keeps failing", code, st)
 		}
 	}
 	waitFor(t, 60*time.Second, fmt.Sprintf("%d results", good), func() bool { return len(results.snapshot()) >= good })
@@ -60,16 +45,8 @@ func TestRetryBudgetDeadLettersADamagedObject(t *testing.T) {
 		t.Fatalf("dead letters %+v, want one retries_exhausted for %s", evs, damaged)
 	}
 	t.Logf("dead letter after %d good uploads: %s", good, evs[0].Reason)
-	if code := readyz(); code != http.StatusOK {
-		t.Errorf("readyz %d after the dead letter", code)
+	if code, st := in.readyz(t); code != http.StatusOK {
+		t.Errorf("readyz %d %+v after the dead letter", code, st)
 	}
-	waitFor(t, 30*time.Second, "the input committed to the end", func() bool {
-		ends, done := s.endOffsets(t), s.committedOffsets(t)
-		for p, end := range ends {
-			if end > 0 && done[p] != end {
-				return false
-			}
-		}
-		return true
-	})
+	s.waitCommittedToEnd(t)
 }

@@ -1,11 +1,8 @@
 package pipeline_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -34,12 +31,8 @@ func TestLongSourceKeyDoesNotStall(t *testing.T) {
 		t.Fatalf("key is %d bytes, want 1000", len(longKey))
 	}
 	photo := samplePhotos(t)[0]
-	for _, k := range []string{longKey, uploads + "after-long.jpg"} {
-		if _, err := s.s3.PutObject(context.Background(), bucket, k, bytes.NewReader(photo), int64(len(photo)),
-			minio.PutObjectOptions{ContentType: "image/jpeg"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s.putObject(t, longKey, photo)
+	s.putObject(t, uploads+"after-long.jpg", photo)
 	waitFor(t, 60*time.Second, "both result events", func() bool { return len(results.snapshot()) >= 2 })
 	var got producer.ResultEvent
 	for _, ev := range decodeResults(t, results.snapshot()) {
@@ -64,19 +57,8 @@ func TestLongSourceKeyDoesNotStall(t *testing.T) {
 	if n := len(dead.snapshot()); n != 0 {
 		t.Errorf("%d dead letters, want none", n)
 	}
-	waitFor(t, 30*time.Second, "the input committed to the end", func() bool {
-		ends, done := s.endOffsets(t), s.committedOffsets(t)
-		for p, end := range ends {
-			if end > 0 && done[p] != end {
-				return false
-			}
-		}
-		return true
-	})
-	rec := httptest.NewRecorder()
-	in.p.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
-	var st pipeline.Status
-	if err := json.Unmarshal(rec.Body.Bytes(), &st); err != nil || rec.Code != http.StatusOK || !st.Ready {
-		t.Errorf("readyz %d %s", rec.Code, rec.Body)
+	s.waitCommittedToEnd(t)
+	if code, st := in.readyz(t); code != http.StatusOK || !st.Ready {
+		t.Errorf("readyz %d %+v", code, st)
 	}
 }
