@@ -108,8 +108,8 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	models := pipeline.ModelSource{File: *modelFile, PollInterval: *regPoll}
 	if *modelFile == "" {
-		// The registry has no retry loop of its own: its client keeps minio-go's retries.
-		s3.MaxRetries = 0
+		// The registry has no retry loop of its own: its client retries each request (minio-go's default, 10).
+		s3.MaxRetries = 10
 		regClient, err := objstore.New(s3)
 		if err != nil {
 			return err
