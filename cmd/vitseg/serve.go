@@ -47,7 +47,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	maxBytes := fs.Int64("max-image-bytes", imaging.DefaultLimits().MaxBytes, "refuse objects larger than this")
 	maxPixels := fs.Int64("max-pixels", imaging.DefaultLimits().MaxPixels, "refuse images declaring more pixels")
 	drain := fs.Duration("drain-timeout", def.DrainTimeout, "graceful shutdown: longest wait for in-flight work")
-	retryBudget := fs.Int("retry-budget", def.RetryBudget, "failed attempts of one image's S3 or Kafka call tolerated while the same call succeeds for others (then dead-lettered as retries_exhausted; outages are waited out); negative: no bound")
+	retryBudget := fs.Int("retry-budget", def.RetryBudget, "failed attempts of one image's S3 or Kafka call tolerated while the same call succeeds for others (then dead-lettered as retries_exhausted; outages are waited out); 0: the default; negative: no bound")
 	var s3 objstore.Config
 	var ksec kafkasec.Config
 	var rt runtimeFlags
