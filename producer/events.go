@@ -190,6 +190,9 @@ func (e ResultEvent) Validate() error {
 	if e.Mask.Bucket == "" || e.Mask.Key == "" {
 		bad("mask bucket and key are required")
 	}
+	if f := e.Mask.KeyForm; f != "" && f != MaskKeyDerived && f != MaskKeyBounded {
+		bad("mask key_form %q is neither derived nor bounded", f)
+	}
 	if e.Model.Name == "" || e.Model.Version == "" {
 		bad("model name and version are required")
 	}
