@@ -135,3 +135,23 @@ func TestCheckOutputPrefix(t *testing.T) {
 		}
 	}
 }
+
+func TestReadablePart(t *testing.T) {
+	tests := []struct {
+		key               string
+		room, lastReserve int
+		want              string
+	}{
+		{"a/b/c", 100, 0, "a/b/c"},
+		{"a/.../x", 4, 0, "a"},           // the cut would leave "a/..": the ".." is dropped
+		{"dir/photo.jpg", 5, 0, "dir/p"}, // cut within the room
+		{"dir/" + strings.Repeat("x", 300), 1000, 74, "dir/" + strings.Repeat("x", 181)}, // last segment leaves room for the suffix
+		{strings.Repeat("y", 300) + "/z", 1000, 0, strings.Repeat("y", 255) + "/z"},      // every segment within 255 bytes
+		{"猫猫", 4, 0, "猫"}, // never half a character
+	}
+	for _, tc := range tests {
+		if got := readablePart(tc.key, tc.room, tc.lastReserve); got != tc.want {
+			t.Errorf("readablePart(%.20q, %d, %d) = %.30q, want %.30q", tc.key, tc.room, tc.lastReserve, got, tc.want)
+		}
+	}
+}
