@@ -62,18 +62,6 @@ func TestBatchItems(t *testing.T) {
 	}
 }
 
-func TestMaskKey(t *testing.T) {
-	tests := []struct{ prefix, key, etag, version, want string }{
-		{"masks/", "uploads/cat.jpg", "abc", "000002", "masks/uploads/cat.jpg.abc.000002.mask.png"},
-		{"out", "a b/ü.png", "e", "v1", "out/a b/ü.png.e.v1.mask.png"},
-	}
-	for _, tc := range tests {
-		if got := MaskKey(tc.prefix, tc.key, tc.etag, tc.version); got != tc.want {
-			t.Errorf("MaskKey(%q, %q, %q, %q) = %q, want %q", tc.prefix, tc.key, tc.etag, tc.version, got, tc.want)
-		}
-	}
-}
-
 func TestBackoffDelayIsBounded(t *testing.T) {
 	b := backoff{min: 10 * time.Millisecond, max: 200 * time.Millisecond}
 	for n := range 40 {

@@ -10,13 +10,23 @@ import (
 	dto "github.com/prometheus/client_model/go"
 )
 
-// probe checks S3 and Kafka reachability every ProbeInterval until ctx ends.
+// minProbeGap is the shortest time between two S3 probes asked for by failing calls.
+const minProbeGap = 500 * time.Millisecond
+
+// probe checks S3 and Kafka reachability every ProbeInterval, and S3 also when a call failed transiently
+// (probeNow), until ctx ends. Readiness is what the probes see: one item's failures never make the pipeline
+// unready while the dependency answers its probe.
 func (p *Pipeline) probe(ctx context.Context) {
-	check := func() {
+	checkS3 := func() {
 		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
 		_, err := p.deps.S3.ListBuckets(pctx)
 		p.s3OK.Store(err == nil)
+	}
+	check := func() {
+		checkS3()
+		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
 		if p.deps.KafkaProbe != nil {
 			p.kafkaOK.Store(p.deps.KafkaProbe(pctx) == nil)
 		} else {
@@ -32,6 +42,13 @@ func (p *Pipeline) probe(ctx context.Context) {
 			return
 		case <-t.C:
 			check()
+		case <-p.probeNow:
+			checkS3()
+			select { // At most one asked-for probe per minProbeGap.
+			case <-time.After(minProbeGap):
+			case <-ctx.Done():
+				return
+			}
 		}
 	}
 }

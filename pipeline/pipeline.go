@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,7 +47,11 @@ type Config struct {
 	CommitInterval time.Duration // how often finished offsets are committed
 	RetryMin       time.Duration // backoff bounds for transient S3 and Kafka errors
 	RetryMax       time.Duration
-	ProbeInterval  time.Duration // readiness probes of S3 and Kafka
+	// RetryBudget is how many failed attempts of one item's S3 or Kafka call are tolerated while the same
+	// operation succeeds for other items and the dependency's probe passes; past it the item is dead-lettered
+	// as retries_exhausted. Attempts during an outage are not counted. Negative: no bound.
+	RetryBudget   int
+	ProbeInterval time.Duration // readiness probes of S3 and Kafka
 }
 
 // DefaultConfig returns the defaults.
@@ -56,7 +59,7 @@ func DefaultConfig() Config {
 	return Config{OutputPrefix: "masks/", MaxBatch: 8, MaxWait: 20 * time.Millisecond, FetchWorkers: 8,
 		DecodeWorkers: 2, WriteWorkers: 8, QueueSize: 64, Limits: imaging.DefaultLimits(),
 		DrainTimeout: 30 * time.Second, CommitInterval: 200 * time.Millisecond,
-		RetryMin: 100 * time.Millisecond, RetryMax: 5 * time.Second, ProbeInterval: 5 * time.Second}
+		RetryMin: 100 * time.Millisecond, RetryMax: 5 * time.Second, RetryBudget: 10, ProbeInterval: 5 * time.Second}
 }
 
 func (c Config) withDefaults() Config {
@@ -79,6 +82,9 @@ func (c Config) withDefaults() Config {
 	set(&c.DecodeWorkers, d.DecodeWorkers)
 	set(&c.WriteWorkers, d.WriteWorkers)
 	set(&c.QueueSize, d.QueueSize)
+	if c.RetryBudget == 0 {
+		c.RetryBudget = d.RetryBudget
+	}
 	setD(&c.MaxWait, d.MaxWait)
 	setD(&c.DrainTimeout, d.DrainTimeout)
 	setD(&c.CommitInterval, d.CommitInterval)
@@ -137,6 +143,8 @@ type Pipeline struct {
 	kafkaOK    atomic.Bool
 	modelVer   atomic.Value // string: the version in use
 	modelCfg   atomic.Value // model.Config of the model in use
+	ops        operations
+	probeNow   chan struct{} // asks the prober for an S3 check now
 }
 
 // New validates the configuration and returns a pipeline; Run starts it.
@@ -163,12 +171,15 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 	if deps.Models.File == "" && deps.Models.Registry == nil {
 		return nil, errors.New("pipeline: no model source: give a model file or a registry")
 	}
+	if err := checkOutputPrefix(cfg.withDefaults().OutputPrefix); err != nil {
+		return nil, err
+	}
 	if deps.Logger == nil {
 		deps.Logger = zap.NewNop()
 	}
 	m := newMetrics()
 	p := &Pipeline{cfg: cfg.withDefaults(), deps: deps, log: deps.Logger, metrics: m, wm: consumer.NewWatermark(),
-		swaps: make(chan *servingModel, 1)}
+		swaps: make(chan *servingModel, 1), probeNow: make(chan struct{}, 1)}
 	p.loader = &modelLoader{runtime: deps.Runtime, opts: deps.Session, log: deps.Logger, metrics: m}
 	p.modelVer.Store("")
 	return p, nil
@@ -418,7 +429,9 @@ func (p *Pipeline) deadLetter(ctx context.Context, m *message, class producer.Er
 	}
 	ev := producer.NewDeadLetter(m.msg, class, why, src, time.Now().UTC())
 	stripped := false
-	err := retry(ctx, p.backoff(), func(error) bool { return true }, p.onRetry("kafka_produce_deadletter"), func() error {
+	// No budget: a dead letter that cannot be written leaves nothing else to do but wait (see RELIABILITY.md).
+	policy := p.policy("kafka_produce_deadletter", &p.ops.produceDeadLetter, p.kafkaOK.Load, alwaysTransient, -1)
+	err := policy.do(ctx, func() error {
 		err := p.deps.Writer.PublishDeadLetters(ctx, ev)
 		if tooLarge(err) && !stripped {
 			// Retrying cannot help: write the event without the copy of the original message.
@@ -477,7 +490,16 @@ func (p *Pipeline) failJob(ctx context.Context, j *job, class producer.ErrorClas
 	}
 }
 
-func (p *Pipeline) backoff() backoff { return backoff{min: p.cfg.RetryMin, max: p.cfg.RetryMax} }
+// policy is the retry policy of one operation; budget 0 takes the configured RetryBudget.
+func (p *Pipeline) policy(op string, served *atomic.Uint64, healthy func() bool, transient func(error) bool, budget int) retryPolicy {
+	if budget == 0 {
+		budget = p.cfg.RetryBudget
+	}
+	return retryPolicy{op: op, backoff: backoff{min: p.cfg.RetryMin, max: p.cfg.RetryMax}, transient: transient,
+		budget: budget, served: served, healthy: healthy, onRetry: p.onRetry(op)}
+}
+
+func alwaysTransient(error) bool { return true }
 
 func (p *Pipeline) onRetry(op string) func(int, error) {
 	return func(attempt int, err error) {
@@ -488,59 +510,13 @@ func (p *Pipeline) onRetry(op string) func(int, error) {
 	}
 }
 
-// errPermanent wraps S3 errors that retrying cannot fix.
-type errPermanent struct {
-	class producer.ErrorClass
-	err   error
-}
-
-func (e errPermanent) Error() string { return e.err.Error() }
-func (e errPermanent) Unwrap() error { return e.err }
-
-func isTransient(err error) bool {
-	var pe errPermanent
-	return !errors.As(err, &pe) && !errors.Is(err, context.Canceled)
-}
-
-// classifyS3 turns an S3 error into a permanent error for missing objects and refused access, and leaves
-// everything else (network failures, 5xx, throttling) transient.
-func classifyS3(err error) error {
-	resp := minio.ToErrorResponse(err)
-	switch resp.Code {
-	case "NoSuchKey", "NoSuchBucket", "NoSuchVersion":
-		return errPermanent{producer.ClassMissingObject, err}
-	case "AccessDenied", "InvalidObjectName", "KeyTooLongError":
-		return errPermanent{producer.ClassInternal, err}
-	}
-	return err
-}
-
 // fetch downloads one object (bounded by Limits.MaxBytes), retrying transient failures.
 func (p *Pipeline) fetch(ctx context.Context, j *job) bool {
-	err := retry(ctx, p.backoff(), isTransient, p.onRetry("s3_get"), func() error {
-		obj, err := p.deps.S3.GetObject(ctx, j.ref.Bucket, j.ref.Key, minio.GetObjectOptions{})
-		if err != nil {
-			return classifyS3(err)
-		}
-		defer obj.Close()
-		info, err := obj.Stat()
-		if err != nil {
-			p.noteS3(err)
-			return classifyS3(err)
-		}
-		if info.Size > p.cfg.Limits.MaxBytes {
-			return errPermanent{producer.ClassTooLarge, fmt.Errorf("object is %d bytes, over the limit of %d",
-				info.Size, p.cfg.Limits.MaxBytes)}
-		}
-		data, err := io.ReadAll(io.LimitReader(obj, p.cfg.Limits.MaxBytes+1))
-		if err != nil {
-			p.noteS3(err)
-			return classifyS3(err)
-		}
-		p.s3OK.Store(true)
-		j.data, j.etag, j.size = data, strings.Trim(info.ETag, `"`), info.Size
-		return nil
-	})
+	policy := p.policy("s3_get", &p.ops.s3Get, p.s3OK.Load, isTransient, 0)
+	err := checkObjectName(s3Get, j.ref.Key)
+	if err == nil {
+		err = policy.do(ctx, func() error { return p.noteS3(p.getObject(ctx, j)) })
+	}
 	if err != nil {
 		var pe errPermanent
 		if errors.As(err, &pe) {
@@ -555,10 +531,40 @@ func (p *Pipeline) fetch(ctx context.Context, j *job) bool {
 	return true
 }
 
-func (p *Pipeline) noteS3(err error) {
-	if !errors.As(classifyS3(err), new(errPermanent)) {
-		p.s3OK.Store(false)
+// getObject makes one attempt at downloading j's object; its error is classified (classifyS3).
+func (p *Pipeline) getObject(ctx context.Context, j *job) error {
+	obj, err := p.deps.S3.GetObject(ctx, j.ref.Bucket, j.ref.Key, minio.GetObjectOptions{})
+	if err != nil {
+		return classifyS3(s3Get, err)
 	}
+	defer obj.Close()
+	info, err := obj.Stat()
+	if err != nil {
+		return classifyS3(s3Get, err)
+	}
+	if info.Size > p.cfg.Limits.MaxBytes {
+		return errPermanent{producer.ClassTooLarge, fmt.Errorf("object is %d bytes, over the limit of %d",
+			info.Size, p.cfg.Limits.MaxBytes)}
+	}
+	data, err := io.ReadAll(io.LimitReader(obj, p.cfg.Limits.MaxBytes+1))
+	if err != nil {
+		return classifyS3(s3Get, err)
+	}
+	p.s3OK.Store(true)
+	j.data, j.etag, j.size = data, strings.Trim(info.ETag, `"`), info.Size
+	return nil
+}
+
+// noteS3 passes a classified S3 error through; a transient one asks the prober to check S3 now, so that
+// readiness follows the dependency's health (its probe), never one item's failures.
+func (p *Pipeline) noteS3(err error) error {
+	if err != nil && isTransient(err) {
+		select {
+		case p.probeNow <- struct{}{}:
+		default:
+		}
+	}
+	return err
 }
 
 // decode pre-processes one image; undecodable or oversized images are dead-lettered.
@@ -660,12 +666,6 @@ func (p *Pipeline) setModel(m *servingModel) {
 	p.metrics.modelInfo.WithLabelValues(m.name, m.version, m.sess.Provider()).Set(1)
 }
 
-// MaskKey is where the mask of a source object goes: derived from the source key, its ETag and the model
-// version, so that reprocessing the same object with the same model overwrites the same mask.
-func MaskKey(prefix, sourceKey, etag, modelVersion string) string {
-	return path.Join(prefix, sourceKey) + "." + etag + "." + modelVersion + ".mask.png"
-}
-
 // write stores the mask PNG and then produces the result event; only then is the reference finished.
 func (p *Pipeline) write(ctx context.Context, j *job) bool {
 	var buf bytes.Buffer
@@ -677,21 +677,19 @@ func (p *Pipeline) write(ctx context.Context, j *job) bool {
 	if bucket == "" {
 		bucket = j.ref.Bucket
 	}
-	key := MaskKey(p.cfg.OutputPrefix, j.ref.Key, j.etag, j.model.version)
-	err := retry(ctx, p.backoff(), isTransient, p.onRetry("s3_put"), func() error {
-		_, err := p.deps.S3.PutObject(ctx, bucket, key, bytes.NewReader(buf.Bytes()), int64(buf.Len()),
+	mask := MaskKey(p.cfg.OutputPrefix, j.ref.Key, j.etag, j.model.version)
+	err := p.policy("s3_put", &p.ops.s3Put, p.s3OK.Load, isTransient, 0).do(ctx, func() error {
+		_, err := p.deps.S3.PutObject(ctx, bucket, mask.Key, bytes.NewReader(buf.Bytes()), int64(buf.Len()),
 			minio.PutObjectOptions{ContentType: "image/png", UserMetadata: map[string]string{
-				"vitseg-source": j.ref.Bucket + "/" + j.ref.Key, "vitseg-model-version": j.model.version}})
-		if err != nil {
-			p.noteS3(err)
-			return classifyS3(err)
-		}
-		return nil
+				"vitseg-source": j.ref.Bucket + "/" + j.ref.Key, "vitseg-source-key-sha256": mask.SourceKeyHash,
+				"vitseg-source-etag": j.etag, "vitseg-model-version": j.model.version,
+				"vitseg-mask-key-form": string(mask.Form)}})
+		return p.noteS3(classifyS3(s3Put, err))
 	})
 	if err != nil {
 		var pe errPermanent
 		if errors.As(err, &pe) {
-			p.failJob(ctx, j, producer.ClassInternal, fmt.Errorf("write mask s3://%s/%s: %w", bucket, key, err))
+			p.failJob(ctx, j, pe.class, fmt.Errorf("write mask s3://%s/%s: %w", bucket, mask.Key, err))
 		}
 		return false
 	}
@@ -709,7 +707,7 @@ func (p *Pipeline) write(ctx context.Context, j *job) bool {
 	mref := producer.ModelRef{Name: j.model.name, Version: j.model.version}
 	ev := producer.ResultEvent{
 		SchemaVersion: producer.SchemaVersion, EventID: producer.ResultEventID(src, mref), Source: src,
-		Mask:           producer.ObjectRef{Bucket: bucket, Key: key},
+		Mask:           producer.MaskRef{Bucket: bucket, Key: mask.Key, KeyForm: mask.Form},
 		Model:          mref,
 		Image:          producer.ImageSize{Width: j.prepared.Width, Height: j.prepared.Height},
 		ClassFractions: producer.ClassFractions{Pet: frac(model.ClassPet), Background: frac(model.ClassBackground), Border: frac(model.ClassBorder)},
@@ -721,11 +719,20 @@ func (p *Pipeline) write(ctx context.Context, j *job) bool {
 	if st.PetBBox != nil {
 		ev.PetBBox = &producer.BBox{X0: st.PetBBox.X0, Y0: st.PetBBox.Y0, X1: st.PetBBox.X1, Y1: st.PetBBox.Y1}
 	}
-	err = retry(ctx, p.backoff(), func(error) bool { return true }, p.onRetry("kafka_produce_result"), func() error {
-		return p.deps.Writer.PublishResults(ctx, ev)
+	err = p.policy("kafka_produce_result", &p.ops.produceResult, p.kafkaOK.Load, isTransient, 0).do(ctx, func() error {
+		err := p.deps.Writer.PublishResults(ctx, ev)
+		if tooLarge(err) {
+			return errPermanent{producer.ClassInternal, err} // Over the result topic's message limit.
+		}
+		return err
 	})
 	if err != nil {
-		p.log.Warn("result event abandoned at shutdown; the message stays uncommitted", zap.Error(err))
+		var pe errPermanent
+		if errors.As(err, &pe) {
+			p.failJob(ctx, j, pe.class, fmt.Errorf("result event: %w", err))
+		} else {
+			p.log.Warn("result event abandoned at shutdown; the message stays uncommitted", zap.Error(err))
+		}
 		return false
 	}
 	p.metrics.processed.Inc()

@@ -2,11 +2,15 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
+
+	"github.com/vitseg/vitseg/producer"
 )
 
-// backoff is a capped exponential backoff with full jitter.
+// backoff is a capped exponential backoff with full jitter: the one backoff of the pipeline's retries.
 type backoff struct {
 	min, max time.Duration
 }
@@ -20,21 +24,55 @@ func (b backoff) delay(n int) time.Duration {
 	return time.Duration(rand.Int64N(int64(d)) + 1)
 }
 
-// retry calls fn until it succeeds, returns a permanent error (isTransient false), or ctx ends. onRetry is called
-// before each wait with the attempt number and the error.
-func retry(ctx context.Context, b backoff, isTransient func(error) bool, onRetry func(int, error), fn func() error) error {
+// operations counts the successful calls of each external operation the pipeline retries, so that an item
+// that keeps failing can tell whether the same operation works for other items meanwhile.
+type operations struct {
+	s3Get, s3Put, produceResult, produceDeadLetter atomic.Uint64
+}
+
+// retryPolicy is the one retry owner of one external operation: the clients under it make a single attempt
+// (minio-go MaxRetries 1, producer.Writer MaxAttempts 1, see cmd/vitseg serve).
+type retryPolicy struct {
+	op        string // for metrics, logs and dead-letter reasons
+	backoff   backoff
+	transient func(error) bool
+	// budget bounds the attempts of one item that fail while the operation succeeds for other items and the
+	// dependency's readiness probe passes; past it the item fails with class retries_exhausted. Attempts
+	// during an outage (nothing succeeds) are never charged, so an outage is waited out. <= 0: no bound.
+	budget  int
+	served  *atomic.Uint64 // successes of the operation, by any item
+	healthy func() bool    // the dependency's readiness probe passes
+	onRetry func(attempt int, err error)
+}
+
+// do calls fn until it succeeds, returns a permanent error, exhausts the budget, or ctx ends.
+func (r retryPolicy) do(ctx context.Context, fn func() error) error {
+	seen := r.served.Load()
+	charged := 0
 	for attempt := 0; ; attempt++ {
 		err := fn()
-		if err == nil || !isTransient(err) {
+		if err == nil {
+			r.served.Add(1)
+			return nil
+		}
+		if !r.transient(err) || ctx.Err() != nil {
 			return err
 		}
-		if ctx.Err() != nil {
-			return err
+		if now := r.served.Load(); now != seen {
+			seen = now
+			if r.healthy == nil || r.healthy() {
+				charged++
+			}
 		}
-		if onRetry != nil {
-			onRetry(attempt, err)
+		if r.budget > 0 && charged >= r.budget {
+			return errPermanent{producer.ClassRetriesExhausted, fmt.Errorf(
+				"retries exhausted: %s failed %d times, %d of them while other %s calls succeeded: %w",
+				r.op, attempt+1, charged, r.op, err)}
 		}
-		t := time.NewTimer(b.delay(attempt))
+		if r.onRetry != nil {
+			r.onRetry(attempt, err)
+		}
+		t := time.NewTimer(r.backoff.delay(attempt))
 		select {
 		case <-t.C:
 		case <-ctx.Done():

@@ -19,6 +19,7 @@ import (
 
 	"github.com/vitseg/vitseg/consumer"
 	"github.com/vitseg/vitseg/internal/modeltest"
+	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/internal/testenv"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/inference"
@@ -93,7 +94,7 @@ func (s *stack) startPipeline(t *testing.T, models pipeline.ModelSource, log *za
 		t.Fatal(err)
 	}
 	writer, err := producer.NewWriter(producer.WriterConfig{Brokers: s.kafka.Brokers(), ResultTopic: resultTopic,
-		DeadLetterTopic: dlqTopic, Logger: log})
+		DeadLetterTopic: dlqTopic, Logger: log, MaxAttempts: 1}) // The pipeline owns the retries, as in serve.
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +103,7 @@ func (s *stack) startPipeline(t *testing.T, models pipeline.ModelSource, log *za
 	for _, f := range tune {
 		f(&cfg)
 	}
-	p, err := pipeline.New(cfg, pipeline.Deps{Reader: reader, Writer: writer, S3: s.s3, Filter: filter,
+	p, err := pipeline.New(cfg, pipeline.Deps{Reader: reader, Writer: writer, S3: s.pipelineS3(t), Filter: filter,
 		Runtime: s.runtime, Session: inference.Options{Device: inference.DeviceCPU, IntraOpThreads: 1},
 		Models: models, Logger: log})
 	if err != nil {
@@ -113,6 +114,17 @@ func (s *stack) startPipeline(t *testing.T, models pipeline.ModelSource, log *za
 	go func() { in.done <- p.Run(ctx) }()
 	t.Cleanup(func() { in.stop(t) })
 	return in
+}
+
+// pipelineS3 is an S3 client like serve's: one attempt per request, the pipeline owns the retries.
+func (s *stack) pipelineS3(t *testing.T) *minio.Client {
+	t.Helper()
+	c, err := objstore.New(objstore.Config{Endpoint: s.minio.Endpoint(), AccessKey: s.minio.AccessKey(),
+		SecretKey: s.minio.SecretKey(), MaxRetries: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // stop shuts the pipeline down gracefully and waits for it.

@@ -52,7 +52,7 @@ type ResultEvent struct {
 	SchemaVersion  int            `json:"schema_version"`
 	EventID        string         `json:"event_id"`
 	Source         Source         `json:"source"`
-	Mask           ObjectRef      `json:"mask"`
+	Mask           MaskRef        `json:"mask"`
 	Model          ModelRef       `json:"model"`
 	Image          ImageSize      `json:"image"`
 	ClassFractions ClassFractions `json:"class_fractions"`
@@ -78,6 +78,26 @@ type ObjectRef struct {
 	Bucket string `json:"bucket"`
 	Key    string `json:"key"`
 }
+
+// MaskRef names the mask object of a result and how its key was made.
+type MaskRef struct {
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"`
+	// KeyForm is how Key was made from the source key (see pipeline.MaskKey).
+	KeyForm MaskKeyForm `json:"key_form,omitempty"`
+}
+
+// MaskKeyForm is how a mask key was made from its source key.
+type MaskKeyForm string
+
+// The mask key forms.
+const (
+	// MaskKeyDerived: PREFIX/SOURCEKEY.ETAG.VERSION.mask.png.
+	MaskKeyDerived MaskKeyForm = "derived"
+	// MaskKeyBounded: PREFIX/READABLE~SHA256.mask.png, used when the derived key would not be a legal S3 key;
+	// the mask's object metadata holds the source key's SHA-256.
+	MaskKeyBounded MaskKeyForm = "bounded"
+)
 
 // ModelRef names the model that produced a mask.
 type ModelRef struct {
@@ -170,6 +190,9 @@ func (e ResultEvent) Validate() error {
 	if e.Mask.Bucket == "" || e.Mask.Key == "" {
 		bad("mask bucket and key are required")
 	}
+	if f := e.Mask.KeyForm; f != "" && f != MaskKeyDerived && f != MaskKeyBounded {
+		bad("mask key_form %q is neither derived nor bounded", f)
+	}
 	if e.Model.Name == "" || e.Model.Version == "" {
 		bad("model name and version are required")
 	}
@@ -222,11 +245,15 @@ const (
 	ClassTooLarge ErrorClass = "too_large"
 	// ClassInternal: processing failed for a reason that is not the input's.
 	ClassInternal ErrorClass = "internal"
+	// ClassRetriesExhausted: a call kept failing for this item while the same dependency served others, past
+	// the retry budget.
+	ClassRetriesExhausted ErrorClass = "retries_exhausted"
 )
 
 // ErrorClasses lists every ErrorClass.
 func ErrorClasses() []ErrorClass {
-	return []ErrorClass{ClassMalformedMessage, ClassNotAllowed, ClassBadImage, ClassMissingObject, ClassTooLarge, ClassInternal}
+	return []ErrorClass{ClassMalformedMessage, ClassNotAllowed, ClassBadImage, ClassMissingObject, ClassTooLarge, ClassInternal,
+		ClassRetriesExhausted}
 }
 
 // Valid reports whether c is one of the defined classes.

@@ -11,7 +11,10 @@
 #              then p50/p99 latency at half the capacity, and a CPU profile;
 #              then the CPU cost per image of each pipeline step vs the model
 #
-# Usage: scripts/bench.sh [inference|train|pipeline|all]   (default: all)
+# Usage: scripts/bench.sh [inference|train|pipeline|all|deps]   (default: all)
+#
+#   deps       install what the references need and exit (all and train do
+#              this first)
 #
 # Environment:
 #   VITSEG_BENCH_DIR             where reports, logs and the profile go
@@ -25,6 +28,8 @@
 # The training reference needs Debian's python3-torch and, for a fair
 # comparison, an optimised BLAS (libopenblas0-openmp): Debian's torch calls
 # the system libblas.so.3, which is netlib's reference BLAS by default.
+# train and all apt-get install both when they are missing (as root, or
+# through sudo -n); otherwise they stop and name the command to run.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -40,12 +45,12 @@ die() {
 
 what="${1:-all}"
 case $what in
-inference | train | pipeline | all) ;;
+inference | train | pipeline | all | deps) ;;
 -h | --help)
 	sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
 	exit 0
 	;;
-*) die "unknown benchmark '$what' (want inference, train, pipeline or all)" ;;
+*) die "unknown benchmark '$what' (want inference, train, pipeline, all or deps)" ;;
 esac
 
 dir="${VITSEG_BENCH_DIR:-$root/out/bench/$(date -u +%Y%m%dT%H%M%SZ)}"
@@ -73,9 +78,30 @@ run_inference() {
 	"$bin" inference -out "$dir" "${quick_inference[@]}" "${extra_inference[@]}" 2> >(tee "$dir/inference.log" >&2)
 }
 
+# reference_packages are the Debian packages of the training reference.
+reference_packages=(python3-torch libopenblas0-openmp)
+
+# install_reference_deps apt-get installs the reference packages that are missing.
+install_reference_deps() {
+	local missing=() p sudo=()
+	for p in "${reference_packages[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	((${#missing[@]})) || return 0
+	if ((EUID != 0)); then
+		sudo -n true 2>/dev/null ||
+			die "the PyTorch reference needs ${missing[*]}: run sudo apt-get install -y --no-install-recommends ${missing[*]}"
+		sudo=(sudo -n)
+	fi
+	command -v apt-get >/dev/null || die "the PyTorch reference needs the Debian packages ${missing[*]} (no apt-get here)"
+	log "installing the reference's packages: ${missing[*]}"
+	"${sudo[@]}" apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+	/usr/bin/python3 -c 'import torch' || die "python3-torch is installed but 'import torch' fails"
+}
+
 run_train() {
-	/usr/bin/python3 -c 'import torch' 2>/dev/null ||
-		die "the PyTorch reference needs Debian's python3-torch: apt-get install -y python3-torch libopenblas0-openmp"
+	install_reference_deps
 	log "train -> $dir/train.log"
 	"$bin" train -out "$dir" "${quick_train[@]}" "${extra_train[@]}" 2> >(tee "$dir/train.log" >&2)
 }
@@ -90,6 +116,12 @@ run_pipeline() {
 		log "profile top: $dir/pipeline.pprof.txt"
 }
 
+if [[ $what == deps ]]; then
+	install_reference_deps
+	log "reference packages installed: ${reference_packages[*]}"
+	exit 0
+fi
+[[ $what == all ]] && install_reference_deps # Before the first hour of measurements, not after.
 machine
 go build -tags onnx -o "$bin" ./bench/cmd/vitseg-bench
 case $what in

@@ -52,7 +52,7 @@ func TestResultsSummaryAndContactSheet(t *testing.T) {
 	}
 	defer w.Close()
 	ev := producer.ResultEvent{Source: producer.Source{Bucket: "pets", Key: "uploads/run1/cat.jpg", ETag: "e", Size: int64(len(photo))},
-		Mask:           producer.ObjectRef{Bucket: "pets", Key: "masks/uploads/run1/cat.jpg.e.v.mask.png"},
+		Mask:           producer.MaskRef{Bucket: "pets", Key: "masks/uploads/run1/cat.jpg.e.v.mask.png"},
 		Model:          producer.ModelRef{Name: "vitseg", Version: "v"},
 		Image:          producer.ImageSize{Width: dec.Width, Height: dec.Height},
 		ClassFractions: producer.ClassFractions{Pet: 1},

@@ -47,6 +47,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	maxBytes := fs.Int64("max-image-bytes", imaging.DefaultLimits().MaxBytes, "refuse objects larger than this")
 	maxPixels := fs.Int64("max-pixels", imaging.DefaultLimits().MaxPixels, "refuse images declaring more pixels")
 	drain := fs.Duration("drain-timeout", def.DrainTimeout, "graceful shutdown: longest wait for in-flight work")
+	retryBudget := fs.Int("retry-budget", def.RetryBudget, "failed attempts of one image's S3 or Kafka call tolerated while the same call succeeds for others (then dead-lettered as retries_exhausted; outages are waited out); 0: the default; negative: no bound")
 	var s3 objstore.Config
 	var ksec kafkasec.Config
 	var rt runtimeFlags
@@ -83,6 +84,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	s3.MaxRetries = 1 // The pipeline owns the retries of its S3 calls (one backoff, the retry budget).
 	client, err := objstore.New(s3)
 	if err != nil {
 		return err
@@ -95,7 +97,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	defer reader.Close()
 	writer, err := producer.NewWriter(producer.WriterConfig{Brokers: brokerList, ResultTopic: *resultTopic,
-		DeadLetterTopic: *dlqTopic, Security: ksec, Logger: log})
+		DeadLetterTopic: *dlqTopic, Security: ksec, Logger: log, MaxAttempts: 1}) // The pipeline retries.
 	if err != nil {
 		return err
 	}
@@ -106,13 +108,20 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	models := pipeline.ModelSource{File: *modelFile, PollInterval: *regPoll}
 	if *modelFile == "" {
-		models.Registry = registry.New(client, *regBucket, *regModel, registry.WithLogger(log))
+		// The registry has no retry loop of its own: its client retries each request (minio-go's default, 10).
+		s3.MaxRetries = 10
+		regClient, err := objstore.New(s3)
+		if err != nil {
+			return err
+		}
+		models.Registry = registry.New(regClient, *regBucket, *regModel, registry.WithLogger(log))
 	} else if *regBucket != "" {
 		log.Info("serving the model file; the registry is not watched", zap.String("model", *modelFile))
 	}
 	p, err := pipeline.New(pipeline.Config{OutputBucket: *outBucket, OutputPrefix: *outPrefix, MaxBatch: *maxBatch,
 		MaxWait: *maxWait, FetchWorkers: *fetchWorkers, DecodeWorkers: *decodeWorkers, WriteWorkers: *writeWorkers,
 		QueueSize: *queue, Limits: imaging.Limits{MaxBytes: *maxBytes, MaxPixels: *maxPixels}, DrainTimeout: *drain,
+		RetryBudget: *retryBudget,
 	}, pipeline.Deps{Reader: reader, Writer: writer, S3: client, Filter: filter, Runtime: runtime, Session: sessOpts,
 		Models: models, Logger: log, KafkaProbe: func(ctx context.Context) error {
 			conn, err := dialer.DialContext(ctx, "tcp", brokerList[0])

@@ -1,5 +1,6 @@
-// Package imagetest crafts image files for tests that the standard library encoders cannot write: PNG headers
-// that declare huge images (decompression bombs) and baseline JPEGs with CMYK, YCCK or RGB components.
+// Package imagetest crafts image files for tests that the standard library encoders cannot write: PNG, BMP,
+// TIFF and WebP headers that declare huge images (decompression bombs), baseline JPEGs with CMYK, YCCK or RGB
+// components, and BMP and TIFF files (golang.org/x/image's encoders).
 package imagetest
 
 import (

@@ -58,6 +58,10 @@ type Config struct {
 	// InsecureSkipVerify disables certificate verification (TLS only; for
 	// development).
 	InsecureSkipVerify bool
+	// MaxRetries is how many times minio-go tries each request (1: once,
+	// for callers that own the retries, like the pipeline); 0 keeps
+	// minio-go's default (10). Not a flag: each command sets it.
+	MaxRetries int
 }
 
 // RegisterFlags registers --s3-endpoint, --s3-region, --s3-tls, --s3-ca-file,
@@ -186,10 +190,11 @@ func New(c Config) (*minio.Client, error) {
 		return nil, err
 	}
 	client, err := minio.New(host, &minio.Options{
-		Creds:     credentials.NewStaticV4(c.AccessKey, secret, ""),
-		Secure:    c.TLSEnabled(),
-		Region:    cmp.Or(c.Region, DefaultRegion),
-		Transport: transport,
+		Creds:      credentials.NewStaticV4(c.AccessKey, secret, ""),
+		Secure:     c.TLSEnabled(),
+		Region:     cmp.Or(c.Region, DefaultRegion),
+		Transport:  transport,
+		MaxRetries: c.MaxRetries,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)

@@ -60,7 +60,7 @@ func Sniff(header []byte) Format {
 	case bytes.HasPrefix(header, []byte("GIF87a")), bytes.HasPrefix(header, []byte("GIF89a")):
 		return FormatGIF
 	default:
-		return ""
+		return sniffMore(header) // WebP, BMP, TIFF: formats.go
 	}
 }
 
@@ -74,7 +74,7 @@ type Decoded struct {
 	Height int    // height declared by the header (and of Image)
 }
 
-// Decode reads one JPEG, PNG or GIF (first frame) image from r and converts
+// Decode reads one JPEG, PNG, GIF (first frame), WebP, BMP or TIFF image from r and converts
 // it to opaque RGB.
 //
 // It reads at most lim.MaxBytes+1 bytes and refuses a longer input before
@@ -150,6 +150,8 @@ func decodeConfig(f Format, data []byte) (cfg image.Config, err error) {
 		cfg, err = png.DecodeConfig(r)
 	case FormatGIF:
 		cfg, err = gif.DecodeConfig(r)
+	default:
+		cfg, err = decodeConfigMore(f, r)
 	}
 	if err != nil {
 		return image.Config{}, newError(KindCorrupt, err, "reading %s header", f)
@@ -168,6 +170,8 @@ func decodeImage(f Format, data []byte) (img image.Image, err error) {
 		img, err = png.Decode(r)
 	case FormatGIF:
 		img, err = gif.Decode(r)
+	default:
+		img, err = decodeImageMore(f, r)
 	}
 	if err != nil {
 		return nil, newError(KindCorrupt, err, "decoding %s", f)
@@ -241,12 +245,6 @@ func drawPaletted(dst *image.RGBA, r image.Rectangle, src *image.Paletted, sp im
 // refusals clearer; it shows the first bytes in hex otherwise.
 func describeUnknown(data []byte) string {
 	switch {
-	case len(data) >= 12 && string(data[:4]) == "RIFF" && string(data[8:12]) == "WEBP":
-		return "WebP is not supported"
-	case bytes.HasPrefix(data, []byte("II*\x00")), bytes.HasPrefix(data, []byte("MM\x00*")):
-		return "TIFF is not supported"
-	case bytes.HasPrefix(data, []byte("BM")):
-		return "looks like BMP, which is not supported"
 	case len(data) >= 12 && string(data[4:8]) == "ftyp":
 		return "ISO media (HEIC/AVIF) is not supported"
 	case bytes.HasPrefix(data, []byte("MATLAB")):

@@ -3,7 +3,7 @@
 // turning the model's logits back into class masks, mask PNGs, overlays and
 // statistics. It is pure Go.
 //
-// Pre-processing: Decode (JPEG, PNG, GIF first frame; format from the magic
+// Pre-processing: Decode (JPEG, PNG, GIF first frame, WebP, BMP, TIFF; format from the magic
 // bytes; byte and pixel limits checked before any pixel is decoded; typed
 // *Error refusals) and ToTensor (antialiased bilinear resize to size x size,
 // CHW float32 in [0, 1], no normalisation).

@@ -100,6 +100,9 @@ func TestFuzzSeedCorpus(t *testing.T) {
 	for name, data := range decodeSeeds(t) {
 		want[filepath.Join("testdata", "fuzz", "FuzzDecode", name)] = corpusFile(data)
 	}
+	for name, data := range formatSeeds(t) { // formats_test.go
+		want[filepath.Join("testdata", "fuzz", "FuzzDecode", name)] = corpusFile(data)
+	}
 	for name, s := range maskSeeds() {
 		want[filepath.Join("testdata", "fuzz", "FuzzEncodeMaskPNG", name)] = corpusFile(s.w, s.h, s.pix)
 	}

@@ -1,0 +1,88 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/s3utils"
+
+	"github.com/vitseg/vitseg/producer"
+)
+
+// errPermanent wraps errors that retrying cannot fix; the item is dead-lettered with class.
+type errPermanent struct {
+	class producer.ErrorClass
+	err   error
+}
+
+func (e errPermanent) Error() string { return e.err.Error() }
+func (e errPermanent) Unwrap() error { return e.err }
+
+// isTransient reports whether err is worth retrying: neither permanent nor the end of the context.
+func isTransient(err error) bool {
+	var pe errPermanent
+	return !errors.As(err, &pe) && !errors.Is(err, context.Canceled)
+}
+
+// s3Op is the S3 call an error came from; it decides the class of a permanent error.
+type s3Op int
+
+const (
+	s3Get s3Op = iota // GetObject, its Stat and its body
+	s3Put             // PutObject of a mask
+)
+
+// dependencyWide are S3 error codes of 4xx answers that concern every request (credentials, clock, the
+// server's own state) rather than the item: they are retried like an outage, and the readiness probe fails with
+// them too.
+var dependencyWide = map[string]bool{
+	"InvalidAccessKeyId": true, "SignatureDoesNotMatch": true, "RequestTimeTooSkewed": true,
+	"ExpiredToken": true, "InvalidToken": true, "XMinioServerNotInitialized": true,
+}
+
+// classifyS3 decides whether an S3 error is transient (retried) or permanent (the item is dead-lettered), as in
+// the table of docs/RELIABILITY.md: answers 404 (no such key, bucket or version) are missing_object; other 4xx
+// answers are permanent, except timeouts (408), throttling (429, SlowDown) and the dependency-wide codes; 5xx
+// answers (but 501), a body cut short (UnexpectedEOF) and everything that is not an answer (network errors) are
+// transient.
+func classifyS3(op s3Op, err error) error {
+	if err == nil {
+		return nil
+	}
+	resp := minio.ToErrorResponse(err)
+	code, status := resp.Code, resp.StatusCode
+	switch {
+	case status == 0:
+		return err // No answer: the network, a timeout, a closed connection.
+	case code == "NoSuchKey" || code == "NoSuchBucket" || code == "NoSuchVersion" || status == http.StatusNotFound:
+		return errPermanent{producer.ClassMissingObject, err}
+	case status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || code == "SlowDown" ||
+		code == "RequestTimeout" || code == "UnexpectedEOF" || dependencyWide[code]:
+		return err
+	case status == http.StatusNotImplemented, status >= 400 && status < 500:
+		return errPermanent{classOf4xx(op, status), err}
+	}
+	return err
+}
+
+// classOf4xx is the dead-letter class of a permanent S3 refusal: a source S3 will not serve as named
+// (400: an invalid object name, say) is a malformed reference; everything else (access denied, a refused
+// mask PUT) is internal, not the input's fault.
+func classOf4xx(op s3Op, status int) producer.ErrorClass {
+	if op == s3Get && status == http.StatusBadRequest {
+		return producer.ClassMalformedMessage
+	}
+	return producer.ClassInternal
+}
+
+// checkObjectName refuses, before any request, an object name that minio-go itself would refuse with an error
+// that is not an S3 answer (and so would look like a network failure): too long, not UTF-8, empty.
+func checkObjectName(op s3Op, key string) error {
+	if err := s3utils.CheckValidObjectName(key); err != nil {
+		return errPermanent{classOf4xx(op, http.StatusBadRequest), fmt.Errorf("object key refused: %w", err)}
+	}
+	return nil
+}
