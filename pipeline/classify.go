@@ -43,9 +43,21 @@ var dependencyWide = map[string]bool{
 	"ExpiredToken": true, "InvalidToken": true, "XMinioServerNotInitialized": true,
 }
 
+// statusClientClosed is the status MinIO answers with (code ClientDisconnected) when it sees the connection
+// go away before its answer was ready, as during its own shutdown: it says nothing about the item.
+const statusClientClosed = 499
+
+// retriedCodes are S3 error codes of 4xx answers that are timeouts, throttling or races, not verdicts on the item.
+var retriedCodes = map[string]bool{
+	"SlowDown": true, "RequestTimeout": true, "UnexpectedEOF": true, "ClientDisconnected": true,
+	"OperationAborted": true,
+}
+
 // classifyS3 decides whether an S3 error is transient (retried) or permanent (the item is dead-lettered), as in
 // the table of docs/RELIABILITY.md: answers 404 (no such key, bucket or version) are missing_object; other 4xx
-// answers are permanent, except timeouts (408), throttling (429, SlowDown) and the dependency-wide codes; 5xx
+// answers are permanent, except timeouts (408), throttling (429, SlowDown), a connection the server saw close
+// (499, ClientDisconnected), a conflicting operation in progress (409 OperationAborted) and the dependency-wide
+// codes; 5xx
 // answers (but 501), a body cut short (UnexpectedEOF) and everything that is not an answer (network errors) are
 // transient.
 func classifyS3(op s3Op, err error) error {
@@ -59,8 +71,8 @@ func classifyS3(op s3Op, err error) error {
 		return err // No answer: the network, a timeout, a closed connection.
 	case code == "NoSuchKey" || code == "NoSuchBucket" || code == "NoSuchVersion" || status == http.StatusNotFound:
 		return errPermanent{producer.ClassMissingObject, err}
-	case status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || code == "SlowDown" ||
-		code == "RequestTimeout" || code == "UnexpectedEOF" || dependencyWide[code]:
+	case status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status == statusClientClosed ||
+		retriedCodes[code] || dependencyWide[code]:
 		return err
 	case status == http.StatusNotImplemented, status >= 400 && status < 500:
 		return errPermanent{classOf4xx(op, status), err}

@@ -37,6 +37,8 @@ func TestClassifyS3(t *testing.T) {
 		{"internal error 500", s3Get, answer(500, "InternalError"), ""},
 		{"not implemented 501", s3Put, answer(501, "NotImplemented"), producer.ClassInternal},
 		{"body cut short", s3Get, answer(400, "UnexpectedEOF"), ""},
+		{"server saw the client go (MinIO shutting down)", s3Put, answer(499, "ClientDisconnected"), ""},
+		{"conflicting operation in progress", s3Put, answer(409, "OperationAborted"), ""},
 		{"wrong secret", s3Get, answer(403, "SignatureDoesNotMatch"), ""},
 		{"unknown access key", s3Put, answer(403, "InvalidAccessKeyId"), ""},
 		{"clock skew", s3Get, answer(403, "RequestTimeTooSkewed"), ""},
