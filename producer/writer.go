@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/url"
 	"strings"
 	"time"
 
@@ -72,6 +73,10 @@ type WriterConfig struct {
 	BackoffMin, BackoffMax time.Duration
 	// Logger receives the client's diagnostics (default: none).
 	Logger *zap.Logger
+	// EventSource is the CloudEvents ce_source of every event, a URI
+	// reference naming this vitseg instance or group (default
+	// DefaultEventSource).
+	EventSource string
 }
 
 // Writer publishes result and dead-letter events. Its Publish methods are
@@ -112,6 +117,10 @@ func NewWriter(cfg WriterConfig) (*Writer, error) {
 	cfg.MaxAttempts = orDefault(cfg.MaxAttempts, DefaultMaxAttempts)
 	cfg.BackoffMin = orDefault(cfg.BackoffMin, DefaultBackoffMin)
 	cfg.BackoffMax = orDefault(cfg.BackoffMax, DefaultBackoffMax)
+	cfg.EventSource = orDefault(cfg.EventSource, DefaultEventSource)
+	if _, err := url.Parse(cfg.EventSource); err != nil {
+		return nil, fmt.Errorf("%w: event source: %w", ErrInvalidConfig, err)
+	}
 	if cfg.BackoffMax < cfg.BackoffMin {
 		return nil, fmt.Errorf("%w: backoff max %v is under backoff min %v", ErrInvalidConfig, cfg.BackoffMax, cfg.BackoffMin)
 	}
@@ -171,7 +180,7 @@ func (w *Writer) PublishResults(ctx context.Context, events ...ResultEvent) erro
 		if err := e.Validate(); err != nil {
 			return fmt.Errorf("producer: result %d: %w", i, err)
 		}
-		msg, err := eventMessage(w.cfg.ResultTopic, []byte(e.Source.Key), "result-v1", e)
+		msg, err := eventMessage(w.cfg.ResultTopic, []byte(e.Source.Key), "result-v1", resultAttributes(e, w.cfg.EventSource), e)
 		if err != nil {
 			return err
 		}
@@ -205,7 +214,8 @@ func (w *Writer) PublishDeadLetters(ctx context.Context, events ...DeadLetterEve
 		if err := e.Validate(); err != nil {
 			return fmt.Errorf("producer: dead letter %d: %w", i, err)
 		}
-		msg, err := eventMessage(w.cfg.DeadLetterTopic, deadLetterKey(e), "deadletter-v1", e)
+		msg, err := eventMessage(w.cfg.DeadLetterTopic, deadLetterKey(e), "deadletter-v1",
+			deadLetterAttributes(e, w.cfg.EventSource), e)
 		if err != nil {
 			return err
 		}
@@ -227,20 +237,15 @@ func deadLetterKey(e DeadLetterEvent) []byte {
 	return nil
 }
 
-func eventMessage(topic string, key []byte, schema string, event any) (kafka.Message, error) {
+// eventMessage encodes event as a CloudEvents binary-mode message with the attributes ce, plus the
+// vitseg-schema header.
+func eventMessage(topic string, key []byte, schema string, ce ceAttributes, event any) (kafka.Message, error) {
 	value, err := json.Marshal(event)
 	if err != nil {
 		return kafka.Message{}, fmt.Errorf("producer: encoding %s event: %w", schema, err)
 	}
-	return kafka.Message{
-		Topic: topic,
-		Key:   key,
-		Value: value,
-		Headers: []kafka.Header{
-			{Key: HeaderContentType, Value: []byte("application/json")},
-			{Key: HeaderSchema, Value: []byte(schema)},
-		},
-	}, nil
+	headers := append(ce.headers(), kafka.Header{Key: HeaderSchema, Value: []byte(schema)})
+	return kafka.Message{Topic: topic, Key: key, Value: value, Headers: headers}, nil
 }
 
 // write sends msgs, retrying those that fail transiently.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"go.uber.org/zap"
@@ -95,7 +96,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	defer reader.Close()
 	writer, err := producer.NewWriter(producer.WriterConfig{Brokers: brokerList, ResultTopic: *resultTopic,
-		DeadLetterTopic: *dlqTopic, Security: ksec, Logger: log})
+		DeadLetterTopic: *dlqTopic, Security: ksec, Logger: log, EventSource: "/vitseg/groups/" + url.PathEscape(*group)})
 	if err != nil {
 		return err
 	}
