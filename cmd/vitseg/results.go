@@ -102,12 +102,13 @@ func runResults(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	start := time.Now()
 	last, lastChange := -1, time.Now()
+	bar := newProgress(stderr, "results")
 	for {
 		n := count()
 		if n != last {
 			last, lastChange = n, time.Now()
 			if *expect > 0 {
-				fmt.Fprintf(stderr, "\rresults: %d/%d", n, *expect)
+				bar.update(n, *expect)
 			}
 		}
 		done := (*expect > 0 && n >= *expect) || (*expect == 0 && time.Since(lastChange) > 2*time.Second)
@@ -115,14 +116,12 @@ func runResults(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			break
 		}
 		if ctx.Err() != nil {
-			fmt.Fprintln(stderr)
+			bar.done()
 			return fmt.Errorf("timed out after %s with %d of %d events", time.Since(start).Round(time.Second), n, *expect)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if *expect > 0 {
-		fmt.Fprintln(stderr)
-	}
+	bar.done()
 	mu.Lock()
 	defer mu.Unlock()
 	printSummary(stdout, results, deadLetters)
