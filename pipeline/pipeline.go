@@ -49,6 +49,8 @@ type Config struct {
 	RetryMin       time.Duration // backoff bounds for transient S3 and Kafka errors
 	RetryMax       time.Duration
 	ProbeInterval  time.Duration // readiness probes of S3 and Kafka
+	MaxAttempts    int           // replays (consumer.HeaderAttempt) beyond this are dead-lettered attempts_exhausted
+	MaxAge         time.Duration // references older than this are dead-lettered expired; 0: no deadline
 }
 
 // DefaultConfig returns the defaults.
@@ -56,7 +58,7 @@ func DefaultConfig() Config {
 	return Config{OutputPrefix: "masks/", MaxBatch: 8, MaxWait: 20 * time.Millisecond, FetchWorkers: 8,
 		DecodeWorkers: 2, WriteWorkers: 8, QueueSize: 64, Limits: imaging.DefaultLimits(),
 		DrainTimeout: 30 * time.Second, CommitInterval: 200 * time.Millisecond,
-		RetryMin: 100 * time.Millisecond, RetryMax: 5 * time.Second, ProbeInterval: 5 * time.Second}
+		RetryMin: 100 * time.Millisecond, RetryMax: 5 * time.Second, ProbeInterval: 5 * time.Second, MaxAttempts: 3}
 }
 
 func (c Config) withDefaults() Config {
@@ -79,6 +81,7 @@ func (c Config) withDefaults() Config {
 	set(&c.DecodeWorkers, d.DecodeWorkers)
 	set(&c.WriteWorkers, d.WriteWorkers)
 	set(&c.QueueSize, d.QueueSize)
+	set(&c.MaxAttempts, d.MaxAttempts)
 	setD(&c.MaxWait, d.MaxWait)
 	setD(&c.DrainTimeout, d.DrainTimeout)
 	setD(&c.CommitInterval, d.CommitInterval)
@@ -362,6 +365,12 @@ func (p *Pipeline) consume(ctx, workCtx context.Context, out chan<- *job) error 
 				continue
 			}
 			accepted = append(accepted, ref)
+		}
+		if class, why := p.admission(msg, received); class != "" && len(accepted) > 0 {
+			if !p.refuse(workCtx, m, accepted, class, why) {
+				return nil // Shutdown before the dead letters were written: redelivered later.
+			}
+			continue
 		}
 		if len(accepted) == 0 {
 			p.finishMessage(m)

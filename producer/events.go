@@ -222,11 +222,18 @@ const (
 	ClassTooLarge ErrorClass = "too_large"
 	// ClassInternal: processing failed for a reason that is not the input's.
 	ClassInternal ErrorClass = "internal"
+	// ClassAttemptsExhausted: the reference was replayed more often than the
+	// pipeline's attempt limit allows; it is not tried again.
+	ClassAttemptsExhausted ErrorClass = "attempts_exhausted"
+	// ClassExpired: the reference was older than the pipeline's deadline when
+	// it was consumed.
+	ClassExpired ErrorClass = "expired"
 )
 
 // ErrorClasses lists every ErrorClass.
 func ErrorClasses() []ErrorClass {
-	return []ErrorClass{ClassMalformedMessage, ClassNotAllowed, ClassBadImage, ClassMissingObject, ClassTooLarge, ClassInternal}
+	return []ErrorClass{ClassMalformedMessage, ClassNotAllowed, ClassBadImage, ClassMissingObject, ClassTooLarge, ClassInternal,
+		ClassAttemptsExhausted, ClassExpired}
 }
 
 // Valid reports whether c is one of the defined classes.

@@ -48,6 +48,8 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	maxBytes := fs.Int64("max-image-bytes", imaging.DefaultLimits().MaxBytes, "refuse objects larger than this")
 	maxPixels := fs.Int64("max-pixels", imaging.DefaultLimits().MaxPixels, "refuse images declaring more pixels")
 	drain := fs.Duration("drain-timeout", def.DrainTimeout, "graceful shutdown: longest wait for in-flight work")
+	maxAttempts := fs.Int("max-attempts", def.MaxAttempts, "dead-letter a reference as attempts_exhausted once replayed beyond this many attempts")
+	maxAge := fs.Duration("max-age", 0, "dead-letter references older than this (Kafka timestamp) as expired (0: off)")
 	var s3 objstore.Config
 	var ksec kafkasec.Config
 	var rt runtimeFlags
@@ -114,6 +116,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	p, err := pipeline.New(pipeline.Config{OutputBucket: *outBucket, OutputPrefix: *outPrefix, MaxBatch: *maxBatch,
 		MaxWait: *maxWait, FetchWorkers: *fetchWorkers, DecodeWorkers: *decodeWorkers, WriteWorkers: *writeWorkers,
 		QueueSize: *queue, Limits: imaging.Limits{MaxBytes: *maxBytes, MaxPixels: *maxPixels}, DrainTimeout: *drain,
+		MaxAttempts: *maxAttempts, MaxAge: *maxAge,
 	}, pipeline.Deps{Reader: reader, Writer: writer, S3: client, Filter: filter, Runtime: runtime, Session: sessOpts,
 		Models: models, Logger: log, KafkaProbe: func(ctx context.Context) error {
 			conn, err := dialer.DialContext(ctx, "tcp", brokerList[0])
