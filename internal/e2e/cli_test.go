@@ -17,6 +17,9 @@ func (s *stack) cli(t *testing.T, args ...string) (stdout, stderr string, code i
 	cmd := exec.Command(env.bin, args...)
 	cmd.Env = childEnv("VITSEG_S3_ENDPOINT="+s.minio.Endpoint(), "VITSEG_S3_ACCESS_KEY="+s.minio.AccessKey(),
 		"VITSEG_S3_SECRET_KEY="+s.minio.SecretKey(), "VITSEG_S3_REGION=us-east-1")
+	if s.minio.TLS() {
+		cmd.Env = append(cmd.Env, "VITSEG_S3_TLS=true", "VITSEG_S3_CA_FILE="+s.minio.CAFile())
+	}
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	cmd.WaitDelay = 5 * time.Second
