@@ -10,6 +10,7 @@ import (
 	"github.com/cloudevents/sdk-go/protocol/kafka_sarama/v2"
 	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/segmentio/kafka-go"
+	"go.opentelemetry.io/otel/propagation"
 	"go.uber.org/zap/zaptest"
 )
 
@@ -51,6 +52,8 @@ func TestEventsAreBinaryCloudEvents(t *testing.T) {
 	defer w.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	ctx = propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{"traceparent": traceparent})
 	result := sampleResult()
 	withSource := sampleDeadLetter()
 	withSource.Source = &ObjectRef{Bucket: "pets", Key: "gone.jpg"}
@@ -89,6 +92,9 @@ func TestEventsAreBinaryCloudEvents(t *testing.T) {
 		}
 		if !bytes.Equal(data, m.Value) || !bytes.Contains(data, []byte(`"event_id":"`+attrs["id"]+`"`)) {
 			t.Errorf("data is not the JSON body unchanged:\n%s\n%s", data, m.Value)
+		}
+		if got := header(m, "traceparent"); got != traceparent {
+			t.Errorf("traceparent %q, want the context's %q", got, traceparent)
 		}
 		if header(m, HeaderSchema) == "" {
 			t.Errorf("vitseg-schema header dropped: %v", m.Headers)

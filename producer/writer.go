@@ -12,9 +12,11 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"go.opentelemetry.io/otel/propagation"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/vitseg/vitseg/internal/kafkaheaders"
 	"github.com/vitseg/vitseg/internal/kafkasec"
 )
 
@@ -84,7 +86,9 @@ type WriterConfig struct {
 // message's partition has stored it (acks=all), so an input offset may be
 // committed after they return. They retry transient failures; a message
 // retried after a lost acknowledgement may be stored twice, with the same
-// event_id (kafka-go has no idempotent producer). A Writer is safe for
+// event_id (kafka-go has no idempotent producer). Every event is a
+// CloudEvents binary-mode message (see TypeResult) and carries the W3C trace
+// context of the span in the Publish call's ctx, if any. A Writer is safe for
 // concurrent use.
 type Writer struct {
 	kw        *kafka.Writer
@@ -180,7 +184,7 @@ func (w *Writer) PublishResults(ctx context.Context, events ...ResultEvent) erro
 		if err := e.Validate(); err != nil {
 			return fmt.Errorf("producer: result %d: %w", i, err)
 		}
-		msg, err := eventMessage(w.cfg.ResultTopic, []byte(e.Source.Key), "result-v1", resultAttributes(e, w.cfg.EventSource), e)
+		msg, err := eventMessage(ctx, w.cfg.ResultTopic, []byte(e.Source.Key), "result-v1", resultAttributes(e, w.cfg.EventSource), e)
 		if err != nil {
 			return err
 		}
@@ -214,7 +218,7 @@ func (w *Writer) PublishDeadLetters(ctx context.Context, events ...DeadLetterEve
 		if err := e.Validate(); err != nil {
 			return fmt.Errorf("producer: dead letter %d: %w", i, err)
 		}
-		msg, err := eventMessage(w.cfg.DeadLetterTopic, deadLetterKey(e), "deadletter-v1",
+		msg, err := eventMessage(ctx, w.cfg.DeadLetterTopic, deadLetterKey(e), "deadletter-v1",
 			deadLetterAttributes(e, w.cfg.EventSource), e)
 		if err != nil {
 			return err
@@ -238,13 +242,14 @@ func deadLetterKey(e DeadLetterEvent) []byte {
 }
 
 // eventMessage encodes event as a CloudEvents binary-mode message with the attributes ce, plus the
-// vitseg-schema header.
-func eventMessage(topic string, key []byte, schema string, ce ceAttributes, event any) (kafka.Message, error) {
+// vitseg-schema header and the W3C trace context (traceparent, tracestate) of the span in ctx, if any.
+func eventMessage(ctx context.Context, topic string, key []byte, schema string, ce ceAttributes, event any) (kafka.Message, error) {
 	value, err := json.Marshal(event)
 	if err != nil {
 		return kafka.Message{}, fmt.Errorf("producer: encoding %s event: %w", schema, err)
 	}
 	headers := append(ce.headers(), kafka.Header{Key: HeaderSchema, Value: []byte(schema)})
+	propagation.TraceContext{}.Inject(ctx, kafkaheaders.Carrier{Headers: &headers})
 	return kafka.Message{Topic: topic, Key: key, Value: value, Headers: headers}, nil
 }
 
