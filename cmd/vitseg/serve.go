@@ -74,6 +74,11 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	defer log.Sync() //nolint:errcheck
+	tracing, flushSpans, err := startTracing(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer flushSpans()
 	filter, err := consumer.NewFilter(allow, *outBucket, *outPrefix)
 	if err != nil {
 		return usageError{err.Error()}
@@ -118,7 +123,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		QueueSize: *queue, Limits: imaging.Limits{MaxBytes: *maxBytes, MaxPixels: *maxPixels}, DrainTimeout: *drain,
 		MaxAttempts: *maxAttempts, MaxAge: *maxAge,
 	}, pipeline.Deps{Reader: reader, Writer: writer, S3: client, Filter: filter, Runtime: runtime, Session: sessOpts,
-		Models: models, Logger: log, KafkaProbe: func(ctx context.Context) error {
+		Models: models, Logger: log, Tracing: tracing, KafkaProbe: func(ctx context.Context) error {
 			conn, err := dialer.DialContext(ctx, "tcp", brokerList[0])
 			if err != nil {
 				return err
