@@ -13,7 +13,6 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/vitseg/vitseg/internal/dlq"
-	"github.com/vitseg/vitseg/internal/kafkasec"
 	"github.com/vitseg/vitseg/internal/topicread"
 	"github.com/vitseg/vitseg/producer"
 )
@@ -32,16 +31,14 @@ func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 // dlqFlags are the flags both dlq commands share.
 type dlqFlags struct {
-	brokers, dlqTopic, since, class string
-	ksec                            kafkasec.Config
+	eventTopicFlags
+	since, class string
 }
 
 func (d *dlqFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&d.brokers, "kafka-brokers", "localhost:9092", "Kafka bootstrap brokers, comma-separated")
-	fs.StringVar(&d.dlqTopic, "kafka-dlq-topic", "vitseg.deadletter", "topic of dead-letter events")
+	d.eventTopicFlags.register(fs)
 	fs.StringVar(&d.since, "since", "", "only dead letters failed within this duration (24h) or since this RFC 3339 time")
 	fs.StringVar(&d.class, "class", "", "only dead letters of this error class")
-	d.ksec.RegisterFlags(fs)
 }
 
 // filter returns the selection the flags make, with an optional --reason-match.

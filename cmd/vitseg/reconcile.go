@@ -12,7 +12,6 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/segmentio/kafka-go"
 
-	"github.com/vitseg/vitseg/internal/kafkasec"
 	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/internal/reconcile"
 	"github.com/vitseg/vitseg/internal/topicread"
@@ -30,13 +29,10 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	since := fs.String("since", "", "only objects modified within this duration (24h) or since this RFC 3339 time")
 	outPrefix := fs.String("output-prefix", "masks/", "key prefix of the masks, never counted as a source object")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	brokers := fs.String("kafka-brokers", "localhost:9092", "Kafka bootstrap brokers, comma-separated")
-	resultTopic := fs.String("kafka-result-topic", "vitseg.results", "topic of result events")
-	dlqTopic := fs.String("kafka-dlq-topic", "vitseg.deadletter", "topic of dead-letter events")
+	var topics eventTopicFlags
 	var s3 objstore.Config
-	var ksec kafkasec.Config
+	topics.registerResults(fs)
 	s3.RegisterFlags(fs)
-	ksec.RegisterFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -51,7 +47,7 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	dialer, err := ksec.Dialer("vitseg-reconcile", 10*time.Second)
+	dialer, err := topics.ksec.Dialer("vitseg-reconcile", 10*time.Second)
 	if err != nil {
 		return err
 	}
@@ -59,13 +55,13 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	src := topicread.Source{Brokers: splitList(*brokers), Dialer: dialer}
+	src := topicread.Source{Brokers: splitList(topics.brokers), Dialer: dialer}
 	var results []producer.ResultEvent
 	var letters []producer.DeadLetterEvent
-	if err := src.ReadAll(ctx, *resultTopic, decodeInto(&results)); err != nil {
+	if err := src.ReadAll(ctx, topics.resultTopic, decodeInto(&results)); err != nil {
 		return err
 	}
-	if err := src.ReadAll(ctx, *dlqTopic, decodeInto(&letters)); err != nil {
+	if err := src.ReadAll(ctx, topics.dlqTopic, decodeInto(&letters)); err != nil {
 		return err
 	}
 	rep, err := reconcile.Build(ctx, *bucket, *prefix, objects, results, letters, maskExists(client))

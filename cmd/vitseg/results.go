@@ -19,7 +19,6 @@ import (
 	"github.com/segmentio/kafka-go"
 	"golang.org/x/image/draw"
 
-	"github.com/vitseg/vitseg/internal/kafkasec"
 	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/producer"
@@ -28,22 +27,19 @@ import (
 // runResults follows the result and dead-letter topics, prints a summary and optionally draws a contact sheet.
 func runResults(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("results", "results [--source-prefix P] [--expect N] [--contact-sheet FILE.png] [flags]", stderr)
-	brokers := fs.String("kafka-brokers", "localhost:9092", "Kafka bootstrap brokers, comma-separated")
-	resultTopic := fs.String("kafka-result-topic", "vitseg.results", "topic of result events")
-	dlqTopic := fs.String("kafka-dlq-topic", "vitseg.deadletter", "topic of dead-letter events")
+	var topics eventTopicFlags
+	topics.registerResults(fs)
 	prefix := fs.String("source-prefix", "", "only count events whose source key starts with this")
 	expect := fs.Int("expect", 0, "wait until this many results + dead letters arrived (0: read what is there)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up waiting after this long")
 	sheet := fs.String("contact-sheet", "", "write a PNG grid of photos with their mask overlays")
 	sheetMax := fs.Int("sheet-max", 24, "most photos on the contact sheet")
 	var s3 objstore.Config
-	var ksec kafkasec.Config
 	s3.RegisterFlags(fs)
-	ksec.RegisterFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	dialer, err := ksec.Dialer("vitseg-results", 10*time.Second)
+	dialer, err := topics.ksec.Dialer("vitseg-results", 10*time.Second)
 	if err != nil {
 		return err
 	}
@@ -55,7 +51,7 @@ func runResults(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var deadLetters []producer.DeadLetterEvent
 	count := func() int { mu.Lock(); defer mu.Unlock(); return len(results) + len(deadLetters) }
 	follow := func(topic string, handle func([]byte)) error {
-		conn, err := dialer.DialContext(ctx, "tcp", splitList(*brokers)[0])
+		conn, err := dialer.DialContext(ctx, "tcp", splitList(topics.brokers)[0])
 		if err != nil {
 			return fmt.Errorf("connect to Kafka: %w", err)
 		}
@@ -65,7 +61,7 @@ func runResults(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("partitions of %s: %w", topic, err)
 		}
 		for _, p := range parts {
-			r := kafka.NewReader(kafka.ReaderConfig{Brokers: splitList(*brokers), Topic: topic, Partition: p.ID,
+			r := kafka.NewReader(kafka.ReaderConfig{Brokers: splitList(topics.brokers), Topic: topic, Partition: p.ID,
 				Dialer: dialer, MaxWait: 200 * time.Millisecond})
 			go func() {
 				defer r.Close()
@@ -80,7 +76,7 @@ func runResults(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		return nil
 	}
-	if err := follow(*resultTopic, func(b []byte) {
+	if err := follow(topics.resultTopic, func(b []byte) {
 		var ev producer.ResultEvent
 		if json.Unmarshal(b, &ev) == nil && strings.HasPrefix(ev.Source.Key, *prefix) {
 			mu.Lock()
@@ -90,7 +86,7 @@ func runResults(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}); err != nil {
 		return err
 	}
-	if err := follow(*dlqTopic, func(b []byte) {
+	if err := follow(topics.dlqTopic, func(b []byte) {
 		var ev producer.DeadLetterEvent
 		if json.Unmarshal(b, &ev) == nil && (ev.Source == nil || strings.HasPrefix(ev.Source.Key, *prefix)) {
 			mu.Lock()
