@@ -34,7 +34,7 @@ func (st spanTree) find(traceID trace.TraceID, name string, parent trace.SpanCon
 func attr(s tracetest.SpanStub, key string) string {
 	for _, kv := range s.Attributes {
 		if string(kv.Key) == key {
-			return kv.Value.Emit()
+			return kv.Value.String()
 		}
 	}
 	return ""
