@@ -20,6 +20,7 @@ import (
 	"golang.org/x/image/draw"
 
 	"github.com/vitseg/vitseg/internal/objstore"
+	"github.com/vitseg/vitseg/internal/topicread"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/producer"
 )
@@ -51,17 +52,12 @@ func runResults(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var deadLetters []producer.DeadLetterEvent
 	count := func() int { mu.Lock(); defer mu.Unlock(); return len(results) + len(deadLetters) }
 	follow := func(topic string, handle func([]byte)) error {
-		conn, err := dialer.DialContext(ctx, "tcp", splitList(topics.brokers)[0])
+		parts, err := topicread.Source{Brokers: splitList(topics.brokers), Dialer: dialer}.Partitions(ctx, topic)
 		if err != nil {
-			return fmt.Errorf("connect to Kafka: %w", err)
-		}
-		parts, err := conn.ReadPartitions(topic)
-		conn.Close()
-		if err != nil {
-			return fmt.Errorf("partitions of %s: %w", topic, err)
+			return err
 		}
 		for _, p := range parts {
-			r := kafka.NewReader(kafka.ReaderConfig{Brokers: splitList(topics.brokers), Topic: topic, Partition: p.ID,
+			r := kafka.NewReader(kafka.ReaderConfig{Brokers: splitList(topics.brokers), Topic: topic, Partition: p,
 				Dialer: dialer, MaxWait: 200 * time.Millisecond})
 			go func() {
 				defer r.Close()

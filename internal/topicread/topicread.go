@@ -22,28 +22,44 @@ type Source struct {
 // ReadAll calls handle with every message of topic, partition after partition, from the first retained offset
 // to the end offset each partition had when its read began. It stops at the first error of handle.
 func (s Source) ReadAll(ctx context.Context, topic string, handle func(kafka.Message) error) error {
-	if len(s.Brokers) == 0 {
-		return errors.New("topicread: no brokers")
-	}
-	dialer := s.Dialer
-	if dialer == nil {
-		dialer = &kafka.Dialer{Timeout: 10 * time.Second}
-	}
-	conn, err := dialer.DialContext(ctx, "tcp", s.Brokers[0])
+	parts, err := s.Partitions(ctx, topic)
 	if err != nil {
-		return fmt.Errorf("topicread: connect to Kafka: %w", err)
-	}
-	parts, err := conn.ReadPartitions(topic)
-	conn.Close()
-	if err != nil {
-		return fmt.Errorf("topicread: partitions of %s: %w", topic, err)
+		return err
 	}
 	for _, p := range parts {
-		if err := s.readPartition(ctx, dialer, topic, p.ID, handle); err != nil {
+		if err := s.readPartition(ctx, s.dialer(), topic, p, handle); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// Partitions returns the partition IDs of topic.
+func (s Source) Partitions(ctx context.Context, topic string) ([]int, error) {
+	if len(s.Brokers) == 0 {
+		return nil, errors.New("topicread: no brokers")
+	}
+	conn, err := s.dialer().DialContext(ctx, "tcp", s.Brokers[0])
+	if err != nil {
+		return nil, fmt.Errorf("topicread: connect to Kafka: %w", err)
+	}
+	parts, err := conn.ReadPartitions(topic)
+	conn.Close()
+	if err != nil {
+		return nil, fmt.Errorf("topicread: partitions of %s: %w", topic, err)
+	}
+	ids := make([]int, len(parts))
+	for i, p := range parts {
+		ids[i] = p.ID
+	}
+	return ids, nil
+}
+
+func (s Source) dialer() *kafka.Dialer {
+	if s.Dialer == nil {
+		return &kafka.Dialer{Timeout: 10 * time.Second}
+	}
+	return s.Dialer
 }
 
 func (s Source) readPartition(ctx context.Context, dialer *kafka.Dialer, topic string, partition int, handle func(kafka.Message) error) error {
