@@ -23,6 +23,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/segmentio/kafka-go"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/vitseg/vitseg/consumer"
@@ -52,6 +53,8 @@ type Config struct {
 	// as retries_exhausted. Attempts during an outage are not counted. Negative: no bound.
 	RetryBudget   int
 	ProbeInterval time.Duration // readiness probes of S3 and Kafka
+	MaxAttempts   int           // replays (consumer.HeaderAttempt) beyond this are dead-lettered attempts_exhausted
+	MaxAge        time.Duration // references older than this are dead-lettered expired; 0: no deadline
 }
 
 // DefaultConfig returns the defaults.
@@ -59,7 +62,8 @@ func DefaultConfig() Config {
 	return Config{OutputPrefix: "masks/", MaxBatch: 8, MaxWait: 20 * time.Millisecond, FetchWorkers: 8,
 		DecodeWorkers: 2, WriteWorkers: 8, QueueSize: 64, Limits: imaging.DefaultLimits(),
 		DrainTimeout: 30 * time.Second, CommitInterval: 200 * time.Millisecond,
-		RetryMin: 100 * time.Millisecond, RetryMax: 5 * time.Second, RetryBudget: 10, ProbeInterval: 5 * time.Second}
+		RetryMin: 100 * time.Millisecond, RetryMax: 5 * time.Second, RetryBudget: 10, ProbeInterval: 5 * time.Second,
+		MaxAttempts: 3}
 }
 
 func (c Config) withDefaults() Config {
@@ -85,6 +89,7 @@ func (c Config) withDefaults() Config {
 	if c.RetryBudget == 0 {
 		c.RetryBudget = d.RetryBudget
 	}
+	set(&c.MaxAttempts, d.MaxAttempts)
 	setD(&c.MaxWait, d.MaxWait)
 	setD(&c.DrainTimeout, d.DrainTimeout)
 	setD(&c.CommitInterval, d.CommitInterval)
@@ -125,6 +130,7 @@ type Deps struct {
 	Models     ModelSource
 	KafkaProbe func(ctx context.Context) error // readiness: is Kafka reachable?
 	Logger     *zap.Logger
+	Tracing    trace.TracerProvider // spans per image and batch (see tracing.go); nil: none, trace context passed on
 }
 
 // Pipeline is one running stream processor.
@@ -137,6 +143,7 @@ type Pipeline struct {
 	loader  *modelLoader
 	swaps   chan *servingModel
 	model   *servingModel // owned by the inference goroutine
+	tracer  trace.Tracer
 
 	modelReady atomic.Bool
 	s3OK       atomic.Bool
@@ -180,6 +187,8 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 	m := newMetrics()
 	p := &Pipeline{cfg: cfg.withDefaults(), deps: deps, log: deps.Logger, metrics: m, wm: consumer.NewWatermark(),
 		swaps: make(chan *servingModel, 1), probeNow: make(chan struct{}, 1)}
+	p.tracer = newTracer(deps.Tracing)
+	p.deps.Writer = tracedWriter{Writer: deps.Writer, tracer: p.tracer}
 	p.loader = &modelLoader{runtime: deps.Runtime, opts: deps.Session, log: deps.Logger, metrics: m}
 	p.modelVer.Store("")
 	return p, nil
@@ -206,6 +215,7 @@ type job struct {
 	prepared *inference.Prepared
 	result   inference.Segmentation
 	model    *servingModel
+	span     trace.Span // the image span (tracing.go)
 }
 
 // Run loads the model and processes messages until ctx is cancelled, then drains in-flight work (bounded by
@@ -264,12 +274,12 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	pool(c.FetchWorkers, toFetch, toDecode, p.fetch)
-	pool(c.DecodeWorkers, toDecode, toBatch, p.decode)
+	pool(c.FetchWorkers, toFetch, toDecode, p.traced("fetch", p.fetch))
+	pool(c.DecodeWorkers, toDecode, toBatch, p.traced("decode", p.decode))
 	stages.Add(2)
 	go func() { defer stages.Done(); batchItems(workCtx, toBatch, batches, c.MaxBatch, c.MaxWait) }()
 	go func() { defer stages.Done(); p.infer(workCtx, batches, toWrite) }()
-	pool(c.WriteWorkers, toWrite, nil, p.write)
+	pool(c.WriteWorkers, toWrite, nil, p.traced("write", p.write))
 
 	commitDone := make(chan struct{})
 	stopCommit := make(chan struct{})
@@ -374,6 +384,12 @@ func (p *Pipeline) consume(ctx, workCtx context.Context, out chan<- *job) error 
 			}
 			accepted = append(accepted, ref)
 		}
+		if class, why := p.admission(msg, received); class != "" && len(accepted) > 0 {
+			if !p.refuse(workCtx, m, accepted, class, why) {
+				return nil // Shutdown before the dead letters were written: redelivered later.
+			}
+			continue
+		}
 		if len(accepted) == 0 {
 			p.finishMessage(m)
 			continue
@@ -381,7 +397,7 @@ func (p *Pipeline) consume(ctx, workCtx context.Context, out chan<- *job) error 
 		m.pending.Store(int32(len(accepted)))
 		for _, ref := range accepted {
 			select {
-			case out <- &job{msg: m, ref: ref, received: received}:
+			case out <- p.newJob(m, ref, received):
 			case <-ctx.Done():
 				// Shutdown while the queue is full: this message stays uncommitted and will be redelivered.
 				return nil
@@ -423,6 +439,7 @@ func reason(err error) string {
 // deadLetter produces a dead-letter event, retrying transient failures until ctx ends. It reports whether the
 // event was durably written (only then may the message be committed).
 func (p *Pipeline) deadLetter(ctx context.Context, m *message, class producer.ErrorClass, why string, ref *consumer.ImageRef) bool {
+	ctx = messageContext(ctx, m)
 	var src *producer.ObjectRef
 	if ref != nil {
 		src = &producer.ObjectRef{Bucket: ref.Bucket, Key: ref.Key}
@@ -478,6 +495,7 @@ func (p *Pipeline) finishMessage(m *message) {
 
 // finishJob marks one reference of a message finished; the message is finished with its last reference.
 func (p *Pipeline) finishJob(j *job) {
+	j.span.End()
 	if j.msg.pending.Add(-1) == 0 {
 		p.finishMessage(j.msg)
 	}
@@ -485,6 +503,7 @@ func (p *Pipeline) finishJob(j *job) {
 
 // failJob dead-letters one reference; if that cannot be written the message stays uncommitted.
 func (p *Pipeline) failJob(ctx context.Context, j *job, class producer.ErrorClass, err error) {
+	ctx = traceFailure(ctx, j, class, err)
 	if p.deadLetter(ctx, j.msg, class, err.Error(), &j.ref) {
 		p.finishJob(j)
 	}
@@ -620,7 +639,9 @@ func (p *Pipeline) infer(ctx context.Context, in <-chan []*job, out chan<- *job)
 		for i, j := range batch {
 			prepared[i] = j.prepared
 		}
+		span := p.traceBatch(ctx, batch, m, start)
 		results, err := m.sess.Segment(ctx, prepared)
+		endBatch(span, err)
 		if err != nil {
 			for _, j := range batch {
 				if ctx.Err() == nil {

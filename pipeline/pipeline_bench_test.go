@@ -24,6 +24,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/notification"
 	"github.com/segmentio/kafka-go"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/vitseg/vitseg/bench"
 	"github.com/vitseg/vitseg/consumer"
@@ -59,7 +60,10 @@ type pipelineBenchSettings struct {
 	pipeThreads []int
 	// VITSEG_BENCH_PIPELINE_NOSPIN: 0/1 per pipeline of VITSEG_BENCH_PIPELINE_THREADS (missing: 0); 1 serves that
 	// pipeline with ONNX Runtime's thread spinning off (inference.Options.DisableSpinning).
-	pipeNoSpin  []bool
+	pipeNoSpin []bool
+	// VITSEG_BENCH_PIPELINE_TRACING: 0/1 per pipeline (missing: 0); 1 traces that pipeline with the OpenTelemetry
+	// SDK, exporting every span over OTLP/HTTP to a receiver in this process (see benchTracing).
+	pipeTracing []bool
 	photos      int           // VITSEG_BENCH_PHOTOS: distinct photos, default 16
 	latencyTime time.Duration // VITSEG_BENCH_LATENCY_TIME: duration of the fixed-rate phase, default 20s
 	out         string        // VITSEG_BENCH_OUT: directory for pipeline.json
@@ -101,11 +105,8 @@ func readPipelineBenchSettings(tb testing.TB) pipelineBenchSettings {
 			}
 		}
 	}
-	if v := os.Getenv("VITSEG_BENCH_PIPELINE_NOSPIN"); v != "" {
-		for _, f := range strings.Split(v, ",") {
-			s.pipeNoSpin = append(s.pipeNoSpin, strings.TrimSpace(f) == "1")
-		}
-	}
+	s.pipeTracing = benchFlags(os.Getenv("VITSEG_BENCH_PIPELINE_TRACING"))
+	s.pipeNoSpin = benchFlags(os.Getenv("VITSEG_BENCH_PIPELINE_NOSPIN"))
 	durations := map[string]*time.Duration{"VITSEG_BENCH_MIN_TIME": &s.minTime, "VITSEG_BENCH_LATENCY_TIME": &s.latencyTime}
 	for name, p := range durations {
 		if v := os.Getenv(name); v != "" {
@@ -237,7 +238,8 @@ func runPipelineBench(b *testing.B, set pipelineBenchSettings) {
 			opts.DisableSpinning = true
 			name += ", no spinning"
 		}
-		benchStartPipeline(b, k.Brokers(), inputs[i], fmt.Sprintf("vitseg-bench-%d", i), s3, rt, modelPath, opts, set.maxBatch)
+		tracing := benchTracing(b, i < len(set.pipeTracing) && set.pipeTracing[i], &name)
+		benchStartPipeline(b, k.Brokers(), inputs[i], fmt.Sprintf("vitseg-bench-%d", i), s3, rt, modelPath, opts, set.maxBatch, tracing)
 		topic := inputs[i]
 		cases = append(cases, bench.Case{Name: name,
 			Units: float64(set.images),
@@ -273,6 +275,7 @@ func runPipelineBench(b *testing.B, set pipelineBenchSettings) {
 				"all processes' CPU per image over the bare model's; goal < 5")
 		}
 	}
+	benchTracingOverhead(rep, series[firstPipeline:], set.pipeTracing)
 	pipeS := series[firstPipeline]
 	capacity := pipeS.Median()
 
@@ -386,7 +389,7 @@ func benchPhotos(tb testing.TB, n int) [][]byte {
 
 // benchStartPipeline runs a pipeline on topic in-process, as stack_test.go does, until the benchmark ends.
 func benchStartPipeline(tb testing.TB, brokers []string, topic, group string, s3 *minio.Client, rt *inference.Runtime,
-	modelPath string, opts inference.Options, maxBatch int) {
+	modelPath string, opts inference.Options, maxBatch int, tracing trace.TracerProvider) {
 	tb.Helper()
 	allow, err := consumer.ParseAllowList(bucket + "/" + benchCapPrefix + "," + bucket + "/" + benchLatPrefix)
 	if err != nil {
@@ -409,7 +412,7 @@ func benchStartPipeline(tb testing.TB, brokers []string, topic, group string, s3
 	cfg := pipeline.DefaultConfig()
 	cfg.MaxBatch = maxBatch
 	p, err := pipeline.New(cfg, pipeline.Deps{Reader: reader, Writer: writer, S3: s3, Filter: filter, Runtime: rt,
-		Session: opts, Models: pipeline.ModelSource{File: modelPath}})
+		Session: opts, Models: pipeline.ModelSource{File: modelPath}, Tracing: tracing})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/segmentio/kafka-go"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
@@ -41,6 +42,7 @@ type stack struct {
 	minio   *testenv.MinIO
 	s3      *minio.Client
 	runtime *inference.Runtime
+	tracing trace.TracerProvider // Deps.Tracing of the pipelines started
 }
 
 func startStack(t *testing.T) *stack {
@@ -105,7 +107,7 @@ func (s *stack) startPipeline(t *testing.T, models pipeline.ModelSource, log *za
 	}
 	p, err := pipeline.New(cfg, pipeline.Deps{Reader: reader, Writer: writer, S3: s.pipelineS3(t), Filter: filter,
 		Runtime: s.runtime, Session: inference.Options{Device: inference.DeviceCPU, IntraOpThreads: 1},
-		Models: models, Logger: log})
+		Models: models, Logger: log, Tracing: s.tracing})
 	if err != nil {
 		t.Fatal(err)
 	}

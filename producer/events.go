@@ -87,6 +87,9 @@ type MaskRef struct {
 	KeyForm MaskKeyForm `json:"key_form,omitempty"`
 }
 
+// Object returns the mask's bucket and key.
+func (m MaskRef) Object() ObjectRef { return ObjectRef{Bucket: m.Bucket, Key: m.Key} }
+
 // MaskKeyForm is how a mask key was made from its source key.
 type MaskKeyForm string
 
@@ -248,12 +251,18 @@ const (
 	// ClassRetriesExhausted: a call kept failing for this item while the same dependency served others, past
 	// the retry budget.
 	ClassRetriesExhausted ErrorClass = "retries_exhausted"
+	// ClassAttemptsExhausted: the reference was replayed more often than the
+	// pipeline's attempt limit allows; it is not tried again.
+	ClassAttemptsExhausted ErrorClass = "attempts_exhausted"
+	// ClassExpired: the reference was older than the pipeline's deadline when
+	// it was consumed.
+	ClassExpired ErrorClass = "expired"
 )
 
 // ErrorClasses lists every ErrorClass.
 func ErrorClasses() []ErrorClass {
 	return []ErrorClass{ClassMalformedMessage, ClassNotAllowed, ClassBadImage, ClassMissingObject, ClassTooLarge, ClassInternal,
-		ClassRetriesExhausted}
+		ClassRetriesExhausted, ClassAttemptsExhausted, ClassExpired}
 }
 
 // Valid reports whether c is one of the defined classes.

@@ -7,13 +7,16 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"go.opentelemetry.io/otel/propagation"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/vitseg/vitseg/internal/kafkaheaders"
 	"github.com/vitseg/vitseg/internal/kafkasec"
 )
 
@@ -72,6 +75,10 @@ type WriterConfig struct {
 	BackoffMin, BackoffMax time.Duration
 	// Logger receives the client's diagnostics (default: none).
 	Logger *zap.Logger
+	// EventSource is the CloudEvents ce_source of every event, a URI
+	// reference naming this vitseg instance or group (default
+	// DefaultEventSource).
+	EventSource string
 }
 
 // Writer publishes result and dead-letter events. Its Publish methods are
@@ -79,7 +86,9 @@ type WriterConfig struct {
 // message's partition has stored it (acks=all), so an input offset may be
 // committed after they return. They retry transient failures; a message
 // retried after a lost acknowledgement may be stored twice, with the same
-// event_id (kafka-go has no idempotent producer). A Writer is safe for
+// event_id (kafka-go has no idempotent producer). Every event is a
+// CloudEvents binary-mode message (see TypeResult) and carries the W3C trace
+// context of the span in the Publish call's ctx, if any. A Writer is safe for
 // concurrent use.
 type Writer struct {
 	kw        *kafka.Writer
@@ -112,6 +121,10 @@ func NewWriter(cfg WriterConfig) (*Writer, error) {
 	cfg.MaxAttempts = orDefault(cfg.MaxAttempts, DefaultMaxAttempts)
 	cfg.BackoffMin = orDefault(cfg.BackoffMin, DefaultBackoffMin)
 	cfg.BackoffMax = orDefault(cfg.BackoffMax, DefaultBackoffMax)
+	cfg.EventSource = orDefault(cfg.EventSource, DefaultEventSource)
+	if _, err := url.Parse(cfg.EventSource); err != nil {
+		return nil, fmt.Errorf("%w: event source: %w", ErrInvalidConfig, err)
+	}
 	if cfg.BackoffMax < cfg.BackoffMin {
 		return nil, fmt.Errorf("%w: backoff max %v is under backoff min %v", ErrInvalidConfig, cfg.BackoffMax, cfg.BackoffMin)
 	}
@@ -171,7 +184,7 @@ func (w *Writer) PublishResults(ctx context.Context, events ...ResultEvent) erro
 		if err := e.Validate(); err != nil {
 			return fmt.Errorf("producer: result %d: %w", i, err)
 		}
-		msg, err := eventMessage(w.cfg.ResultTopic, []byte(e.Source.Key), "result-v1", e)
+		msg, err := eventMessage(ctx, w.cfg.ResultTopic, []byte(e.Source.Key), "result-v1", resultAttributes(e, w.cfg.EventSource), e)
 		if err != nil {
 			return err
 		}
@@ -205,7 +218,8 @@ func (w *Writer) PublishDeadLetters(ctx context.Context, events ...DeadLetterEve
 		if err := e.Validate(); err != nil {
 			return fmt.Errorf("producer: dead letter %d: %w", i, err)
 		}
-		msg, err := eventMessage(w.cfg.DeadLetterTopic, deadLetterKey(e), "deadletter-v1", e)
+		msg, err := eventMessage(ctx, w.cfg.DeadLetterTopic, deadLetterKey(e), "deadletter-v1",
+			deadLetterAttributes(e, w.cfg.EventSource), e)
 		if err != nil {
 			return err
 		}
@@ -227,20 +241,16 @@ func deadLetterKey(e DeadLetterEvent) []byte {
 	return nil
 }
 
-func eventMessage(topic string, key []byte, schema string, event any) (kafka.Message, error) {
+// eventMessage encodes event as a CloudEvents binary-mode message with the attributes ce, plus the
+// vitseg-schema header and the W3C trace context (traceparent, tracestate) of the span in ctx, if any.
+func eventMessage(ctx context.Context, topic string, key []byte, schema string, ce ceAttributes, event any) (kafka.Message, error) {
 	value, err := json.Marshal(event)
 	if err != nil {
 		return kafka.Message{}, fmt.Errorf("producer: encoding %s event: %w", schema, err)
 	}
-	return kafka.Message{
-		Topic: topic,
-		Key:   key,
-		Value: value,
-		Headers: []kafka.Header{
-			{Key: HeaderContentType, Value: []byte("application/json")},
-			{Key: HeaderSchema, Value: []byte(schema)},
-		},
-	}, nil
+	headers := append(ce.headers(), kafka.Header{Key: HeaderSchema, Value: []byte(schema)})
+	propagation.TraceContext{}.Inject(ctx, kafkaheaders.Carrier{Headers: &headers})
+	return kafka.Message{Topic: topic, Key: key, Value: value, Headers: headers}, nil
 }
 
 // write sends msgs, retrying those that fail transiently.

@@ -9,7 +9,8 @@
 #   4. uploads the sample pets (../shared/datasets/oxford-pets-sample, or VITSEG_DATASET_DIR, or the full
 #      Oxford-IIIT Pet downloaded with `vitseg dataset download` when neither exists) to pets/uploads/demo-RUN/;
 #   5. waits for one result or dead-letter event per upload, prints a summary and writes a contact sheet
-#      (photos with their mask overlays) to out/demo/;
+#      (photos with their mask overlays) to out/demo/, then reconciles the uploads with the events
+#      (`vitseg reconcile`);
 #   6. stops everything it started.
 #
 # Usage: scripts/demo.sh
@@ -75,5 +76,7 @@ bin/vitseg dataset upload --images-only "$data" "s3://pets/uploads/$run"
 
 bin/vitseg results --source-prefix "uploads/$run/" --expect "$files" --timeout 15m \
 	--contact-sheet "out/demo/contact-sheet-$run.png"
+# The books: every upload has a result or a dead letter and every mask exists (exit 1 names what is missing).
+bin/vitseg reconcile --bucket pets --prefix "uploads/$run/" || echo "demo: reconcile found something missing (above)" >&2
 curl -fsS "http://$http/metrics" | grep -E '^vitseg_(images_processed_total|dead_lettered_total|model_info)' || true
 echo "demo: done; serve log in out/demo/serve.log"

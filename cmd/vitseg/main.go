@@ -38,6 +38,8 @@ func commands() []command {
 		{"serve", "run the stream pipeline: Kafka -> S3 -> ViT -> masks + events", runServe},
 		{"models", "list, promote or roll back model versions in the registry", runModels},
 		{"results", "follow result and dead-letter events: summary and contact sheet", runResults},
+		{"dlq", "list the dead letters by class and reason, or replay them to the input topic", runDLQ},
+		{"reconcile", "match the objects under a prefix with the result and dead-letter events: was anything lost?", runReconcile},
 		{"dataset", "upload a dataset to a bucket or download Oxford-IIIT Pet", runDataset},
 		{"version", "print the version", runVersion},
 	}

@@ -19,8 +19,8 @@ import (
 	"github.com/segmentio/kafka-go"
 	"golang.org/x/image/draw"
 
-	"github.com/vitseg/vitseg/internal/kafkasec"
 	"github.com/vitseg/vitseg/internal/objstore"
+	"github.com/vitseg/vitseg/internal/topicread"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/producer"
 )
@@ -28,22 +28,19 @@ import (
 // runResults follows the result and dead-letter topics, prints a summary and optionally draws a contact sheet.
 func runResults(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("results", "results [--source-prefix P] [--expect N] [--contact-sheet FILE.png] [flags]", stderr)
-	brokers := fs.String("kafka-brokers", "localhost:9092", "Kafka bootstrap brokers, comma-separated")
-	resultTopic := fs.String("kafka-result-topic", "vitseg.results", "topic of result events")
-	dlqTopic := fs.String("kafka-dlq-topic", "vitseg.deadletter", "topic of dead-letter events")
+	var topics eventTopicFlags
+	topics.registerResults(fs)
 	prefix := fs.String("source-prefix", "", "only count events whose source key starts with this")
 	expect := fs.Int("expect", 0, "wait until this many results + dead letters arrived (0: read what is there)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up waiting after this long")
 	sheet := fs.String("contact-sheet", "", "write a PNG grid of photos with their mask overlays")
 	sheetMax := fs.Int("sheet-max", 24, "most photos on the contact sheet")
 	var s3 objstore.Config
-	var ksec kafkasec.Config
 	s3.RegisterFlags(fs)
-	ksec.RegisterFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	dialer, err := ksec.Dialer("vitseg-results", 10*time.Second)
+	dialer, err := topics.ksec.Dialer("vitseg-results", 10*time.Second)
 	if err != nil {
 		return err
 	}
@@ -55,17 +52,12 @@ func runResults(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var deadLetters []producer.DeadLetterEvent
 	count := func() int { mu.Lock(); defer mu.Unlock(); return len(results) + len(deadLetters) }
 	follow := func(topic string, handle func([]byte)) error {
-		conn, err := dialer.DialContext(ctx, "tcp", splitList(*brokers)[0])
+		parts, err := topicread.Source{Brokers: splitList(topics.brokers), Dialer: dialer}.Partitions(ctx, topic)
 		if err != nil {
-			return fmt.Errorf("connect to Kafka: %w", err)
-		}
-		parts, err := conn.ReadPartitions(topic)
-		conn.Close()
-		if err != nil {
-			return fmt.Errorf("partitions of %s: %w", topic, err)
+			return err
 		}
 		for _, p := range parts {
-			r := kafka.NewReader(kafka.ReaderConfig{Brokers: splitList(*brokers), Topic: topic, Partition: p.ID,
+			r := kafka.NewReader(kafka.ReaderConfig{Brokers: splitList(topics.brokers), Topic: topic, Partition: p,
 				Dialer: dialer, MaxWait: 200 * time.Millisecond})
 			go func() {
 				defer r.Close()
@@ -80,7 +72,7 @@ func runResults(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		return nil
 	}
-	if err := follow(*resultTopic, func(b []byte) {
+	if err := follow(topics.resultTopic, func(b []byte) {
 		var ev producer.ResultEvent
 		if json.Unmarshal(b, &ev) == nil && strings.HasPrefix(ev.Source.Key, *prefix) {
 			mu.Lock()
@@ -90,7 +82,7 @@ func runResults(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}); err != nil {
 		return err
 	}
-	if err := follow(*dlqTopic, func(b []byte) {
+	if err := follow(topics.dlqTopic, func(b []byte) {
 		var ev producer.DeadLetterEvent
 		if json.Unmarshal(b, &ev) == nil && (ev.Source == nil || strings.HasPrefix(ev.Source.Key, *prefix)) {
 			mu.Lock()
@@ -102,12 +94,13 @@ func runResults(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	start := time.Now()
 	last, lastChange := -1, time.Now()
+	bar := newProgress(stderr, "results")
 	for {
 		n := count()
 		if n != last {
 			last, lastChange = n, time.Now()
 			if *expect > 0 {
-				fmt.Fprintf(stderr, "\rresults: %d/%d", n, *expect)
+				bar.update(n, *expect)
 			}
 		}
 		done := (*expect > 0 && n >= *expect) || (*expect == 0 && time.Since(lastChange) > 2*time.Second)
@@ -115,14 +108,12 @@ func runResults(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			break
 		}
 		if ctx.Err() != nil {
-			fmt.Fprintln(stderr)
+			bar.done()
 			return fmt.Errorf("timed out after %s with %d of %d events", time.Since(start).Round(time.Second), n, *expect)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if *expect > 0 {
-		fmt.Fprintln(stderr)
-	}
+	bar.done()
 	mu.Lock()
 	defer mu.Unlock()
 	printSummary(stdout, results, deadLetters)

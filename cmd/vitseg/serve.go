@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"go.uber.org/zap"
@@ -48,6 +49,8 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	maxPixels := fs.Int64("max-pixels", imaging.DefaultLimits().MaxPixels, "refuse images declaring more pixels")
 	drain := fs.Duration("drain-timeout", def.DrainTimeout, "graceful shutdown: longest wait for in-flight work")
 	retryBudget := fs.Int("retry-budget", def.RetryBudget, "failed attempts of one image's S3 or Kafka call tolerated while the same call succeeds for others (then dead-lettered as retries_exhausted; outages are waited out); 0: the default; negative: no bound")
+	maxAttempts := fs.Int("max-attempts", def.MaxAttempts, "dead-letter a reference as attempts_exhausted once replayed beyond this many attempts")
+	maxAge := fs.Duration("max-age", 0, "dead-letter references older than this (Kafka timestamp) as expired (0: off)")
 	var s3 objstore.Config
 	var ksec kafkasec.Config
 	var rt runtimeFlags
@@ -72,6 +75,11 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	defer log.Sync() //nolint:errcheck
+	tracing, flushSpans, err := startTracing(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer flushSpans()
 	filter, err := consumer.NewFilter(allow, *outBucket, *outPrefix)
 	if err != nil {
 		return usageError{err.Error()}
@@ -97,7 +105,8 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	defer reader.Close()
 	writer, err := producer.NewWriter(producer.WriterConfig{Brokers: brokerList, ResultTopic: *resultTopic,
-		DeadLetterTopic: *dlqTopic, Security: ksec, Logger: log, MaxAttempts: 1}) // The pipeline retries.
+		DeadLetterTopic: *dlqTopic, Security: ksec, Logger: log, MaxAttempts: 1, // The pipeline retries.
+		EventSource: "/vitseg/groups/" + url.PathEscape(*group)})
 	if err != nil {
 		return err
 	}
@@ -122,8 +131,9 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		MaxWait: *maxWait, FetchWorkers: *fetchWorkers, DecodeWorkers: *decodeWorkers, WriteWorkers: *writeWorkers,
 		QueueSize: *queue, Limits: imaging.Limits{MaxBytes: *maxBytes, MaxPixels: *maxPixels}, DrainTimeout: *drain,
 		RetryBudget: *retryBudget,
+		MaxAttempts: *maxAttempts, MaxAge: *maxAge,
 	}, pipeline.Deps{Reader: reader, Writer: writer, S3: client, Filter: filter, Runtime: runtime, Session: sessOpts,
-		Models: models, Logger: log, KafkaProbe: func(ctx context.Context) error {
+		Models: models, Logger: log, Tracing: tracing, KafkaProbe: func(ctx context.Context) error {
 			conn, err := dialer.DialContext(ctx, "tcp", brokerList[0])
 			if err != nil {
 				return err

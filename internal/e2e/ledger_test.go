@@ -164,6 +164,7 @@ func (l *ledger) verify(t *testing.T, keys []string, timeout time.Duration) tall
 	if tl.Lost > 0 {
 		t.Errorf("%d of %d objects lost", tl.Lost, len(keys))
 	}
+	l.crossCheck(t, keys, byKey)
 	t.Logf("ledger: %+v", tl)
 	return tl
 }

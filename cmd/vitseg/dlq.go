@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"regexp"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/vitseg/vitseg/internal/dlq"
+	"github.com/vitseg/vitseg/internal/topicread"
+	"github.com/vitseg/vitseg/producer"
+)
+
+// runDLQ lists or replays the dead letters.
+func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || (args[0] != "list" && args[0] != "replay") {
+		fmt.Fprintln(stderr, "Usage: vitseg dlq list [--since D] [--class C] | vitseg dlq replay --class C [--reason-match RE] [--since D] [--dry-run]")
+		return usagef("dlq: give list or replay")
+	}
+	if args[0] == "list" {
+		return runDLQList(ctx, args[1:], stdout, stderr)
+	}
+	return runDLQReplay(ctx, args[1:], stdout, stderr)
+}
+
+// dlqFlags are the flags both dlq commands share.
+type dlqFlags struct {
+	eventTopicFlags
+	since, class string
+}
+
+func (d *dlqFlags) register(fs *flag.FlagSet) {
+	d.eventTopicFlags.register(fs)
+	fs.StringVar(&d.since, "since", "", "only dead letters failed within this duration (24h) or since this RFC 3339 time")
+	fs.StringVar(&d.class, "class", "", "only dead letters of this error class")
+}
+
+// filter returns the selection the flags make, with an optional --reason-match.
+func (d *dlqFlags) filter(reasonMatch string, now time.Time) (dlq.Filter, error) {
+	var f dlq.Filter
+	var err error
+	if f.Since, err = parseSince(d.since, now); err != nil {
+		return f, err
+	}
+	if d.class != "" {
+		f.Class = producer.ErrorClass(d.class)
+		if !f.Class.Valid() {
+			return f, usagef("--class %q is not one of %v", d.class, producer.ErrorClasses())
+		}
+	}
+	if reasonMatch != "" {
+		if f.Reason, err = regexp.Compile(reasonMatch); err != nil {
+			return f, usagef("--reason-match: %v", err)
+		}
+	}
+	return f, nil
+}
+
+// read returns the dead letters of the topic, in topic order; undecodable messages are counted in skipped.
+func (d *dlqFlags) read(ctx context.Context) (letters []producer.DeadLetterEvent, skipped int, err error) {
+	dialer, err := d.ksec.Dialer("vitseg-dlq", 10*time.Second)
+	if err != nil {
+		return nil, 0, err
+	}
+	err = topicread.Source{Brokers: splitList(d.brokers), Dialer: dialer}.ReadAll(ctx, d.dlqTopic, func(m kafka.Message) error {
+		var e producer.DeadLetterEvent
+		if json.Unmarshal(m.Value, &e) != nil || e.Validate() != nil {
+			skipped++
+			return nil
+		}
+		letters = append(letters, e)
+		return nil
+	})
+	return letters, skipped, err
+}
+
+// selectLetters returns the letters f matches.
+func selectLetters(letters []producer.DeadLetterEvent, f dlq.Filter) []producer.DeadLetterEvent {
+	var out []producer.DeadLetterEvent
+	for _, e := range letters {
+		if f.Match(e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// parseSince reads --since: empty (everything), a duration back from now, or an RFC 3339 time.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, usagef("--since %q is neither a duration (24h) nor an RFC 3339 time", s)
+	}
+	return t, nil
+}
+
+func runDLQList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("dlq list", "dlq list [--since D] [--class C] [flags]", stderr)
+	var d dlqFlags
+	d.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	f, err := d.filter("", time.Now())
+	if err != nil {
+		return err
+	}
+	all, skipped, err := d.read(ctx)
+	if err != nil {
+		return err
+	}
+	letters := selectLetters(all, f)
+	fmt.Fprintf(stdout, "dead letters: %d (%d objects)\n", len(letters), len(dlq.Latest(letters)))
+	for _, c := range dlq.Summarise(letters) {
+		fmt.Fprintf(stdout, "%s: %d\n", c.Class, c.Count)
+		for _, r := range c.Reasons {
+			example := ""
+			if r.Example != "" {
+				example = " (e.g. " + r.Example + ")"
+			}
+			fmt.Fprintf(stdout, "  %5d  %s%s\n", r.Count, r.Reason, example)
+		}
+	}
+	if skipped > 0 {
+		fmt.Fprintf(stdout, "skipped %d messages that are not dead-letter events\n", skipped)
+	}
+	return nil
+}
+
+func runDLQReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("dlq replay", "dlq replay --class C [--reason-match RE] [--since D] [--dry-run] [flags]", stderr)
+	var d dlqFlags
+	d.register(fs)
+	inputTopic := fs.String("kafka-input-topic", "vitseg.images", "topic the references are re-published to")
+	reasonMatch := fs.String("reason-match", "", "only dead letters whose reason matches this regular expression")
+	dryRun := fs.Bool("dry-run", false, "print what would be replayed, publish nothing")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if d.class == "" {
+		return usagef("dlq replay: --class is required")
+	}
+	f, err := d.filter(*reasonMatch, time.Now())
+	if err != nil {
+		return err
+	}
+	all, _, err := d.read(ctx)
+	if err != nil {
+		return err
+	}
+	// The latest letter of each object decides: one that failed again, or ran out of attempts, since an
+	// earlier letter of the selection is not replayed from that earlier letter.
+	letters := selectLetters(dlq.Latest(all), f)
+	var msgs []kafka.Message
+	var refused []string
+	for _, e := range letters {
+		m, err := dlq.Replay(e)
+		if err != nil {
+			refused = append(refused, err.Error())
+			continue
+		}
+		if *dryRun {
+			fmt.Fprintf(stdout, "would replay %s (attempt %d): %s\n", replaySubject(e), dlq.Attempt(e)+1, e.Reason)
+		}
+		msgs = append(msgs, m)
+	}
+	for _, r := range refused {
+		fmt.Fprintln(stderr, "not replayed:", r)
+	}
+	if *dryRun {
+		_, err := fmt.Fprintf(stdout, "dry run: %d of %d dead letters would be replayed to %s\n", len(msgs), len(letters), *inputTopic)
+		return err
+	}
+	if err := d.publish(ctx, *inputTopic, msgs); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "replayed %d of %d dead letters to %s\n", len(msgs), len(letters), *inputTopic)
+	return err
+}
+
+// replaySubject names what a replay re-publishes.
+func replaySubject(e producer.DeadLetterEvent) string {
+	if e.Source != nil {
+		return e.Source.Bucket + "/" + e.Source.Key
+	}
+	return "message " + e.EventID
+}
+
+// publish writes msgs to topic and waits for every acknowledgement.
+func (d *dlqFlags) publish(ctx context.Context, topic string, msgs []kafka.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	transport, err := d.ksec.Transport("vitseg-dlq", 10*time.Second)
+	if err != nil {
+		return err
+	}
+	defer transport.CloseIdleConnections()
+	w := &kafka.Writer{Addr: kafka.TCP(splitList(d.brokers)...), Topic: topic, Balancer: &kafka.Hash{},
+		RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond, Transport: transport}
+	err = w.WriteMessages(ctx, msgs...)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		var werrs kafka.WriteErrors
+		if errors.As(err, &werrs) {
+			return fmt.Errorf("replay: %d of %d messages not written: %w", werrs.Count(), len(msgs), err)
+		}
+		return fmt.Errorf("replay: %w", err)
+	}
+	return nil
+}

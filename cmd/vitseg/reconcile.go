@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/vitseg/vitseg/internal/objstore"
+	"github.com/vitseg/vitseg/internal/reconcile"
+	"github.com/vitseg/vitseg/internal/topicread"
+	"github.com/vitseg/vitseg/producer"
+)
+
+// errIncomplete is returned (exit status 1) when reconcile finds something missing.
+var errIncomplete = errors.New("reconcile: incomplete")
+
+// runReconcile matches the objects under a prefix with the result and dead-letter topics.
+func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("reconcile", "reconcile --bucket B [--prefix P] [--since D] [--json] [flags]", stderr)
+	bucket := fs.String("bucket", "", "bucket of the source objects (required)")
+	prefix := fs.String("prefix", "", "key prefix of the source objects")
+	since := fs.String("since", "", "only objects modified within this duration (24h) or since this RFC 3339 time")
+	outPrefix := fs.String("output-prefix", "masks/", "key prefix of the masks, never counted as a source object")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	var topics eventTopicFlags
+	var s3 objstore.Config
+	topics.registerResults(fs)
+	s3.RegisterFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *bucket == "" {
+		return usagef("reconcile: --bucket is required")
+	}
+	from, err := parseSince(*since, time.Now())
+	if err != nil {
+		return err
+	}
+	client, err := objstore.New(s3)
+	if err != nil {
+		return err
+	}
+	dialer, err := topics.ksec.Dialer("vitseg-reconcile", 10*time.Second)
+	if err != nil {
+		return err
+	}
+	objects, err := listSources(ctx, client, *bucket, *prefix, *outPrefix, from)
+	if err != nil {
+		return err
+	}
+	src := topicread.Source{Brokers: splitList(topics.brokers), Dialer: dialer}
+	var results []producer.ResultEvent
+	var letters []producer.DeadLetterEvent
+	if err := src.ReadAll(ctx, topics.resultTopic, decodeInto(&results)); err != nil {
+		return err
+	}
+	if err := src.ReadAll(ctx, topics.dlqTopic, decodeInto(&letters)); err != nil {
+		return err
+	}
+	rep, err := reconcile.Build(ctx, *bucket, *prefix, objects, results, letters, maskExists(client))
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(rep)
+	} else {
+		err = rep.WriteText(stdout)
+	}
+	if err != nil {
+		return err
+	}
+	if !rep.Complete() {
+		return fmt.Errorf("%w: %d objects missing, %d masks missing", errIncomplete, rep.Counts[reconcile.StatusMissing], len(rep.MissingMasks))
+	}
+	return nil
+}
+
+// listSources lists the objects under prefix modified at or after from, leaving out the masks.
+func listSources(ctx context.Context, client *minio.Client, bucket, prefix, outPrefix string, from time.Time) ([]reconcile.Object, error) {
+	var out []reconcile.Object
+	for info := range client.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if info.Err != nil {
+			return nil, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, info.Err)
+		}
+		if (outPrefix != "" && strings.HasPrefix(info.Key, outPrefix)) || info.LastModified.Before(from) {
+			continue
+		}
+		out = append(out, reconcile.Object{Bucket: bucket, Key: info.Key, ETag: strings.Trim(info.ETag, `"`)})
+	}
+	return out, nil
+}
+
+// decodeInto appends each message that decodes as a T to out, skipping the others.
+func decodeInto[T any](out *[]T) func(kafka.Message) error {
+	return func(m kafka.Message) error {
+		var v T
+		if json.Unmarshal(m.Value, &v) == nil {
+			*out = append(*out, v)
+		}
+		return nil
+	}
+}
+
+// maskExists checks a mask with a HEAD request.
+func maskExists(client *minio.Client) reconcile.MaskExists {
+	return func(ctx context.Context, m producer.ObjectRef) (bool, error) {
+		_, err := client.StatObject(ctx, m.Bucket, m.Key, minio.StatObjectOptions{})
+		if err == nil {
+			return true, nil
+		}
+		if code := minio.ToErrorResponse(err).Code; code == "NoSuchKey" || code == "NoSuchBucket" {
+			return false, nil
+		}
+		return false, err
+	}
+}

@@ -1,0 +1,100 @@
+// Package dlq works on the dead-letter topic's events: it selects them (Filter), summarises them by class and
+// reason (Summarise), keeps the latest letter of each object (Latest) and turns a letter back into the input
+// message that redrives it (Replay).
+package dlq
+
+import (
+	"regexp"
+	"sort"
+	"time"
+
+	"github.com/vitseg/vitseg/producer"
+)
+
+// Filter selects dead letters. Zero fields select everything.
+type Filter struct {
+	Since  time.Time           // failed at or after
+	Class  producer.ErrorClass // of this class
+	Reason *regexp.Regexp      // whose reason matches
+}
+
+// Match reports whether e is selected.
+func (f Filter) Match(e producer.DeadLetterEvent) bool {
+	return !e.FailedAt.Before(f.Since) && (f.Class == "" || e.ErrorClass == f.Class) &&
+		(f.Reason == nil || f.Reason.MatchString(e.Reason))
+}
+
+// ClassSummary counts the dead letters of one class.
+type ClassSummary struct {
+	Class   producer.ErrorClass
+	Count   int
+	Reasons []ReasonCount // most frequent first
+}
+
+// ReasonCount counts one reason, with an example object.
+type ReasonCount struct {
+	Reason  string
+	Count   int
+	Example string // bucket/key of one letter with this reason; "" when none has a source
+}
+
+// Summarise groups events by class (largest first) and, within a class, by reason.
+func Summarise(events []producer.DeadLetterEvent) []ClassSummary {
+	byClass := map[producer.ErrorClass]map[string]*ReasonCount{}
+	for _, e := range events {
+		reasons := byClass[e.ErrorClass]
+		if reasons == nil {
+			reasons = map[string]*ReasonCount{}
+			byClass[e.ErrorClass] = reasons
+		}
+		rc := reasons[e.Reason]
+		if rc == nil {
+			rc = &ReasonCount{Reason: e.Reason}
+			reasons[e.Reason] = rc
+		}
+		rc.Count++
+		if rc.Example == "" && e.Source != nil {
+			rc.Example = e.Source.Bucket + "/" + e.Source.Key
+		}
+	}
+	out := make([]ClassSummary, 0, len(byClass))
+	for class, reasons := range byClass {
+		cs := ClassSummary{Class: class}
+		for _, rc := range reasons {
+			cs.Count += rc.Count
+			cs.Reasons = append(cs.Reasons, *rc)
+		}
+		sort.Slice(cs.Reasons, func(i, j int) bool {
+			a, b := cs.Reasons[i], cs.Reasons[j]
+			return a.Count > b.Count || a.Count == b.Count && a.Reason < b.Reason
+		})
+		out = append(out, cs)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Count > out[j].Count || out[i].Count == out[j].Count && out[i].Class < out[j].Class
+	})
+	return out
+}
+
+// Latest keeps, for each source object, only its most recent dead letter (an object replayed and failed
+// again has one letter per attempt: only the last may be replayed), and letters without a source once per
+// event_id. The order of the first appearance is kept.
+func Latest(events []producer.DeadLetterEvent) []producer.DeadLetterEvent {
+	index := map[string]int{}
+	var out []producer.DeadLetterEvent
+	for _, e := range events {
+		id := "event " + e.EventID
+		if e.Source != nil {
+			id = "object " + e.Source.Bucket + "/" + e.Source.Key
+		}
+		i, seen := index[id]
+		switch {
+		case !seen:
+			index[id] = len(out)
+			out = append(out, e)
+		case Attempt(e) > Attempt(out[i]) || Attempt(e) == Attempt(out[i]) && e.FailedAt.After(out[i].FailedAt):
+			out[i] = e
+		}
+	}
+	return out
+}

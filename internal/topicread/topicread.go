@@ -1,0 +1,96 @@
+// Package topicread reads a Kafka topic from its first retained message to the end it has when the read
+// starts: the bounded scans that `vitseg dlq` and `vitseg reconcile` make of the result and dead-letter topics.
+package topicread
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// Source is where the topics are.
+type Source struct {
+	// Brokers are the bootstrap brokers, host:port.
+	Brokers []string
+	// Dialer carries the TLS and SASL settings (nil: plain TCP).
+	Dialer *kafka.Dialer
+}
+
+// ReadAll calls handle with every message of topic, partition after partition, from the first retained offset
+// to the end offset each partition had when its read began. It stops at the first error of handle.
+func (s Source) ReadAll(ctx context.Context, topic string, handle func(kafka.Message) error) error {
+	parts, err := s.Partitions(ctx, topic)
+	if err != nil {
+		return err
+	}
+	for _, p := range parts {
+		if err := s.readPartition(ctx, s.dialer(), topic, p, handle); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Partitions returns the partition IDs of topic.
+func (s Source) Partitions(ctx context.Context, topic string) ([]int, error) {
+	if len(s.Brokers) == 0 {
+		return nil, errors.New("topicread: no brokers")
+	}
+	conn, err := s.dialer().DialContext(ctx, "tcp", s.Brokers[0])
+	if err != nil {
+		return nil, fmt.Errorf("topicread: connect to Kafka: %w", err)
+	}
+	parts, err := conn.ReadPartitions(topic)
+	conn.Close()
+	if err != nil {
+		return nil, fmt.Errorf("topicread: partitions of %s: %w", topic, err)
+	}
+	ids := make([]int, len(parts))
+	for i, p := range parts {
+		ids[i] = p.ID
+	}
+	return ids, nil
+}
+
+func (s Source) dialer() *kafka.Dialer {
+	if s.Dialer == nil {
+		return &kafka.Dialer{Timeout: 10 * time.Second}
+	}
+	return s.Dialer
+}
+
+func (s Source) readPartition(ctx context.Context, dialer *kafka.Dialer, topic string, partition int, handle func(kafka.Message) error) error {
+	leader, err := dialer.DialLeader(ctx, "tcp", s.Brokers[0], topic, partition)
+	if err != nil {
+		return fmt.Errorf("topicread: leader of %s/%d: %w", topic, partition, err)
+	}
+	first, end, err := leader.ReadOffsets()
+	leader.Close()
+	if err != nil {
+		return fmt.Errorf("topicread: offsets of %s/%d: %w", topic, partition, err)
+	}
+	if end <= first {
+		return nil
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: s.Brokers, Topic: topic, Partition: partition, Dialer: dialer,
+		MaxWait: 200 * time.Millisecond, MaxBytes: 16 << 20})
+	defer r.Close()
+	if err := r.SetOffset(first); err != nil {
+		return fmt.Errorf("topicread: %s/%d: %w", topic, partition, err)
+	}
+	for {
+		m, err := r.ReadMessage(ctx)
+		if err != nil {
+			return fmt.Errorf("topicread: %s/%d at offset %d of %d: %w", topic, partition, r.Offset(), end, err)
+		}
+		if err := handle(m); err != nil {
+			return err
+		}
+		if m.Offset >= end-1 {
+			return nil
+		}
+	}
+}
