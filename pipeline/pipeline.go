@@ -35,20 +35,23 @@ import (
 
 // Config tunes the pipeline. Zero values take the defaults of DefaultConfig.
 type Config struct {
-	OutputBucket   string // where masks go; empty: the source object's bucket
-	OutputPrefix   string // key prefix of masks (default "masks/")
-	MaxBatch       int    // dynamic batcher: most images per inference
-	MaxWait        time.Duration
-	FetchWorkers   int
-	DecodeWorkers  int
-	WriteWorkers   int
-	QueueSize      int // capacity of each inter-stage queue
-	Limits         imaging.Limits
-	DrainTimeout   time.Duration // graceful shutdown deadline
-	CommitInterval time.Duration // how often finished offsets are committed
-	RetryMin       time.Duration // backoff bounds for transient S3 and Kafka errors
-	RetryMax       time.Duration
-	ProbeInterval  time.Duration // readiness probes of S3 and Kafka
+	OutputBucket  string // where masks go; empty: the source object's bucket
+	OutputPrefix  string // key prefix of masks (default "masks/")
+	MaxBatch      int    // dynamic batcher: most images per inference
+	MaxWait       time.Duration
+	FetchWorkers  int
+	DecodeWorkers int
+	WriteWorkers  int
+	QueueSize     int // capacity of each inter-stage queue
+	Limits        imaging.Limits
+	// IgnoreOrientation keeps images as stored instead of applying their EXIF orientation (serve
+	// --exif-orientation=false); masks and event sizes then follow the stored pixels.
+	IgnoreOrientation bool
+	DrainTimeout      time.Duration // graceful shutdown deadline
+	CommitInterval    time.Duration // how often finished offsets are committed
+	RetryMin          time.Duration // backoff bounds for transient S3 and Kafka errors
+	RetryMax          time.Duration
+	ProbeInterval     time.Duration // readiness probes of S3 and Kafka
 }
 
 // DefaultConfig returns the defaults.
@@ -131,6 +134,7 @@ type Pipeline struct {
 	loader  *modelLoader
 	swaps   chan *servingModel
 	model   *servingModel // owned by the inference goroutine
+	masks   imaging.MaskEncoder
 
 	modelReady atomic.Bool
 	s3OK       atomic.Bool
@@ -564,7 +568,8 @@ func (p *Pipeline) noteS3(err error) {
 // decode pre-processes one image; undecodable or oversized images are dead-lettered.
 func (p *Pipeline) decode(ctx context.Context, j *job) bool {
 	size := p.currentImageSize()
-	prep, err := inference.Prepare(j.data, size, p.cfg.Limits)
+	prep, err := inference.Prepare(j.data, size,
+		imaging.DecodeOptions{Limits: p.cfg.Limits, IgnoreOrientation: p.cfg.IgnoreOrientation})
 	j.data = nil
 	if err != nil {
 		class := producer.ClassBadImage
@@ -669,7 +674,7 @@ func MaskKey(prefix, sourceKey, etag, modelVersion string) string {
 // write stores the mask PNG and then produces the result event; only then is the reference finished.
 func (p *Pipeline) write(ctx context.Context, j *job) bool {
 	var buf bytes.Buffer
-	if err := imaging.EncodeMaskPNG(&buf, j.result.Mask); err != nil {
+	if err := p.masks.Encode(&buf, j.result.Mask); err != nil {
 		p.failJob(ctx, j, producer.ClassInternal, fmt.Errorf("encode mask: %w", err))
 		return false
 	}
@@ -709,9 +714,10 @@ func (p *Pipeline) write(ctx context.Context, j *job) bool {
 	mref := producer.ModelRef{Name: j.model.name, Version: j.model.version}
 	ev := producer.ResultEvent{
 		SchemaVersion: producer.SchemaVersion, EventID: producer.ResultEventID(src, mref), Source: src,
-		Mask:           producer.ObjectRef{Bucket: bucket, Key: key},
-		Model:          mref,
-		Image:          producer.ImageSize{Width: j.prepared.Width, Height: j.prepared.Height},
+		Mask:  producer.ObjectRef{Bucket: bucket, Key: key},
+		Model: mref,
+		Image: producer.ImageSize{Width: j.prepared.Width, Height: j.prepared.Height,
+			Orientation: int(j.prepared.Orientation)},
 		ClassFractions: producer.ClassFractions{Pet: frac(model.ClassPet), Background: frac(model.ClassBackground), Border: frac(model.ClassBorder)},
 		TimingsMS: producer.Timings{Queue: producer.Millis(j.batched.Sub(j.decoded)),
 			Fetch: producer.Millis(j.fetched.Sub(j.received)), Decode: producer.Millis(j.decoded.Sub(j.fetched)),

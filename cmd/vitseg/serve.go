@@ -41,12 +41,13 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	maxBatch := fs.Int("max-batch", def.MaxBatch, "dynamic batcher: most images per inference")
 	maxWait := fs.Duration("max-wait", def.MaxWait, "dynamic batcher: longest wait to fill a batch")
 	fetchWorkers := fs.Int("fetch-workers", def.FetchWorkers, "concurrent S3 downloads")
-	decodeWorkers := fs.Int("decode-workers", def.DecodeWorkers, "concurrent image decoders")
+	decodeWorkers := fs.Int("decode-workers", 0, "concurrent image decoders (0: from the CPU count, see docs/SCALING.md)")
 	writeWorkers := fs.Int("write-workers", def.WriteWorkers, "concurrent mask uploads and event writes")
 	queue := fs.Int("queue-size", def.QueueSize, "capacity of each queue between stages (backpressure)")
 	maxBytes := fs.Int64("max-image-bytes", imaging.DefaultLimits().MaxBytes, "refuse objects larger than this")
 	maxPixels := fs.Int64("max-pixels", imaging.DefaultLimits().MaxPixels, "refuse images declaring more pixels")
 	drain := fs.Duration("drain-timeout", def.DrainTimeout, "graceful shutdown: longest wait for in-flight work")
+	orient := exifOrientationFlag(fs)
 	var s3 objstore.Config
 	var ksec kafkasec.Config
 	var rt runtimeFlags
@@ -83,6 +84,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	autoSize(&sessOpts, decodeWorkers, log)
 	client, err := objstore.New(s3)
 	if err != nil {
 		return err
@@ -113,6 +115,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	p, err := pipeline.New(pipeline.Config{OutputBucket: *outBucket, OutputPrefix: *outPrefix, MaxBatch: *maxBatch,
 		MaxWait: *maxWait, FetchWorkers: *fetchWorkers, DecodeWorkers: *decodeWorkers, WriteWorkers: *writeWorkers,
 		QueueSize: *queue, Limits: imaging.Limits{MaxBytes: *maxBytes, MaxPixels: *maxPixels}, DrainTimeout: *drain,
+		IgnoreOrientation: !*orient,
 	}, pipeline.Deps{Reader: reader, Writer: writer, S3: client, Filter: filter, Runtime: runtime, Session: sessOpts,
 		Models: models, Logger: log, KafkaProbe: func(ctx context.Context) error {
 			conn, err := dialer.DialContext(ctx, "tcp", brokerList[0])
