@@ -7,31 +7,13 @@ import (
 	"image/color"
 	"image/jpeg"
 	"testing"
+
+	"github.com/vitseg/vitseg/internal/imagetest"
 )
 
-// withEXIFOrientation inserts an APP1 Exif segment holding only IFD0's
-// Orientation tag (value o) right after the SOI marker of a JPEG.
+// withEXIFOrientation: see imagetest.WithEXIFOrientation.
 func withEXIFOrientation(jpg []byte, o uint16, bo binary.ByteOrder) []byte {
-	tiff := make([]byte, 8+2+12+4)
-	if bo == binary.LittleEndian {
-		copy(tiff, "II")
-	} else {
-		copy(tiff, "MM")
-	}
-	bo.PutUint16(tiff[2:], 42)
-	bo.PutUint32(tiff[4:], 8)
-	bo.PutUint16(tiff[8:], 1)       // one entry
-	bo.PutUint16(tiff[10:], 0x0112) // Orientation
-	bo.PutUint16(tiff[12:], 3)      // SHORT
-	bo.PutUint32(tiff[14:], 1)      // count
-	bo.PutUint16(tiff[18:], o)      // value, left-justified in the 4 bytes
-	payload := append([]byte("Exif\x00\x00"), tiff...)
-	seg := []byte{0xff, 0xe1, 0, 0}
-	binary.BigEndian.PutUint16(seg[2:], uint16(2+len(payload)))
-	out := append([]byte{}, jpg[:2]...)
-	out = append(out, seg...)
-	out = append(out, payload...)
-	return append(out, jpg[2:]...)
+	return imagetest.WithEXIFOrientation(jpg, o, bo)
 }
 
 // cornerImage is w x h, black except its top-left quarter red and its
