@@ -76,6 +76,12 @@ import (
 // (docs/PERFORMANCE.md §3 measures the fast variants).
 const turboFlags = C.TJFLAG_STOPONWARNING | C.TJFLAG_LIMITSCANS
 
+// The faster, less accurate variants, measured against the defaults.
+const (
+	turboFastUpsample = C.TJFLAG_FASTUPSAMPLE // nearest-neighbour chroma upsampling
+	turboFastDCT      = C.TJFLAG_FASTDCT      // the fast integer inverse DCT
+)
+
 // turboHeader is what TurboJPEG reads from a JPEG header.
 type turboHeader struct {
 	width, height int
