@@ -243,39 +243,8 @@ type Stats struct {
 // the bounding box of its pet pixels. A nil or invalid mask has all
 // fractions 0 and no box.
 func ComputeStats(m *Mask, classes int) Stats {
-	st := Stats{Fractions: make([]float64, max(classes, 0))}
 	if m.valid() != nil {
-		return st
+		return Stats{Fractions: make([]float64, max(classes, 0))}
 	}
-	var counts [256]int
-	bb := BBox{X0: m.Width, Y0: m.Height}
-	found := false
-	for y := range m.Height {
-		row := m.Pix[y*m.Width:][:m.Width]
-		first, last := -1, -1
-		for x, id := range row {
-			counts[id]++
-			if id == ClassPet {
-				if first < 0 {
-					first = x
-				}
-				last = x
-			}
-		}
-		if first >= 0 {
-			found = true
-			bb.X0, bb.X1 = min(bb.X0, first), max(bb.X1, last+1)
-			bb.Y0, bb.Y1 = min(bb.Y0, y), y+1
-		}
-	}
-	total := float64(len(m.Pix))
-	for c := range st.Fractions {
-		if c < len(counts) {
-			st.Fractions[c] = float64(counts[c]) / total
-		}
-	}
-	if found {
-		st.PetBBox = &bb
-	}
-	return st
+	return UpsampledMask{Base: m, Width: m.Width, Height: m.Height}.Stats(classes)
 }
