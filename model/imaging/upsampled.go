@@ -102,4 +102,3 @@ func coverage(n, src int) (count, first []int) {
 	}
 	return count, first
 }
-
