@@ -35,23 +35,24 @@ import (
 
 // Config tunes the pipeline. Zero values take the defaults of DefaultConfig.
 type Config struct {
-	OutputBucket  string // where masks go; empty: the source object's bucket
-	OutputPrefix  string // key prefix of masks (default "masks/")
-	MaxBatch      int    // dynamic batcher: most images per inference
-	MaxWait       time.Duration
-	FetchWorkers  int
-	DecodeWorkers int
-	WriteWorkers  int
-	QueueSize     int // capacity of each inter-stage queue
-	Limits        imaging.Limits
+	OutputBucket   string // where masks go; empty: the source object's bucket
+	OutputPrefix   string // key prefix of masks (default "masks/")
+	MaxBatch       int    // dynamic batcher: most images per inference
+	MaxWait        time.Duration
+	FetchWorkers   int
+	DecodeWorkers  int
+	WriteWorkers   int
+	QueueSize      int // capacity of each inter-stage queue
+	Limits         imaging.Limits
+	DrainTimeout   time.Duration // graceful shutdown deadline
+	CommitInterval time.Duration // how often finished offsets are committed
+	RetryMin       time.Duration // backoff bounds for transient S3 and Kafka errors
+	RetryMax       time.Duration
+	ProbeInterval  time.Duration // readiness probes of S3 and Kafka
+
 	// IgnoreOrientation keeps images as stored instead of applying their EXIF orientation (serve
 	// --exif-orientation=false); masks and event sizes then follow the stored pixels.
 	IgnoreOrientation bool
-	DrainTimeout      time.Duration // graceful shutdown deadline
-	CommitInterval    time.Duration // how often finished offsets are committed
-	RetryMin          time.Duration // backoff bounds for transient S3 and Kafka errors
-	RetryMax          time.Duration
-	ProbeInterval     time.Duration // readiness probes of S3 and Kafka
 }
 
 // DefaultConfig returns the defaults.
@@ -714,10 +715,9 @@ func (p *Pipeline) write(ctx context.Context, j *job) bool {
 	mref := producer.ModelRef{Name: j.model.name, Version: j.model.version}
 	ev := producer.ResultEvent{
 		SchemaVersion: producer.SchemaVersion, EventID: producer.ResultEventID(src, mref), Source: src,
-		Mask:  producer.ObjectRef{Bucket: bucket, Key: key},
-		Model: mref,
-		Image: producer.ImageSize{Width: j.prepared.Width, Height: j.prepared.Height,
-			Orientation: int(j.prepared.Orientation)},
+		Mask:           producer.ObjectRef{Bucket: bucket, Key: key},
+		Model:          mref,
+		Image:          producer.ImageSize{Width: j.prepared.Width, Height: j.prepared.Height, Orientation: int(j.prepared.Orientation)},
 		ClassFractions: producer.ClassFractions{Pet: frac(model.ClassPet), Background: frac(model.ClassBackground), Border: frac(model.ClassBorder)},
 		TimingsMS: producer.Timings{Queue: producer.Millis(j.batched.Sub(j.decoded)),
 			Fetch: producer.Millis(j.fetched.Sub(j.received)), Decode: producer.Millis(j.decoded.Sub(j.fetched)),
