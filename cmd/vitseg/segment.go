@@ -23,6 +23,7 @@ type segmentLine struct {
 	File           string             `json:"file"`
 	Width          int                `json:"width,omitempty"`
 	Height         int                `json:"height,omitempty"`
+	Orientation    int                `json:"orientation,omitempty"` // EXIF orientation applied (1 = none)
 	Mask           string             `json:"mask,omitempty"`
 	Overlay        string             `json:"overlay,omitempty"`
 	ClassFractions map[string]float64 `json:"class_fractions,omitempty"`
@@ -150,7 +151,7 @@ func (s *segmenter) batch(ctx context.Context, files []string) (int, error) {
 
 func (s *segmenter) write(file string, p *inference.Prepared, photo []byte, r inference.Segmentation) (segmentLine, error) {
 	base := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
-	line := segmentLine{File: file, Width: p.Width, Height: p.Height, PetBBox: r.Stats.PetBBox,
+	line := segmentLine{File: file, Width: p.Width, Height: p.Height, Orientation: int(p.Orientation), PetBBox: r.Stats.PetBBox,
 		ClassFractions: map[string]float64{}}
 	for c, name := range model.ClassNames() {
 		if c < len(r.Stats.Fractions) {
