@@ -132,9 +132,8 @@ type turboScale struct{ num, denom int }
 // scaled is libjpeg's TJSCALED: the dimension rounded up.
 func (s turboScale) scaled(dim int) int { return (dim*s.num + s.denom - 1) / s.denom }
 
-// turboScales returns the library's scaling factors that shrink, in the
-// library's order (largest first), always ending with 1/1 kept separate:
-// the caller falls back to the full size.
+// turboScales returns the library's scaling factors below 1/1, in the
+// library's order; 1/1 (the full size) is the caller's fallback.
 func turboScales() []turboScale {
 	var out []turboScale
 	for i := 0; ; i++ {
