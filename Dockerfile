@@ -58,8 +58,12 @@ ARG REVISION=unknown
 ARG CREATED=unknown
 
 # ---------------------------------------------------------------------------
-# The vitseg binary: cgo, build tag onnx (ONNX Runtime is loaded at run time).
+# The vitseg binary: cgo, build tag onnx (ONNX Runtime is loaded at run time),
+# linked against libjpeg-turbo's TurboJPEG (libturbojpeg.so.0 at run time).
 FROM ${GO_IMAGE} AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libturbojpeg0-dev \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod \
@@ -124,8 +128,9 @@ ARG VERSION
 ARG REVISION
 ARG CREATED
 ARG ORT_GPU_VERSION
+# Ubuntu names the TurboJPEG runtime libturbojpeg (Debian: libturbojpeg0).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates libstdc++6 \
+ && apt-get install -y --no-install-recommends ca-certificates libstdc++6 libturbojpeg \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 65532 nonroot \
  && useradd --system --uid 65532 --gid 65532 --home-dir /nonexistent --no-create-home \
@@ -161,7 +166,7 @@ ARG REVISION
 ARG CREATED
 ARG ORT_VERSION
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates libstdc++6 \
+ && apt-get install -y --no-install-recommends ca-certificates libstdc++6 libturbojpeg0 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 65532 nonroot \
  && useradd --system --uid 65532 --gid 65532 --home-dir /nonexistent --no-create-home \

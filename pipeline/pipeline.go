@@ -55,6 +55,10 @@ type Config struct {
 	ProbeInterval time.Duration // readiness probes of S3 and Kafka
 	MaxAttempts   int           // replays (consumer.HeaderAttempt) beyond this are dead-lettered attempts_exhausted
 	MaxAge        time.Duration // references older than this are dead-lettered expired; 0: no deadline
+
+	// IgnoreOrientation keeps images as stored instead of applying their EXIF orientation (serve
+	// --exif-orientation=false); masks and event sizes then follow the stored pixels.
+	IgnoreOrientation bool
 }
 
 // DefaultConfig returns the defaults.
@@ -144,6 +148,7 @@ type Pipeline struct {
 	swaps   chan *servingModel
 	model   *servingModel // owned by the inference goroutine
 	tracer  trace.Tracer
+	masks   imaging.MaskEncoder
 
 	modelReady atomic.Bool
 	s3OK       atomic.Bool
@@ -589,7 +594,8 @@ func (p *Pipeline) noteS3(err error) error {
 // decode pre-processes one image; undecodable or oversized images are dead-lettered.
 func (p *Pipeline) decode(ctx context.Context, j *job) bool {
 	size := p.currentImageSize()
-	prep, err := inference.Prepare(j.data, size, p.cfg.Limits)
+	prep, err := inference.Prepare(j.data, size,
+		imaging.DecodeOptions{Limits: p.cfg.Limits, IgnoreOrientation: p.cfg.IgnoreOrientation})
 	j.data = nil
 	if err != nil {
 		class := producer.ClassBadImage
@@ -690,7 +696,7 @@ func (p *Pipeline) setModel(m *servingModel) {
 // write stores the mask PNG and then produces the result event; only then is the reference finished.
 func (p *Pipeline) write(ctx context.Context, j *job) bool {
 	var buf bytes.Buffer
-	if err := imaging.EncodeMaskPNG(&buf, j.result.Mask); err != nil {
+	if err := p.masks.Encode(&buf, j.result.Mask); err != nil {
 		p.failJob(ctx, j, producer.ClassInternal, fmt.Errorf("encode mask: %w", err))
 		return false
 	}
@@ -730,7 +736,7 @@ func (p *Pipeline) write(ctx context.Context, j *job) bool {
 		SchemaVersion: producer.SchemaVersion, EventID: producer.ResultEventID(src, mref), Source: src,
 		Mask:           producer.MaskRef{Bucket: bucket, Key: mask.Key, KeyForm: mask.Form},
 		Model:          mref,
-		Image:          producer.ImageSize{Width: j.prepared.Width, Height: j.prepared.Height},
+		Image:          producer.ImageSize{Width: j.prepared.Width, Height: j.prepared.Height, Orientation: int(j.prepared.Orientation)},
 		ClassFractions: producer.ClassFractions{Pet: frac(model.ClassPet), Background: frac(model.ClassBackground), Border: frac(model.ClassBorder)},
 		TimingsMS: producer.Timings{Queue: producer.Millis(j.batched.Sub(j.decoded)),
 			Fetch: producer.Millis(j.fetched.Sub(j.received)), Decode: producer.Millis(j.decoded.Sub(j.fetched)),

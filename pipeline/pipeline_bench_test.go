@@ -6,10 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -174,7 +170,7 @@ func runPipelineBench(b *testing.B, set pipelineBenchSettings) {
 			minio.PutObjectOptions{ContentType: "image/jpeg"}); err != nil {
 			b.Fatal(err)
 		}
-		if prepared[i], err = inference.Prepare(data, cfg.ImageSize, imaging.DefaultLimits()); err != nil {
+		if prepared[i], err = inference.Prepare(data, cfg.ImageSize, imaging.DecodeOptions{}); err != nil {
 			b.Fatalf("photo %d: %v", i, err)
 		}
 	}
@@ -287,6 +283,9 @@ func runPipelineBench(b *testing.B, set pipelineBenchSettings) {
 	rep.Add("end-to-end latency p50", bench.Percentile(lat.e2e, 50), "ms", "processed_at - upload start")
 	rep.Add("end-to-end latency p99", bench.Percentile(lat.e2e, 99), "ms", "processed_at - upload start")
 	rep.Add("end-to-end latency max", bench.Percentile(lat.e2e, 100), "ms", "")
+	batchMS := 1000 * float64(set.maxBatch) / ref.Median()
+	rep.Add("p99 latency goal: max-wait + 2 x batch inference", float64(pipeline.DefaultConfig().MaxWait.Milliseconds())+2*batchMS,
+		"ms", fmt.Sprintf("batch of %d in %.1f ms (the reference's median)", set.maxBatch, batchMS))
 	for _, st := range []struct {
 		name string
 		xs   []float64
@@ -379,7 +378,7 @@ func benchPhotos(tb testing.TB, n int) [][]byte {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		if _, err := inference.Prepare(data, 128, imaging.DefaultLimits()); err != nil {
+		if _, err := inference.Prepare(data, 128, imaging.DecodeOptions{}); err != nil {
 			continue // Not every file of the sample is a decodable JPEG (some are GIFs named .jpg).
 		}
 		out = append(out, data)
@@ -605,168 +604,4 @@ func benchLatency(tb testing.TB, s3 *minio.Client, results *benchResults, photos
 	}
 	lat.achieved = float64(n) / last.Sub(t0).Seconds()
 	return lat
-}
-
-// BenchmarkPipelineStages measures the CPU cost per image of each step the pipeline adds around the model, side
-// by side with the model itself (Session.Run at batch MaxBatch, per image), on real photos, in alternating rounds:
-// it says where the pipeline's time goes. It also measures a candidate fix, the mask PNG at zlib's BestSpeed.
-//
-//	go test -tags onnx -run '^$' -bench PipelineStages -benchtime 1x ./pipeline
-func BenchmarkPipelineStages(b *testing.B) {
-	set := readPipelineBenchSettings(b)
-	for range b.N {
-		runPipelineStages(b, set)
-	}
-}
-
-func runPipelineStages(b *testing.B, set pipelineBenchSettings) {
-	rep := bench.NewReport("pipeline-stages", "go test -tags onnx -run '^$' -bench PipelineStages -benchtime 1x ./pipeline")
-	rt := modeltest.Runtime(b)
-	cfg, err := model.Preset(set.preset)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sess, err := rt.Load(modeltest.Export(b, set.preset, "v1", 1),
-		inference.Options{Device: inference.DeviceCPU, IntraOpThreads: set.threads[0]})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sess.Close()
-	photos := benchPhotos(b, set.photos)
-	lim := imaging.DefaultLimits()
-	decoded := make([]*imaging.Decoded, len(photos))
-	images := make([]float32, 0, set.maxBatch*sess.ImageLen())
-	for i, data := range photos {
-		if decoded[i], err = imaging.Decode(bytes.NewReader(data), lim); err != nil {
-			b.Fatal(err)
-		}
-		if i < set.maxBatch {
-			p, err := inference.Prepare(data, cfg.ImageSize, lim)
-			if err != nil {
-				b.Fatal(err)
-			}
-			images = append(images, p.Tensor...)
-		}
-	}
-	if len(images) != set.maxBatch*sess.ImageLen() {
-		b.Fatalf("need %d photos for a batch", set.maxBatch)
-	}
-	logits, err := sess.Run(context.Background(), images, set.maxBatch)
-	if err != nil {
-		b.Fatal(err)
-	}
-	plane := sess.LogitsLen()
-	masks := make([]*imaging.Mask, len(photos))
-	for i, d := range decoded {
-		m, err := imaging.MaskFromLogits(logits[(i%set.maxBatch)*plane:][:plane], cfg.Classes, cfg.ImageSize, cfg.ImageSize)
-		if err != nil {
-			b.Fatal(err)
-		}
-		masks[i] = imaging.ResizeMask(m, d.Width, d.Height)
-	}
-
-	next := 0
-	photo := func() int { i := next % len(photos); next++; return i }
-	tensor := make([]float32, sess.ImageLen())
-	var buf bytes.Buffer
-	perImage := func(name string, f func(i int) error) bench.Case {
-		return bench.Case{Name: name, Units: 1, Call: bench.Timed(func(context.Context) error { return f(photo()) })}
-	}
-	cases := []bench.Case{
-		{Name: fmt.Sprintf("model Run b%d", set.maxBatch), Units: float64(set.maxBatch),
-			Call: bench.Timed(func(ctx context.Context) error { _, err := sess.Run(ctx, images, set.maxBatch); return err })},
-		perImage("decode (imaging.Decode)", func(i int) error {
-			_, err := imaging.Decode(bytes.NewReader(photos[i]), lim)
-			return err
-		}),
-		perImage("resize (imaging.ToTensor)", func(i int) error { return imaging.ToTensor(decoded[i].Image, cfg.ImageSize, tensor) }),
-		perImage("post-process (mask, upsample, stats)", func(i int) error {
-			m, err := imaging.MaskFromLogits(logits[(i%set.maxBatch)*plane:][:plane], cfg.Classes, cfg.ImageSize, cfg.ImageSize)
-			if err != nil {
-				return err
-			}
-			full := imaging.ResizeMask(m, decoded[i].Width, decoded[i].Height)
-			imaging.ComputeStats(full, cfg.Classes)
-			return nil
-		}),
-		perImage("mask PNG (EncodeMaskPNG)", func(i int) error { buf.Reset(); return imaging.EncodeMaskPNG(&buf, masks[i]) }),
-		perImage("mask PNG at BestSpeed (candidate)", func(i int) error { buf.Reset(); return benchEncodeMaskPNGFast(&buf, masks[i]) }),
-	}
-	series, err := bench.Interleave(context.Background(), bench.Plan{Rounds: set.rounds, MinTime: set.minTime / 2,
-		Warmup: 1, Log: os.Stdout, Probe: bench.CPUProbe()}, cases...)
-	if err != nil {
-		b.Fatal(err)
-	}
-	modelCPU := series[0].ProbeMedian("self")
-	var aroundCPU float64
-	for i, s := range series {
-		cpu := s.ProbeMedian("self")
-		note := ""
-		if i > 0 {
-			note = fmt.Sprintf("%.0f%% of the model's CPU per image", 100*cpu/modelCPU)
-		}
-		if i > 0 && i < len(series)-1 {
-			aroundCPU += cpu
-		}
-		rep.Add(s.Name+" CPU", 1000*cpu, "CPU-ms/image", note)
-		rep.AddRounds(s.Name+" wall", benchMillisPer(s.Rates), "ms/image", "one goroutine; the model uses its intra-op threads")
-	}
-	rep.Add("pipeline's own steps / model", aroundCPU/modelCPU, "ratio of CPU",
-		"decode + resize + post-process + PNG over model Run, per image (MinIO, broker and S3/Kafka clients not included)")
-	var sizes, fastSizes float64
-	for _, m := range masks {
-		buf.Reset()
-		if err := imaging.EncodeMaskPNG(&buf, m); err != nil {
-			b.Fatal(err)
-		}
-		sizes += float64(buf.Len())
-		buf.Reset()
-		if err := benchEncodeMaskPNGFast(&buf, m); err != nil {
-			b.Fatal(err)
-		}
-		fastSizes += float64(buf.Len())
-	}
-	rep.Add("mask PNG size, default / BestSpeed", sizes/fastSizes, "ratio", fmt.Sprintf("%.0f vs %.0f bytes per mask",
-		sizes/float64(len(masks)), fastSizes/float64(len(masks))))
-	var pixels float64
-	for _, d := range decoded {
-		pixels += float64(d.Width * d.Height)
-	}
-	rep.Notef("preset %s, %d photos (mean %.0f pixels), model with %d intra-op threads; CPU = this process's "+
-		"user+system time per image, median over %d rounds", set.preset, len(photos), pixels/float64(len(photos)),
-		set.threads[0], set.rounds)
-	rep.Finish()
-	if err := rep.WriteTable(os.Stdout); err != nil {
-		b.Fatal(err)
-	}
-	if set.out != "" {
-		if err := rep.Save(set.out); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// benchMillisPer turns rates per second into milliseconds per unit.
-func benchMillisPer(rates []float64) []float64 {
-	out := make([]float64, len(rates))
-	for i, r := range rates {
-		out[i] = 1000 / r
-	}
-	return out
-}
-
-// benchEncodeMaskPNGFast is imaging.EncodeMaskPNG at zlib's BestSpeed: the same pixels and palette (a candidate fix
-// for the pipeline's write stage; the masks decode to the same class ids).
-func benchEncodeMaskPNGFast(w io.Writer, m *imaging.Mask) error {
-	var maxID uint8
-	for _, id := range m.Pix {
-		maxID = max(maxID, id)
-	}
-	pal := make(color.Palette, max(imaging.NumClasses, int(maxID)+1))
-	for i := range pal {
-		pal[i] = imaging.ClassColor(uint8(i))
-	}
-	img := &image.Paletted{Pix: m.Pix, Stride: m.Width, Rect: image.Rect(0, 0, m.Width, m.Height), Palette: pal}
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	return enc.Encode(w, img)
 }

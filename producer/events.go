@@ -108,10 +108,14 @@ type ModelRef struct {
 	Version string `json:"version"`
 }
 
-// ImageSize is the decoded source image's size in pixels.
+// ImageSize is the decoded source image's size in pixels, as displayed
+// (after its EXIF orientation).
 type ImageSize struct {
 	Width  int `json:"width"`
 	Height int `json:"height"`
+	// Orientation is the EXIF orientation (1..8) applied before
+	// segmentation; 0 (omitted) when unknown.
+	Orientation int `json:"orientation,omitempty"`
 }
 
 // ClassFractions are the fractions of the image's pixels in each trimap

@@ -16,6 +16,8 @@ targets=(
 	"FuzzParseMessage ./consumer"
 	"FuzzDecode ./model/imaging"
 	"FuzzEncodeMaskPNG ./model/imaging"
+	"FuzzDecodeScaled ./model/imaging"
+	"FuzzUpsampledMaskPNG ./model/imaging"
 )
 
 selected=("$@")

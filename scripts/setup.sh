@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Installs the runtimes vitseg needs into the cache, keyed by version:
+# Installs the runtimes vitseg needs into the cache, keyed by version, and the
+# C library its build links:
 #
+#   turbojpeg  libjpeg-turbo's TurboJPEG header and library (cgo, JPEG decode):
+#              apt-get install libturbojpeg0-dev when the C compiler cannot
+#              find them (Debian/Ubuntu; elsewhere install it by hand)
 #   ort        ONNX Runtime CPU library (from the npm package onnxruntime-node)
 #   minio      MinIO server, built with `go install`
 #   devbroker  the tools module's devbroker (Kafka-protocol dev broker) and
@@ -14,7 +18,7 @@
 #   VITSEG_ORT_TGZ  use this local onnxruntime-node tgz instead of downloading
 #                   it (its sha256 is still verified)
 #
-# Usage: scripts/setup.sh [ort|minio|devbroker|all]...
+# Usage: scripts/setup.sh [turbojpeg|ort|minio|devbroker|all]...
 set -euo pipefail
 
 # shellcheck source=lib.sh
@@ -128,26 +132,50 @@ install_tools() {
 	log "devbroker: installed $dir/devbroker and $dir/stackinit"
 }
 
+# have_turbojpeg reports whether the C compiler finds TurboJPEG's header and library.
+have_turbojpeg() {
+	printf '#include <turbojpeg.h>\nint main(void) { return tjInitDecompress() == 0; }\n' |
+		"${CC:-cc}" -x c - -o /dev/null -lturbojpeg 2>/dev/null
+}
+
+install_turbojpeg() {
+	if have_turbojpeg; then
+		log "turbojpeg: present"
+		return
+	fi
+	local missing="the TurboJPEG header and library (libjpeg-turbo) are missing, or there is no C compiler (${CC:-cc})"
+	command -v apt-get >/dev/null || die "turbojpeg: $missing; install libjpeg-turbo's TurboJPEG development package"
+	local sudo=()
+	[[ $(id -u) == 0 ]] || sudo=(sudo)
+	log "turbojpeg: $missing; installing Debian's libturbojpeg0-dev"
+	"${sudo[@]}" apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends libturbojpeg0-dev gcc libc6-dev
+	have_turbojpeg || die "turbojpeg: still not usable after installing libturbojpeg0-dev"
+	log "turbojpeg: installed libturbojpeg0-dev"
+}
+
 main() {
 	local targets=("$@")
 	((${#targets[@]})) || targets=(all)
 	local t
 	for t in "${targets[@]}"; do
 		case $t in
-		ort | minio | devbroker | all) ;;
+		turbojpeg | ort | minio | devbroker | all) ;;
 		-h | --help)
 			sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
 			return
 			;;
-		*) die "unknown target '$t' (want ort, minio, devbroker or all)" ;;
+		*) die "unknown target '$t' (want turbojpeg, ort, minio, devbroker or all)" ;;
 		esac
 	done
 	for t in "${targets[@]}"; do
 		case $t in
+		turbojpeg) with_lock apt install_turbojpeg ;;
 		ort) with_lock ort install_ort ;;
 		minio) with_lock minio install_minio ;;
 		devbroker) with_lock tools install_tools ;;
 		all)
+			with_lock apt install_turbojpeg
 			with_lock ort install_ort
 			with_lock minio install_minio
 			with_lock tools install_tools

@@ -224,7 +224,9 @@ func Load(ctx context.Context, src Source, opts LoadOptions) (*Dataset, error) {
 }
 
 func preprocessPair(name string, imgBytes, triBytes []byte, opts LoadOptions) (Example, string, error) {
-	dec, err := imaging.Decode(bytes.NewReader(imgBytes), opts.Limits)
+	// The same decode as served (inference.Prepare): JPEGs at the smallest DCT scale that covers the model's
+	// input, EXIF orientation applied; Width and Height are the full displayed size the trimap must have.
+	dec, err := imaging.DecodeWith(imgBytes, imaging.DecodeOptions{Limits: opts.Limits, MinSize: opts.ImageSize})
 	if err != nil {
 		return Example{}, "undecodable image", err
 	}

@@ -108,7 +108,7 @@ type sessionFlags struct {
 // decoders need the cores that spinning ONNX Runtime threads would hold).
 func (s *sessionFlags) register(fs *flag.FlagSet, spinning bool) {
 	fs.StringVar(&s.device, "device", "auto", "execution provider: cpu, cuda or auto (CUDA when available)")
-	fs.IntVar(&s.intraOpThreads, "intra-op-threads", 0, "ONNX Runtime intra-op threads (0: one per core)")
+	fs.IntVar(&s.intraOpThreads, "intra-op-threads", 0, "ONNX Runtime intra-op threads (0: serve sizes them from the CPU count, other commands use one per core)")
 	fs.IntVar(&s.interOpThreads, "inter-op-threads", 0, "ONNX Runtime inter-op threads (0: default)")
 	fs.BoolVar(&s.spinning, "ort-spinning", spinning, "let ONNX Runtime's pool threads busy-wait between runs "+
 		"(off frees the cores for the pipeline's decoding)")

@@ -23,6 +23,7 @@ type segmentLine struct {
 	File           string             `json:"file"`
 	Width          int                `json:"width,omitempty"`
 	Height         int                `json:"height,omitempty"`
+	Orientation    int                `json:"orientation,omitempty"` // EXIF orientation applied (1 = none)
 	Mask           string             `json:"mask,omitempty"`
 	Overlay        string             `json:"overlay,omitempty"`
 	ClassFractions map[string]float64 `json:"class_fractions,omitempty"`
@@ -39,6 +40,7 @@ func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	batchSize := fs.Int("batch", 8, "images per inference batch")
 	maxBytes := fs.Int64("max-image-bytes", imaging.DefaultLimits().MaxBytes, "refuse files larger than this")
 	maxPixels := fs.Int64("max-pixels", imaging.DefaultLimits().MaxPixels, "refuse images declaring more pixels")
+	orient := exifOrientationFlag(fs)
 	var rt runtimeFlags
 	var sf sessionFlags
 	var lf logFlags
@@ -73,7 +75,8 @@ func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 
 	seg := segmenter{sess: sess, outDir: *outDir, overlay: *overlay,
-		limits: imaging.Limits{MaxBytes: *maxBytes, MaxPixels: *maxPixels}, out: json.NewEncoder(stdout)}
+		decode: imaging.DecodeOptions{Limits: imaging.Limits{MaxBytes: *maxBytes, MaxPixels: *maxPixels},
+			IgnoreOrientation: !*orient}, out: json.NewEncoder(stdout)}
 	failed := 0
 	for lo := 0; lo < len(files); lo += *batchSize {
 		n, err := seg.batch(ctx, files[lo:min(lo+*batchSize, len(files))])
@@ -92,7 +95,7 @@ type segmenter struct {
 	sess    *inference.Session
 	outDir  string
 	overlay bool
-	limits  imaging.Limits
+	decode  imaging.DecodeOptions
 	out     *json.Encoder
 }
 
@@ -102,12 +105,13 @@ func (s *segmenter) batch(ctx context.Context, files []string) (int, error) {
 	start := time.Now()
 	var prepared []*inference.Prepared
 	var names []string
+	var photos [][]byte // for overlays, which are drawn on the full-size photo
 	failed := 0
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		var p *inference.Prepared
 		if err == nil {
-			p, err = inference.Prepare(data, s.sess.Config().ImageSize, s.limits)
+			p, err = inference.Prepare(data, s.sess.Config().ImageSize, s.decode)
 		}
 		if err != nil {
 			failed++
@@ -118,6 +122,9 @@ func (s *segmenter) batch(ctx context.Context, files []string) (int, error) {
 		}
 		prepared = append(prepared, p)
 		names = append(names, f)
+		if s.overlay {
+			photos = append(photos, data)
+		}
 	}
 	results, err := s.sess.Segment(ctx, prepared)
 	if err != nil {
@@ -125,7 +132,11 @@ func (s *segmenter) batch(ctx context.Context, files []string) (int, error) {
 	}
 	perImage := float64(time.Since(start).Microseconds()) / 1000 / float64(max(len(files), 1))
 	for i, r := range results {
-		line, err := s.write(names[i], prepared[i], r)
+		var photo []byte
+		if s.overlay {
+			photo = photos[i]
+		}
+		line, err := s.write(names[i], prepared[i], photo, r)
 		if err != nil {
 			failed++
 			line = segmentLine{File: names[i], Error: err.Error()}
@@ -138,9 +149,9 @@ func (s *segmenter) batch(ctx context.Context, files []string) (int, error) {
 	return failed, nil
 }
 
-func (s *segmenter) write(file string, p *inference.Prepared, r inference.Segmentation) (segmentLine, error) {
+func (s *segmenter) write(file string, p *inference.Prepared, photo []byte, r inference.Segmentation) (segmentLine, error) {
 	base := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
-	line := segmentLine{File: file, Width: p.Width, Height: p.Height, PetBBox: r.Stats.PetBBox,
+	line := segmentLine{File: file, Width: p.Width, Height: p.Height, Orientation: int(p.Orientation), PetBBox: r.Stats.PetBBox,
 		ClassFractions: map[string]float64{}}
 	for c, name := range model.ClassNames() {
 		if c < len(r.Stats.Fractions) {
@@ -148,7 +159,7 @@ func (s *segmenter) write(file string, p *inference.Prepared, r inference.Segmen
 		}
 	}
 	var buf bytes.Buffer
-	if err := imaging.EncodeMaskPNG(&buf, r.Mask); err != nil {
+	if err := r.Mask.EncodePNG(&buf); err != nil {
 		return line, err
 	}
 	line.Mask = filepath.Join(s.outDir, base+".mask.png")
@@ -156,8 +167,12 @@ func (s *segmenter) write(file string, p *inference.Prepared, r inference.Segmen
 		return line, err
 	}
 	if s.overlay {
+		full, err := imaging.DecodeWith(photo, s.decode)
+		if err != nil {
+			return line, err
+		}
 		buf.Reset()
-		if err := png.Encode(&buf, imaging.Overlay(p.Image, r.Mask, 0.5)); err != nil {
+		if err := png.Encode(&buf, imaging.Overlay(full.Image, r.Mask.Base, 0.5)); err != nil {
 			return line, errors.Join(fmt.Errorf("encode overlay"), err)
 		}
 		line.Overlay = filepath.Join(s.outDir, base+".overlay.png")

@@ -42,7 +42,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	maxBatch := fs.Int("max-batch", def.MaxBatch, "dynamic batcher: most images per inference")
 	maxWait := fs.Duration("max-wait", def.MaxWait, "dynamic batcher: longest wait to fill a batch")
 	fetchWorkers := fs.Int("fetch-workers", def.FetchWorkers, "concurrent S3 downloads")
-	decodeWorkers := fs.Int("decode-workers", def.DecodeWorkers, "concurrent image decoders")
+	decodeWorkers := fs.Int("decode-workers", 0, "concurrent image decoders (0: from the CPU count, see docs/SCALING.md)")
 	writeWorkers := fs.Int("write-workers", def.WriteWorkers, "concurrent mask uploads and event writes")
 	queue := fs.Int("queue-size", def.QueueSize, "capacity of each queue between stages (backpressure)")
 	maxBytes := fs.Int64("max-image-bytes", imaging.DefaultLimits().MaxBytes, "refuse objects larger than this")
@@ -51,6 +51,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	retryBudget := fs.Int("retry-budget", def.RetryBudget, "failed attempts of one image's S3 or Kafka call tolerated while the same call succeeds for others (then dead-lettered as retries_exhausted; outages are waited out); 0: the default; negative: no bound")
 	maxAttempts := fs.Int("max-attempts", def.MaxAttempts, "dead-letter a reference as attempts_exhausted once replayed beyond this many attempts")
 	maxAge := fs.Duration("max-age", 0, "dead-letter references older than this (Kafka timestamp) as expired (0: off)")
+	orient := exifOrientationFlag(fs)
 	var s3 objstore.Config
 	var ksec kafkasec.Config
 	var rt runtimeFlags
@@ -93,6 +94,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	s3.MaxRetries = 1 // The pipeline owns the retries of its S3 calls (one backoff, the retry budget).
+	autoSize(&sessOpts, decodeWorkers, log)
 	client, err := objstore.New(s3)
 	if err != nil {
 		return err
@@ -132,6 +134,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		QueueSize: *queue, Limits: imaging.Limits{MaxBytes: *maxBytes, MaxPixels: *maxPixels}, DrainTimeout: *drain,
 		RetryBudget: *retryBudget,
 		MaxAttempts: *maxAttempts, MaxAge: *maxAge,
+		IgnoreOrientation: !*orient,
 	}, pipeline.Deps{Reader: reader, Writer: writer, S3: client, Filter: filter, Runtime: runtime, Session: sessOpts,
 		Models: models, Logger: log, Tracing: tracing, KafkaProbe: func(ctx context.Context) error {
 			conn, err := dialer.DialContext(ctx, "tcp", brokerList[0])

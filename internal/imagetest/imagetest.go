@@ -1,6 +1,6 @@
 // Package imagetest crafts image files for tests that the standard library encoders cannot write: PNG, BMP,
 // TIFF and WebP headers that declare huge images (decompression bombs), baseline JPEGs with CMYK, YCCK or RGB
-// components, and BMP and TIFF files (golang.org/x/image's encoders).
+// components, BMP and TIFF files (golang.org/x/image's encoders), and EXIF orientation tags.
 package imagetest
 
 import (
@@ -139,4 +139,29 @@ func CraftJPEG(w, h, nComp, adobe int, value func(c, bx, by int) uint8) []byte {
 func JPEGHeaderOnly(w, h int) []byte {
 	b := append([]byte{0xff, 0xd8}, jpegSOF0(w, h, 3)...)
 	return append(b, jpegSegment(0xda, []byte{3, 1, 0, 2, 0, 3, 0, 0, 63, 0})...)
+}
+
+// WithEXIFOrientation inserts an APP1 Exif segment holding only IFD0's
+// Orientation tag (value o) right after the SOI marker of a JPEG.
+func WithEXIFOrientation(jpg []byte, o uint16, bo binary.ByteOrder) []byte {
+	tiff := make([]byte, 8+2+12+4)
+	if bo == binary.LittleEndian {
+		copy(tiff, "II")
+	} else {
+		copy(tiff, "MM")
+	}
+	bo.PutUint16(tiff[2:], 42)
+	bo.PutUint32(tiff[4:], 8)
+	bo.PutUint16(tiff[8:], 1)       // one entry
+	bo.PutUint16(tiff[10:], 0x0112) // Orientation
+	bo.PutUint16(tiff[12:], 3)      // SHORT
+	bo.PutUint32(tiff[14:], 1)      // count
+	bo.PutUint16(tiff[18:], o)      // value, left-justified in the 4 bytes
+	payload := append([]byte("Exif\x00\x00"), tiff...)
+	seg := []byte{0xff, 0xe1, 0, 0}
+	binary.BigEndian.PutUint16(seg[2:], uint16(2+len(payload)))
+	out := append([]byte{}, jpg[:2]...)
+	out = append(out, seg...)
+	out = append(out, payload...)
+	return append(out, jpg[2:]...)
 }

@@ -64,38 +64,65 @@ func Sniff(header []byte) Format {
 	}
 }
 
-// Decoded is a decoded input image.
-type Decoded struct {
-	// Image is opaque (every alpha byte is 255) and its bounds are
-	// (0,0)-(Width,Height). See the package comment for the alpha policy.
-	Image  *image.RGBA
-	Format Format // the format found in the magic bytes
-	Width  int    // width declared by the header (and of Image)
-	Height int    // height declared by the header (and of Image)
+// DecodeOptions configure DecodeWith. The zero value (plus Limits) decodes
+// the full image and shows it upright.
+type DecodeOptions struct {
+	Limits Limits
+	// MinSize > 0 allows a reduced Image, at least MinSize pixels on both
+	// sides (or the full size when that is smaller): JPEGs are then decoded
+	// at the smallest DCT scale (1/2, 1/4 or 1/8) that keeps both sides at
+	// MinSize or more, which produces far fewer pixels. Other formats are
+	// always decoded at full size.
+	MinSize int
+	// IgnoreOrientation keeps the stored pixels as they are instead of
+	// applying the image's EXIF orientation.
+	IgnoreOrientation bool
 }
 
-// Decode reads one JPEG, PNG, GIF (first frame), WebP, BMP or TIFF image from r and converts
-// it to opaque RGB.
+// Decoded is a decoded input image.
+type Decoded struct {
+	// Image is opaque (every alpha byte is 255) and its bounds are at the
+	// origin. It is Width x Height unless DecodeOptions.MinSize allowed a
+	// reduced decode. See the package comment for the alpha policy.
+	Image  *image.RGBA
+	Format Format // the format found in the magic bytes
+	// Width and Height are the full size of the image as displayed: the
+	// size declared by the header, swapped by an orientation that turns
+	// the image by 90 degrees.
+	Width, Height int
+	// Orientation is the EXIF orientation that was applied (OrientNormal
+	// when the image has none, or with DecodeOptions.IgnoreOrientation).
+	Orientation Orientation
+}
+
+// Decode reads one JPEG, PNG, GIF (first frame), WebP, BMP or TIFF image from r, converts it
+// to opaque RGB at full size and applies its EXIF orientation: DecodeWith
+// with Limits lim.
 //
-// It reads at most lim.MaxBytes+1 bytes and refuses a longer input before
-// decoding anything; it then sniffs the format from the magic bytes, reads
-// only the header to refuse zero dimensions and images of more than
-// lim.MaxPixels pixels, and only then decodes the pixels.
-//
-// Every refusal that is a property of the input is an *Error (see Kind). An
-// error returned by r itself is wrapped with %w and is not an *Error, so that
-// callers can tell a failed fetch (worth retrying) from a bad image (not).
+// An error returned by r itself is wrapped with %w and is not an *Error, so
+// that callers can tell a failed fetch (worth retrying) from a bad image
+// (not).
 func Decode(r io.Reader, lim Limits) (*Decoded, error) {
 	lim = lim.withDefaults()
 	data, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("imaging: reading image: %w", err)
 	}
-	return decodeBytes(data, lim)
+	return DecodeWith(data, DecodeOptions{Limits: lim})
 }
 
-// decodeBytes is Decode on bytes already in memory.
-func decodeBytes(data []byte, lim Limits) (*Decoded, error) {
+// DecodeWith decodes one JPEG, PNG or GIF (first frame) image held in data.
+//
+// It refuses an input longer than opts.Limits.MaxBytes before decoding
+// anything; it then sniffs the format from the magic bytes, reads only the
+// header to refuse zero dimensions and images of more than MaxPixels
+// pixels, and only then decodes the pixels. JPEGs are decoded by
+// libjpeg-turbo (CMYK and YCCK ones, which it cannot convert to RGB, by
+// image/jpeg), the other formats by the standard library.
+//
+// Every refusal that is a property of the input is an *Error (see Kind).
+func DecodeWith(data []byte, opts DecodeOptions) (*Decoded, error) {
+	lim := opts.Limits.withDefaults()
 	if len(data) == 0 {
 		return nil, newError(KindEmpty, nil, "no bytes")
 	}
@@ -113,15 +140,31 @@ func decodeBytes(data []byte, lim Limits) (*Decoded, error) {
 	if err := checkDimensions(f, cfg.Width, cfg.Height, lim.MaxPixels); err != nil {
 		return nil, err
 	}
+	var rgba *image.RGBA
+	if f == FormatJPEG {
+		rgba, err = decodeJPEG(data, cfg, opts.MinSize)
+	} else {
+		rgba, err = decodeStandard(f, data, cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	orient := OrientNormal
+	if !opts.IgnoreOrientation {
+		orient = readOrientation(f, data)
+	}
+	w, h := orient.DisplaySize(cfg.Width, cfg.Height)
+	return &Decoded{Image: orient.apply(rgba), Format: f, Width: w, Height: h, Orientation: orient}, nil
+}
+
+// decodeStandard decodes with the standard library's decoder of f (see
+// decodeImage) at full size.
+func decodeStandard(f Format, data []byte, cfg image.Config) (*image.RGBA, error) {
 	img, err := decodeImage(f, data)
 	if err != nil {
 		return nil, err
 	}
-	rgba, err := toOpaqueRGBA(img, cfg.Width, cfg.Height)
-	if err != nil {
-		return nil, err
-	}
-	return &Decoded{Image: rgba, Format: f, Width: cfg.Width, Height: cfg.Height}, nil
+	return toOpaqueRGBA(img, cfg.Width, cfg.Height)
 }
 
 // checkDimensions refuses empty images and images with too many pixels.

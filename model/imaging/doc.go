@@ -1,16 +1,24 @@
 // Package imaging is the image side of vitseg: safe decoding of untrusted
 // photos into opaque RGB, resizing into the model's CHW float32 input, and
 // turning the model's logits back into class masks, mask PNGs, overlays and
-// statistics. It is pure Go.
+// statistics.
 //
-// Pre-processing: Decode (JPEG, PNG, GIF first frame, WebP, BMP, TIFF; format from the magic
-// bytes; byte and pixel limits checked before any pixel is decoded; typed
-// *Error refusals) and ToTensor (antialiased bilinear resize to size x size,
-// CHW float32 in [0, 1], no normalisation).
+// Pre-processing: DecodeWith/Decode (JPEG, PNG, GIF first frame, WebP, BMP,
+// TIFF; format
+// from the magic bytes; byte and pixel limits checked from the header
+// before any pixel is decoded; typed *Error refusals; EXIF orientation
+// applied) and ToTensor (antialiased bilinear resize to size x size in
+// fixed point, CHW float32 in [0, 1], no normalisation). JPEGs are decoded
+// by libjpeg-turbo through its TurboJPEG API (cgo, libturbojpeg), at the
+// smallest DCT scale that still covers the model's input when
+// DecodeOptions.MinSize asks for it; the other formats by the standard
+// library and golang.org/x/image.
 //
-// Post-processing: MaskFromLogits (argmax over CHW logits), ResizeMask
-// (nearest neighbour), EncodeMaskPNG/DecodeMaskPNG (paletted PNG whose
-// indices are the class ids), Overlay and ComputeStats.
+// Post-processing: MaskFromLogits (argmax over CHW logits), UpsampledMask
+// (the model's mask shown at the photo's size without building it: Stats,
+// EncodePNG), ResizeMask (nearest neighbour), EncodeMaskPNG/DecodeMaskPNG
+// (paletted PNG, 2 bits per pixel for the three classes, whose indices are
+// the class ids), Overlay and ComputeStats.
 //
 // Colour policy: every decoded image is an opaque *image.RGBA. Alpha, where
 // the input has any, is composited on black (the colour channels keep their

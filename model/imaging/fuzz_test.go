@@ -2,6 +2,7 @@ package imaging
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -55,6 +56,55 @@ func decodeSeeds(tb testing.TB) map[string][]byte {
 	}
 }
 
+// scaledSeeds are the inputs of testdata/fuzz/FuzzDecodeScaled: JPEGs that
+// the reduced DCT scales apply to, with each EXIF orientation, damaged
+// copies, and the other decode seeds at a few minimum sizes.
+func scaledSeeds(tb testing.TB) map[string]struct {
+	data    []byte
+	minSize uint8
+} {
+	out := map[string]struct {
+		data    []byte
+		minSize uint8
+	}{}
+	photo := func() []byte {
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, cornerImage(96, 64), &jpeg.Options{Quality: 80}); err != nil {
+			tb.Fatal(err)
+		}
+		return buf.Bytes()
+	}()
+	for o := range uint16(9) {
+		for _, bo := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+			out[fmt.Sprintf("jpeg-orientation-%d-%s", o, bo)] = struct {
+				data    []byte
+				minSize uint8
+			}{withEXIFOrientation(photo, o, bo), 16}
+		}
+	}
+	out["jpeg-truncated"] = struct {
+		data    []byte
+		minSize uint8
+	}{photo[:len(photo)/2], 16}
+	out["jpeg-gray-scaled"] = struct {
+		data    []byte
+		minSize uint8
+	}{func() []byte {
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, grayImage(), nil); err != nil {
+			tb.Fatal(err)
+		}
+		return buf.Bytes()
+	}(), 2}
+	for name, data := range decodeSeeds(tb) {
+		out[name] = struct {
+			data    []byte
+			minSize uint8
+		}{data, 8}
+	}
+	return out
+}
+
 // maskSeeds are the inputs of testdata/fuzz/FuzzEncodeMaskPNG.
 func maskSeeds() map[string]struct {
 	w, h uint8
@@ -105,6 +155,11 @@ func TestFuzzSeedCorpus(t *testing.T) {
 	}
 	for name, s := range maskSeeds() {
 		want[filepath.Join("testdata", "fuzz", "FuzzEncodeMaskPNG", name)] = corpusFile(s.w, s.h, s.pix)
+		// The same masks, shown at a size derived from theirs.
+		want[filepath.Join("testdata", "fuzz", "FuzzUpsampledMaskPNG", name)] = corpusFile(s.w, s.h, s.h, s.w, s.pix)
+	}
+	for name, s := range scaledSeeds(t) {
+		want[filepath.Join("testdata", "fuzz", "FuzzDecodeScaled", name)] = corpusFile(s.data, s.minSize)
 	}
 	for path, data := range want {
 		if *update {
@@ -159,6 +214,75 @@ func FuzzDecode(f *testing.F) {
 		}
 		if slices.ContainsFunc(dst, func(v float32) bool { return !(v >= 0 && v <= 1) }) {
 			t.Fatalf("tensor value out of [0,1]: %v", dst)
+		}
+	})
+}
+
+// FuzzDecodeScaled: the model-size decode with EXIF orientation (the
+// libjpeg-turbo path) never crashes, refuses with an *Error only, applies
+// only valid orientations, and returns an image no larger than the full
+// size and no smaller than the minimum size allows.
+func FuzzDecodeScaled(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte, minSize uint8) {
+		d, err := DecodeWith(data, DecodeOptions{Limits: fuzzLimits(), MinSize: int(minSize)})
+		if err != nil {
+			var ie *Error
+			if !errors.As(err, &ie) || ie.Kind.sentinel() == nil {
+				t.Fatalf("error %T %v is not an *Error of a known kind", err, err)
+			}
+			return
+		}
+		if !d.Orientation.Valid() || int64(d.Width)*int64(d.Height) > fuzzLimits().MaxPixels {
+			t.Fatalf("orientation %d, size %dx%d", d.Orientation, d.Width, d.Height)
+		}
+		w, h := d.Image.Rect.Dx(), d.Image.Rect.Dy()
+		if d.Image.Rect.Min != (image.Point{}) || w > d.Width || h > d.Height || len(d.Image.Pix) != 4*w*h ||
+			w < min(int(minSize), d.Width) || h < min(int(minSize), d.Height) {
+			t.Fatalf("image %v for %dx%d at minimum %d", d.Image.Rect, d.Width, d.Height, minSize)
+		}
+		if d.Format != FormatJPEG && (w != d.Width || h != d.Height) {
+			t.Fatalf("%s reduced to %v", d.Format, d.Image.Rect)
+		}
+		for i := 3; i < len(d.Image.Pix); i += 4 {
+			if d.Image.Pix[i] != 255 {
+				t.Fatalf("alpha %d at byte %d", d.Image.Pix[i], i)
+			}
+		}
+	})
+}
+
+// FuzzUpsampledMaskPNG: a mask shown at any size encodes to a PNG that
+// image/png decodes as paletted with exactly the upsampled ids, and whose
+// statistics are those of the full-size mask.
+func FuzzUpsampledMaskPNG(f *testing.F) {
+	f.Fuzz(func(t *testing.T, bw, bh, w, h uint8, pix []byte) {
+		base := NewMask(int(bw)%32+1, int(bh)%32+1)
+		if len(pix) > 0 {
+			for i := range base.Pix {
+				base.Pix[i] = pix[i%len(pix)]
+			}
+		}
+		u := UpsampledMask{Base: base, Width: int(w) + 1, Height: int(h)%128 + 1}
+		var buf bytes.Buffer
+		if err := u.EncodePNG(&buf); err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, ok := img.(*image.Paletted)
+		if !ok {
+			t.Fatalf("decoded as %T, want *image.Paletted", img)
+		}
+		full := u.Full()
+		for y := range full.Height {
+			if !bytes.Equal(p.Pix[y*p.Stride:][:full.Width], full.Pix[y*full.Width:][:full.Width]) {
+				t.Fatalf("row %d differs from the upsampled mask", y)
+			}
+		}
+		if got, want := u.Stats(NumClasses), ComputeStats(full, NumClasses); !reflect.DeepEqual(got, want) {
+			t.Fatalf("stats %+v, want %+v", got, want)
 		}
 	})
 }

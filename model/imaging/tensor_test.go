@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	xdraw "golang.org/x/image/draw"
 )
 
 func TestToTensorArguments(t *testing.T) {
@@ -410,6 +412,35 @@ func BenchmarkToTensor(b *testing.B) {
 	for b.Loop() {
 		if err := ToTensor(d.Image, 224, dst); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestToTensorMatchesXDraw: the fixed-point resize stays within one 8-bit
+// level of golang.org/x/image/draw.BiLinear (the float64 reference whose
+// weights it uses) on real photos, shrinking and growing, square or not.
+func TestToTensorMatchesXDraw(t *testing.T) {
+	d := decodeDataset(t, "images/Abyssinian_1.jpg")
+	crops := []image.Rectangle{d.Image.Bounds(), image.Rect(100, 50, 163, 150), image.Rect(7, 9, 8, 40)}
+	for _, r := range crops {
+		src := d.Image.SubImage(r).(*image.RGBA)
+		for _, size := range []int{1, 17, 128, 224} {
+			ref := image.NewRGBA(image.Rect(0, 0, size, size))
+			xdraw.BiLinear.Scale(ref, ref.Rect, src, src.Bounds(), xdraw.Src, nil)
+			dst := make([]float32, 3*size*size)
+			if err := ToTensor(src, size, dst); err != nil {
+				t.Fatal(err)
+			}
+			worst := 0.0
+			for c := range 3 {
+				for i := range size * size {
+					want := float64(ref.Pix[4*i+c]) / 255
+					worst = max(worst, math.Abs(float64(dst[c*size*size+i])-want))
+				}
+			}
+			if worst > 1.0/255+1e-6 {
+				t.Errorf("%v -> %d: largest difference to x/image/draw %.5f, want <= 1/255", r, size, worst)
+			}
 		}
 	}
 }

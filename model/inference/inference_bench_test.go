@@ -78,7 +78,7 @@ func benchPreparedPhotos(tb testing.TB, size, n int) []*inference.Prepared {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		prep, err := inference.Prepare(data, size, imaging.DefaultLimits())
+		prep, err := inference.Prepare(data, size, imaging.DecodeOptions{})
 		if err != nil {
 			continue // A few files of the sample are not decodable photos.
 		}

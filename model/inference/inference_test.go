@@ -80,7 +80,7 @@ func TestSegmentRealPhotosAndConcurrentRuns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := inference.Prepare(data, sess.Config().ImageSize, imaging.DefaultLimits())
+		p, err := inference.Prepare(data, sess.Config().ImageSize, imaging.DecodeOptions{})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -91,7 +91,7 @@ func TestSegmentRealPhotosAndConcurrentRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, r := range results {
-		if r.Mask.Width != batch[i].Width || r.Mask.Height != batch[i].Height {
+		if r.Mask.Width != batch[i].Width || r.Mask.Height != batch[i].Height || r.Mask.Full() == nil {
 			t.Errorf("image %d: mask %dx%d, photo %dx%d", i, r.Mask.Width, r.Mask.Height, batch[i].Width, batch[i].Height)
 		}
 		sum := 0.0

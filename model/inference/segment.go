@@ -1,7 +1,6 @@
 package inference
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"image"
@@ -11,20 +10,26 @@ import (
 
 // Prepared is one decoded image, pre-processed for the model.
 type Prepared struct {
-	Width, Height int // original size
+	Width, Height int // full size as displayed (after the EXIF orientation)
 	Format        imaging.Format
-	Image         *image.RGBA // the decoded photo, kept for overlays
-	Tensor        []float32   // CHW in 0..1 at the model resolution
+	Orientation   imaging.Orientation // the EXIF orientation that was applied
+	// Image is the decoded photo at the reduced size it was decoded at for
+	// the model (see imaging.DecodeOptions.MinSize), at least the model's
+	// input size on both sides unless the photo is smaller.
+	Image  *image.RGBA
+	Tensor []float32 // CHW in 0..1 at the model resolution
 }
 
-// Prepare decodes data within lim and resizes it to size x size (see imaging.ToTensor for the filter).
-func Prepare(data []byte, size int, lim imaging.Limits) (*Prepared, error) {
-	dec, err := imaging.Decode(bytes.NewReader(data), lim)
+// Prepare decodes data (opts.MinSize is set to size: JPEGs are decoded at the smallest DCT scale that still
+// covers the model's input) and resizes it to size x size (see imaging.ToTensor for the filter).
+func Prepare(data []byte, size int, opts imaging.DecodeOptions) (*Prepared, error) {
+	opts.MinSize = size
+	dec, err := imaging.DecodeWith(data, opts)
 	if err != nil {
 		return nil, err
 	}
-	p := &Prepared{Width: dec.Width, Height: dec.Height, Format: dec.Format, Image: dec.Image,
-		Tensor: make([]float32, 3*size*size)}
+	p := &Prepared{Width: dec.Width, Height: dec.Height, Format: dec.Format, Orientation: dec.Orientation,
+		Image: dec.Image, Tensor: make([]float32, 3*size*size)}
 	if err := imaging.ToTensor(dec.Image, size, p.Tensor); err != nil {
 		return nil, err
 	}
@@ -33,8 +38,10 @@ func Prepare(data []byte, size int, lim imaging.Limits) (*Prepared, error) {
 
 // Segmentation is the result for one image.
 type Segmentation struct {
-	Mask  *imaging.Mask // class ids at the original resolution (nearest-neighbour upsampling)
-	Stats imaging.Stats // class area fractions and the pet bounding box, at the original resolution
+	// Mask is the model's class ids shown at the photo's full size (nearest-neighbour upsampling, done as the
+	// mask is encoded or counted: no full-size mask is built).
+	Mask  imaging.UpsampledMask
+	Stats imaging.Stats // class area fractions and the pet bounding box, at the full size
 }
 
 // Segment runs one batch of prepared images through the model and post-processes each result.
@@ -60,8 +67,8 @@ func (s *Session) Segment(ctx context.Context, batch []*Prepared) ([]Segmentatio
 		if err != nil {
 			return nil, err
 		}
-		full := imaging.ResizeMask(m, p.Width, p.Height)
-		out[i] = Segmentation{Mask: full, Stats: imaging.ComputeStats(full, c.Classes)}
+		u := imaging.UpsampledMask{Base: m, Width: p.Width, Height: p.Height}
+		out[i] = Segmentation{Mask: u, Stats: u.Stats(c.Classes)}
 	}
 	return out, nil
 }
