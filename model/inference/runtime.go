@@ -14,7 +14,7 @@ import (
 )
 
 // ORTVersion is the pinned ONNX Runtime version that the setup script installs into the cache.
-const ORTVersion = "1.30.0"
+const ORTVersion = "1.29.0"
 
 // LibraryEnv is the environment variable naming the ONNX Runtime shared library.
 const LibraryEnv = "VITSEG_ORT_LIB"
