@@ -98,7 +98,7 @@ func (r *runtimeFlags) open() (*inference.Runtime, error) {
 
 // sessionFlags configure inference sessions.
 type sessionFlags struct {
-	device         string
+	device         deviceFlag
 	intraOpThreads int
 	interOpThreads int
 	spinning       bool
@@ -107,7 +107,7 @@ type sessionFlags struct {
 // register adds the session flags; spinning is the default of --ort-spinning (off for the pipeline, whose
 // decoders need the cores that spinning ONNX Runtime threads would hold).
 func (s *sessionFlags) register(fs *flag.FlagSet, spinning bool) {
-	fs.StringVar(&s.device, "device", "auto", "execution provider: cpu, cuda or auto (CUDA when available)")
+	s.device.register(fs)
 	fs.IntVar(&s.intraOpThreads, "intra-op-threads", 0, "ONNX Runtime intra-op threads (0: one per core)")
 	fs.IntVar(&s.interOpThreads, "inter-op-threads", 0, "ONNX Runtime inter-op threads (0: default)")
 	fs.BoolVar(&s.spinning, "ort-spinning", spinning, "let ONNX Runtime's pool threads busy-wait between runs "+
@@ -115,9 +115,9 @@ func (s *sessionFlags) register(fs *flag.FlagSet, spinning bool) {
 }
 
 func (s *sessionFlags) options(log *zap.Logger) (inference.Options, error) {
-	dev, err := inference.ParseDevice(s.device)
+	dev, err := s.device.device()
 	if err != nil {
-		return inference.Options{}, usagef("--device: %v", err)
+		return inference.Options{}, err
 	}
 	return inference.Options{Device: dev, IntraOpThreads: s.intraOpThreads, InterOpThreads: s.interOpThreads,
 		DisableSpinning: !s.spinning, Logger: log}, nil

@@ -39,6 +39,7 @@ func commands() []command {
 		{"models", "list, promote or roll back model versions in the registry", runModels},
 		{"results", "follow result and dead-letter events: summary and contact sheet", runResults},
 		{"dataset", "upload a dataset to a bucket or download Oxford-IIIT Pet", runDataset},
+		{"doctor", "check ONNX Runtime, its CUDA provider, the NVIDIA libraries and the GPUs", runDoctor},
 		{"version", "print the version", runVersion},
 	}
 }

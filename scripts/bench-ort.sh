@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Compares two ONNX Runtime libraries on this machine's CPU, side by side in one run: ONNX Runtime is one per
+# process, so every round runs the same measurements once with each library, in ABBA order, and each ratio
+# divides B's number by A's from the same round.
+#
+#   inference  vitseg-bench inference (small and article at batch 1, 8, 32; images/s), one round per process
+#   train      BenchmarkTrainStep/small of package training (GoMLX onnx:cpu, batch 16; images/s)
+#
+# Usage: scripts/bench-ort.sh LIB_A LIB_B [ROUNDS]   (default 3 rounds; output under out/bench-ort/<UTC time>)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+# shellcheck source=SCRIPTDIR/env.sh
+source scripts/env.sh
+[[ $# -ge 2 ]] || {
+	sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
+	exit 2
+}
+lib_a=$1 lib_b=$2 rounds=${3:-3}
+dir="${VITSEG_BENCH_DIR:-$root/out/bench-ort/$(date -u +%Y%m%dT%H%M%SZ)}"
+mkdir -p "$dir"
+go build -tags onnx -o "$dir/vitseg-bench" ./bench/cmd/vitseg-bench
+go test -tags onnx -c -o "$dir/training.test" ./training
+
+measure() { # measure ROUND NAME LIB
+	local out="$dir/r$1-$2"
+	mkdir -p "$out"
+	"$dir/vitseg-bench" inference -ort-lib "$3" -presets small,article -batches 1,8,32 -rounds 1 -min-time 1s \
+		-matmul 1024 -nospin-matmul=false -out "$out" >"$out/inference.txt" 2>"$out/inference.log"
+	(cd training && VITSEG_ORT_LIB="$3" ONNXRUNTIME_SHARED_LIBRARY_PATH="$3" "$dir/training.test" \
+		-test.run '^$' -test.bench 'TrainStep/small' -test.benchtime 6x) >"$out/train.txt" 2>&1
+	jq -r --arg r "$1" --arg n "$2" '.rows[] | select(.unit == "images/s") | [$r, $n, .name, .value] | @tsv' \
+		"$out/inference.json" >>"$dir/results.tsv"
+	awk -v r="$1" -v n="$2" '/images\/s/ { for (i = 1; i <= NF; i++) if ($i == "images/s") print r "\t" n "\ttrain small b16\t" $(i-1) }' \
+		"$out/train.txt" >>"$dir/results.tsv"
+}
+
+printf 'bench-ort: A=%s\nbench-ort: B=%s\nbench-ort: load %s\n' "$lib_a" "$lib_b" "$(cut -d' ' -f1-3 /proc/loadavg)" | tee "$dir/header.txt"
+for ((r = 1; r <= rounds; r++)); do
+	if ((r % 2)); then order=(A B); else order=(B A); fi
+	for n in "${order[@]}"; do
+		lib=$lib_a
+		[[ $n == B ]] && lib=$lib_b
+		echo "bench-ort: round $r $n ($(date -u +%T), load $(cut -d' ' -f1 /proc/loadavg))" >&2
+		measure "$r" "$n" "$lib"
+	done
+done
+echo "bench-ort: load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$dir/header.txt"
+# Per case: median of A, median of B, median and range of the per-round ratios B/A.
+awk -F'\t' '
+	{ v[$3, $1, $2] = $4; cases[$3] = 1; if ($1 > nr) nr = $1 }
+	function median(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+	END {
+		printf "| case | A images/s | B images/s | B/A per round: median (min .. max) |\n|---|---|---|---|\n"
+		for (c in cases) {
+			delete A; delete B; delete R; lo = 1e9; hi = 0
+			for (r = 1; r <= nr; r++) { A[r] = v[c, r, "A"]; B[r] = v[c, r, "B"]; R[r] = B[r] / A[r]; if (R[r] < lo) lo = R[r]; if (R[r] > hi) hi = R[r] }
+			printf "| %s | %.2f | %.2f | %.3f (%.3f .. %.3f) |\n", c, median(A, nr), median(B, nr), median(R, nr), lo, hi
+		}
+	}' "$dir/results.tsv" | tee "$dir/summary.md"
