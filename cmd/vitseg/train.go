@@ -97,6 +97,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *out == "" {
 		return usagef("--out is required")
 	}
+	if err := requireONNXExport("train"); err != nil {
+		return err
+	}
 	log, err := lf.logger(stderr)
 	if err != nil {
 		return err
