@@ -7,6 +7,9 @@
 #   train      BenchmarkTrainStep/small of package training (GoMLX onnx:cpu, batch 16; images/s)
 #
 # Usage: scripts/bench-ort.sh LIB_A LIB_B [ROUNDS]   (default 3 rounds; output under out/bench-ort/<UTC time>)
+#
+# Environment: VITSEG_BENCH_PRESETS (default small,article), VITSEG_BENCH_TRAIN_STEPS (default 6).
+# Besides images/s it compares each case's share of the MatMul ceiling measured in the same process.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -25,11 +28,11 @@ go test -tags onnx -c -o "$dir/training.test" ./training
 measure() { # measure ROUND NAME LIB
 	local out="$dir/r$1-$2"
 	mkdir -p "$out"
-	"$dir/vitseg-bench" inference -ort-lib "$3" -presets small,article -batches 1,8,32 -rounds 1 -min-time 1s \
+	"$dir/vitseg-bench" inference -ort-lib "$3" -presets "${VITSEG_BENCH_PRESETS:-small,article}" -batches 1,8,32 -rounds 1 -min-time 1s \
 		-matmul 1024 -nospin-matmul=false -out "$out" >"$out/inference.txt" 2>"$out/inference.log"
 	(cd training && VITSEG_ORT_LIB="$3" ONNXRUNTIME_SHARED_LIBRARY_PATH="$3" "$dir/training.test" \
-		-test.run '^$' -test.bench 'TrainStep/small' -test.benchtime 6x) >"$out/train.txt" 2>&1
-	jq -r --arg r "$1" --arg n "$2" '.rows[] | select(.unit == "images/s") | [$r, $n, .name, .value] | @tsv' \
+		-test.run '^$' -test.bench 'TrainStep/small' -test.benchtime "${VITSEG_BENCH_TRAIN_STEPS:-6}x") >"$out/train.txt" 2>&1
+	jq -r --arg r "$1" --arg n "$2" '.rows[] | select(.unit == "images/s" or .unit == "ratio") | [$r, $n, .name, .value] | @tsv' \
 		"$out/inference.json" >>"$dir/results.tsv"
 	awk -v r="$1" -v n="$2" '/images\/s/ { for (i = 1; i <= NF; i++) if ($i == "images/s") print r "\t" n "\ttrain small b16\t" $(i-1) }' \
 		"$out/train.txt" >>"$dir/results.tsv"
@@ -52,7 +55,7 @@ awk -F'\t' '
 	function median(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
 	END {
-		printf "| case | A images/s | B images/s | B/A per round: median (min .. max) |\n|---|---|---|---|\n"
+		printf "| case | A | B | B/A per round: median (min .. max) |\n|---|---|---|---|\n"
 		for (c in cases) {
 			delete A; delete B; delete R; lo = 1e9; hi = 0
 			for (r = 1; r <= nr; r++) { A[r] = v[c, r, "A"]; B[r] = v[c, r, "B"]; R[r] = B[r] / A[r]; if (R[r] < lo) lo = R[r]; if (R[r] > hi) hi = R[r] }
