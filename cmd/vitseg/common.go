@@ -114,8 +114,9 @@ func (s *sessionFlags) register(fs *flag.FlagSet, spinning bool) {
 		"(off frees the cores for the pipeline's decoding)")
 }
 
-func (s *sessionFlags) options(log *zap.Logger) (inference.Options, error) {
-	dev, err := s.device.device()
+// options are the session options, with the device decided once for the process (see deviceFlag.resolve).
+func (s *sessionFlags) options(rt *inference.Runtime, log *zap.Logger) (inference.Options, error) {
+	dev, err := s.device.resolve(rt, log)
 	if err != nil {
 		return inference.Options{}, err
 	}
@@ -129,7 +130,7 @@ func loadSession(rt runtimeFlags, sf sessionFlags, path string, log *zap.Logger)
 	if err != nil {
 		return nil, err
 	}
-	opts, err := sf.options(log)
+	opts, err := sf.options(runtime, log)
 	if err != nil {
 		return nil, err
 	}

@@ -32,6 +32,24 @@ func (d *deviceFlag) device() (inference.Device, error) {
 	return dev, nil
 }
 
+// resolve decides the inference device once, at startup, with a one-node session: cuda fails here, naming the
+// missing piece, instead of at the first model load; auto becomes cuda or cpu (logging why not cuda), so that
+// later model loads (hot swaps) neither retry CUDA nor log the fallback again.
+func (d *deviceFlag) resolve(rt *inference.Runtime, log *zap.Logger) (inference.Device, error) {
+	dev, err := d.device()
+	if err != nil || dev == inference.DeviceCPU {
+		return dev, err
+	}
+	provider, err := rt.CheckDevice(dev, log)
+	if err != nil {
+		return "", err
+	}
+	if provider == inference.ProviderCUDA {
+		return inference.DeviceCUDA, nil
+	}
+	return inference.DeviceCPU, nil
+}
+
 // signalCheckInterval is how often Go's signal handlers are checked while GoMLX trains on CUDA.
 const signalCheckInterval = 250 * time.Millisecond
 
