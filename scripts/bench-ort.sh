@@ -5,10 +5,15 @@
 #
 #   inference  vitseg-bench inference (small and article at batch 1, 8, 32; images/s), one round per process
 #   train      BenchmarkTrainStep/small of package training (GoMLX onnx:cpu, batch 16; images/s)
+#   cpu-time   CPU seconds per image (user + system, /usr/bin/time) and whole-process images/s of `vitseg
+#              segment --device cpu` on 96 photos of the sample dataset (the shipped small model, batch 8, 1 and
+#              2 intra-op threads) and of the training benchmark: on a loaded machine CPU time is the steadier
+#              measure of cost than images/s
 #
 # Usage: scripts/bench-ort.sh LIB_A LIB_B [ROUNDS]   (default 3 rounds; output under out/bench-ort/<UTC time>)
 #
-# Environment: VITSEG_BENCH_PRESETS (default small,article), VITSEG_BENCH_TRAIN_STEPS (default 6).
+# Environment: VITSEG_BENCH_PRESETS (default small,article), VITSEG_BENCH_TRAIN_STEPS (default 6),
+# VITSEG_BENCH_CPUTIME_ONLY=1 (only the cpu-time measurements).
 # Besides images/s it compares each case's share of the MatMul ceiling measured in the same process.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,10 +29,32 @@ dir="${VITSEG_BENCH_DIR:-$root/out/bench-ort/$(date -u +%Y%m%dT%H%M%SZ)}"
 mkdir -p "$dir"
 go build -tags onnx -o "$dir/vitseg-bench" ./bench/cmd/vitseg-bench
 go test -tags onnx -c -o "$dir/training.test" ./training
+go build -tags onnx -o "$dir/vitseg" ./cmd/vitseg
+data=${VITSEG_DATASET_DIR:-$root/../shared/datasets/oxford-pets-sample}
+mapfile -t photos < <(find "$data/images" -maxdepth 1 -name '*.jpg' | LC_ALL=C sort | head -96)
+
+# cputime LABEL ROUND NAME IMAGES CMD... runs CMD under /usr/bin/time and records CPU seconds per image.
+cputime() {
+	local label=$1 r=$2 n=$3 images=$4 t
+	shift 4
+	/usr/bin/time -o "$dir/time.out" -f '%U %S %e' "$@" >/dev/null 2>&1 || echo "bench-ort: $label failed" >&2
+	t=$(tail -1 "$dir/time.out")
+	awk -v r="$r" -v n="$n" -v l="$label" -v i="$images" -v t="$t" 'BEGIN { split(t, a, " ")
+		printf "%s\t%s\t%s CPU-s/image\t%.5f\n%s\t%s\t%s images/s (wall, whole process)\t%.3f\n", r, n, l, (a[1] + a[2]) / i, r, n, l, i / a[3] }' \
+		>>"$dir/results.tsv"
+}
 
 measure() { # measure ROUND NAME LIB
 	local out="$dir/r$1-$2"
 	mkdir -p "$out"
+	cputime "segment small b8 1 thread" "$1" "$2" "${#photos[@]}" env VITSEG_ORT_LIB="$3" "$dir/vitseg" segment \
+		--model model/zoo/small/model.onnx --device cpu --intra-op-threads 1 --batch 8 -o "$out/masks" "${photos[@]}"
+	cputime "segment small b8 2 threads" "$1" "$2" "${#photos[@]}" env VITSEG_ORT_LIB="$3" "$dir/vitseg" segment \
+		--model model/zoo/small/model.onnx --device cpu --intra-op-threads 2 --batch 8 -o "$out/masks" "${photos[@]}"
+	cputime "train small b16" "$1" "$2" $((16 * ${VITSEG_BENCH_TRAIN_STEPS:-6})) env -C "$root/training" VITSEG_ORT_LIB="$3" \
+		ONNXRUNTIME_SHARED_LIBRARY_PATH="$3" "$dir/training.test" -test.run '^$' -test.bench 'TrainStep/small' \
+		-test.benchtime "${VITSEG_BENCH_TRAIN_STEPS:-6}x"
+	[[ ${VITSEG_BENCH_CPUTIME_ONLY:-} == 1 ]] && return
 	"$dir/vitseg-bench" inference -ort-lib "$3" -presets "${VITSEG_BENCH_PRESETS:-small,article}" -batches 1,8,32 -rounds 1 -min-time 1s \
 		-matmul 1024 -nospin-matmul=false -out "$out" >"$out/inference.txt" 2>"$out/inference.log"
 	(cd training && VITSEG_ORT_LIB="$3" ONNXRUNTIME_SHARED_LIBRARY_PATH="$3" "$dir/training.test" \
@@ -59,6 +86,6 @@ awk -F'\t' '
 		for (c in cases) {
 			delete A; delete B; delete R; lo = 1e9; hi = 0
 			for (r = 1; r <= nr; r++) { A[r] = v[c, r, "A"]; B[r] = v[c, r, "B"]; R[r] = B[r] / A[r]; if (R[r] < lo) lo = R[r]; if (R[r] > hi) hi = R[r] }
-			printf "| %s | %.2f | %.2f | %.3f (%.3f .. %.3f) |\n", c, median(A, nr), median(B, nr), median(R, nr), lo, hi
+			printf "| %s | %.4g | %.4g | %.3f (%.3f .. %.3f) |\n", c, median(A, nr), median(B, nr), median(R, nr), lo, hi
 		}
 	}' "$dir/results.tsv" | tee "$dir/summary.md"

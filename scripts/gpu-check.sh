@@ -5,7 +5,8 @@
 #   scripts/gpu-check.sh prepare [DIR]   here, after scripts/setup.sh all cuda: build the payload into DIR
 #                                        (default out/gpu-payload) as part1 (the CUDA provider with only its
 #                                        sm_90 cubins, xz), part2 (vitseg, vitseg-gpucheck, the ONNX Runtime
-#                                        core and provider bridge) and part3 (MinIO, dev broker: the serve check)
+#                                        core and provider bridge), part3 and part4 (MinIO in two halves, the
+#                                        dev broker: the serve check); each part under 40 MiB
 #   scripts/gpu-check.sh stage PART...   on the GPU machine: unpack parts into out/gpu-stage (kept between
 #                                        calls of a warm machine, so each call can carry one part)
 #   scripts/gpu-check.sh run             on the GPU machine: the checks below, raw output into $OUT (or
@@ -18,6 +19,7 @@
 # onnx:cuda against onnx:cpu; `vitseg serve --device cuda` end to end on the dev stack (images/s, GPU busy
 # share from nvidia-smi); SIGTERM drains it.
 #
+# VITSEG_GPU_CHECK_PRESETS (default small,article) and VITSEG_GPU_CHECK_EPOCHS (default 2) size the run.
 # VITSEG_GPU_CHECK_DRY=1 runs `run` without a GPU (--device auto instead of cuda, stand-in CUDA libraries on
 # LD_LIBRARY_PATH when VITSEG_GPU_CHECK_STANDINS names their directory, no PyTorch): the dry run of this script.
 set -uo pipefail
@@ -27,6 +29,7 @@ stage=$root/out/gpu-stage
 dry=${VITSEG_GPU_CHECK_DRY:-0}
 device=cuda
 ((dry)) && device=auto
+presets=${VITSEG_GPU_CHECK_PRESETS:-small,article}
 
 section() { printf '\n== %s\n' "$*"; }
 die() {
@@ -66,10 +69,17 @@ prepare() {
 		xz -T0 -6 -c "$cache/$tools/$f" >"$dir/part3/$tools/$f.xz"
 	done
 	cp "$cache/$tools/source-stamp" "$dir/part3/$tools/"
+	# MinIO does not fit one call: its second half goes to part4 (stage joins the halves in call order).
+	mkdir -p "$dir/part4/$(dirname "$minio")"
+	split -b 36M -d "$dir/part3/$minio.xz" "$dir/part3/$minio.xz.part"
+	rm -f "$dir/part3/$minio.xz"
+	for f in "$dir/part3/$minio.xz.part"*; do
+		[[ $f == *part00 ]] || mv "$f" "$dir/part4/$(dirname "$minio")/"
+	done
 	du -sh "$dir"/part*
 	local p
 	for p in "$dir"/part*; do
-		(($(du -sm "$p" | cut -f1) < 60)) || die "$p is over 60 MiB: split it"
+		(($(du -sm "$p" | cut -f1) < 40)) || die "$p is over 40 MiB (with the working tree it must fit 64 MiB): split it"
 	done
 	echo "gpu-check: payload ready; on the GPU machine carry one part per call (out/gpu-payload/partN) and run" \
 		"'scripts/gpu-check.sh stage out/gpu-payload/partN', then 'scripts/gpu-check.sh run'"
@@ -84,11 +94,20 @@ stage_parts() {
 			case $rel in
 			libonnxruntime*) xz -dcf "$f" >"$stage/ort/$(basename "${rel%.xz}")" ;;
 			vitseg.xz | vitseg-gpucheck.xz) xz -dc "$f" >"$stage/bin/${rel%.xz}" && chmod +x "$stage/bin/${rel%.xz}" ;;
+			*.xz.part[0-9][0-9]) mkdir -p "$(dirname "$stage/chunks/$rel")" && cat "$f" >>"$stage/chunks/${rel%.part[0-9][0-9]}" ;;
 			*.xz) mkdir -p "$(dirname "$stage/cache/$rel")" && xz -dc "$f" >"$stage/cache/${rel%.xz}" && chmod +x "$stage/cache/${rel%.xz}" ;;
 			*) mkdir -p "$(dirname "$stage/cache/$rel")" && cp "$f" "$stage/cache/$rel" ;;
 			esac
-		done < <(find "$p" -type f)
+		done < <(find "$p" -type f | LC_ALL=C sort)
 	done
+	# A file split across parts is unpacked once all its pieces are there.
+	while IFS= read -r f; do
+		rel=${f#"$stage/chunks/"}
+		if xz -t "$f" 2>/dev/null; then
+			mkdir -p "$(dirname "$stage/cache/$rel")"
+			xz -dc "$f" >"$stage/cache/${rel%.xz}" && chmod +x "$stage/cache/${rel%.xz}" && rm -f "$f"
+		fi
+	done < <(find "$stage/chunks" -type f 2>/dev/null)
 	ls -laR "$stage" | head -40
 }
 
@@ -116,11 +135,11 @@ check_inference() {
 	cat "$out/parity.jsonl"
 	grep -iE 'placed on|not assigned|fall ?back|CPUExecutionProvider' "$out/parity-verbose.log" | head -20
 	section "inference images/s, CUDA (vitseg-gpucheck), batch 1, 8, 32, 128"
-	"$stage/bin/vitseg-gpucheck" -presets small,article -batches 1,8,32,128 -devices "$device" -train-batch 0 \
+	"$stage/bin/vitseg-gpucheck" -presets "$presets" -batches 1,8,32,128 -devices "$device" -train-batch 0 \
 		2>&1 | tee "$out/vitseg-inference.jsonl"
 	if ((!dry)) && python3 -c 'import torch' 2>/dev/null; then
 		section "PyTorch CUDA, same model (bench/reference/vit_gpu.py)"
-		PYTHONUNBUFFERED=1 python3 bench/reference/vit_gpu.py --device cuda --presets small,article \
+		PYTHONUNBUFFERED=1 python3 bench/reference/vit_gpu.py --device cuda --presets "$presets" \
 			--batches 1,8,32,128 2>&1 | tee "$out/pytorch-cuda.jsonl"
 	else
 		echo "PyTorch reference skipped (dry run or no torch)"
@@ -131,11 +150,11 @@ check_training() {
 	local out=$1 backend=onnx:cuda
 	((dry)) && backend=onnx:cpu
 	section "GoMLX training steps, $backend and onnx:cpu (vitseg-gpucheck)"
-	"$stage/bin/vitseg-gpucheck" -presets small,article -batches 1 -devices cpu -train-backend "$backend" \
+	"$stage/bin/vitseg-gpucheck" -presets "$presets" -batches 1 -devices cpu -train-backend "$backend" \
 		2>&1 | grep '"train"' | tee "$out/vitseg-train.jsonl"
 	section "vitseg train --device $device (2 epochs, small, the sample dataset)"
 	"$stage/bin/vitseg" train --device "$device" --data "${VITSEG_DATASET_DIR:-$root/../shared/datasets/oxford-pets-sample}" \
-		--epochs 2 --out "$out/train" --log-format json >"$out/train.log" 2>&1
+		--epochs "${VITSEG_GPU_CHECK_EPOCHS:-2}" --out "$out/train" --log-format json >"$out/train.log" 2>&1
 	echo "exit status $?"
 	grep -E '"backend"|epoch|wrote' "$out/train.log" | tail -5
 }
