@@ -5,8 +5,8 @@
 #   scripts/gpu-check.sh prepare [DIR]   here, after scripts/setup.sh all cuda: build the payload into DIR
 #                                        (default out/gpu-payload) as part1 (the CUDA provider with only its
 #                                        sm_90 cubins, xz), part2 (vitseg, vitseg-gpucheck, the ONNX Runtime
-#                                        core and provider bridge), part3 and part4 (MinIO in two halves, the
-#                                        dev broker: the serve check); each part under 40 MiB
+#                                        core and provider bridge), part3 and part4 (MinIO in two halves; the
+#                                        dev broker in part4: the serve check); each part under 40 MiB
 #   scripts/gpu-check.sh stage PART...   on the GPU machine: unpack parts into out/gpu-stage (kept between
 #                                        calls of a warm machine, so each call can carry one part)
 #   scripts/gpu-check.sh run             on the GPU machine: the checks below, raw output into $OUT (or
@@ -63,14 +63,13 @@ prepare() {
 	cache="$(vitseg_cache_dir)"
 	minio="$(vitseg_minio_bin_path)" tools="$(vitseg_tools_dir)"
 	minio=${minio#"$cache/"} tools=${tools#"$cache/"}
-	mkdir -p "$dir/part3/$(dirname "$minio")" "$dir/part3/$tools"
+	mkdir -p "$dir/part3/$(dirname "$minio")" "$dir/part4/$(dirname "$minio")" "$dir/part4/$tools"
 	xz -T0 -6 -c "$cache/$minio" >"$dir/part3/$minio.xz"
 	for f in devbroker stackinit; do
-		xz -T0 -6 -c "$cache/$tools/$f" >"$dir/part3/$tools/$f.xz"
+		xz -T0 -6 -c "$cache/$tools/$f" >"$dir/part4/$tools/$f.xz"
 	done
-	cp "$cache/$tools/source-stamp" "$dir/part3/$tools/"
+	cp "$cache/$tools/source-stamp" "$dir/part4/$tools/"
 	# MinIO does not fit one call: its second half goes to part4 (stage joins the halves in call order).
-	mkdir -p "$dir/part4/$(dirname "$minio")"
 	split -b 36M -d "$dir/part3/$minio.xz" "$dir/part3/$minio.xz.part"
 	rm -f "$dir/part3/$minio.xz"
 	for f in "$dir/part3/$minio.xz.part"*; do
@@ -121,7 +120,7 @@ find_cuda() {
 		[[ -n $found ]] && dirs+=("$(dirname "$found")")
 	done
 	((dry)) && [[ -n ${VITSEG_GPU_CHECK_STANDINS:-} ]] && dirs=("$VITSEG_GPU_CHECK_STANDINS" "${dirs[@]}")
-	LD_LIBRARY_PATH="$(printf '%s:' "${dirs[@]}")${LD_LIBRARY_PATH:-}"
+	LD_LIBRARY_PATH="$(printf '%s\n' "${dirs[@]}" | awk '!seen[$0]++' | tr '\n' ':')${LD_LIBRARY_PATH:-}"
 	export LD_LIBRARY_PATH
 	echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
 }
@@ -133,7 +132,7 @@ check_inference() {
 		>"$out/parity.jsonl" 2>"$out/parity-verbose.log"
 	echo "exit status $?"
 	cat "$out/parity.jsonl"
-	grep -iE 'placed on|not assigned|fall ?back|CPUExecutionProvider' "$out/parity-verbose.log" | head -20
+	grep -iE 'VerifyEachNodeIsAssignedToAnEp|placed on|not assigned' "$out/parity-verbose.log" | head -40
 	section "inference images/s, CUDA (vitseg-gpucheck), batch 1, 8, 32, 128"
 	"$stage/bin/vitseg-gpucheck" -presets "$presets" -batches 1,8,32,128 -devices "$device" -train-batch 0 \
 		2>&1 | tee "$out/vitseg-inference.jsonl"
@@ -152,7 +151,7 @@ check_training() {
 	section "GoMLX training steps, $backend and onnx:cpu (vitseg-gpucheck)"
 	"$stage/bin/vitseg-gpucheck" -presets "$presets" -batches 1 -devices cpu -train-backend "$backend" \
 		2>&1 | grep '"train"' | tee "$out/vitseg-train.jsonl"
-	section "vitseg train --device $device (2 epochs, small, the sample dataset)"
+	section "vitseg train --device $device (${VITSEG_GPU_CHECK_EPOCHS:-2} epochs, small, the sample dataset)"
 	"$stage/bin/vitseg" train --device "$device" --data "${VITSEG_DATASET_DIR:-$root/../shared/datasets/oxford-pets-sample}" \
 		--epochs "${VITSEG_GPU_CHECK_EPOCHS:-2}" --out "$out/train" --log-format json >"$out/train.log" 2>&1
 	echo "exit status $?"
