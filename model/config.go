@@ -37,6 +37,10 @@ type Config struct {
 	Blocks     int     `json:"blocks"`      // number of encoder blocks
 	Heads      int     `json:"heads"`       // attention heads per block
 	Dropout    float64 `json:"dropout"`     // dropout rate (attention weights and MLP output)
+
+	// Options beyond the article's architecture, off at their zero value (and then absent from the metadata).
+	HeadHidden int     `json:"head_hidden,omitempty"` // > 0: MLP output head E -> HeadHidden GELU -> out (hypothesis 1)
+	DropPath   float64 `json:"drop_path,omitempty"`   // stochastic depth: residual-branch drop rate of the last block
 }
 
 // Preset names.
@@ -94,6 +98,12 @@ func (c Config) Validate() error {
 	}
 	if c.Dropout < 0 || c.Dropout >= 1 {
 		errs = append(errs, fmt.Errorf("dropout must be in [0, 1), got %g", c.Dropout))
+	}
+	if c.HeadHidden < 0 {
+		errs = append(errs, fmt.Errorf("head_hidden must not be negative, got %d", c.HeadHidden))
+	}
+	if c.DropPath < 0 || c.DropPath >= 1 {
+		errs = append(errs, fmt.Errorf("drop_path must be in [0, 1), got %g", c.DropPath))
 	}
 	if c.Classes > 256 {
 		errs = append(errs, fmt.Errorf("classes must be at most 256 (masks are 8-bit), got %d", c.Classes))

@@ -98,6 +98,8 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	reportExamples := fs.Int("report-examples", 6, "validation images shown in the report")
 	var reg registryFlags
 	reg.register(fs)
+	var levers leverFlags
+	levers.register(fs)
 	var rt runtimeFlags
 	var lf logFlags
 	var data dataFlags
@@ -120,6 +122,10 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	recipe := training.Recipe{Epochs: *epochs, BatchSize: *batch, LearningRate: *lr, LRStepEpochs: *lrStep,
 		LRGamma: *lrGamma, Augmentation: training.Augmentation{HFlip: *hflip, Contrast: *contrast, CropScale: *crop}, Seed: *seed}
+	levers.apply(&recipe, &cfg)
+	if err := cfg.Validate(); err != nil {
+		return usageError{err.Error()}
+	}
 	if err := recipe.Validate(); err != nil {
 		return usageError{err.Error()}
 	}

@@ -65,7 +65,7 @@ func (n *Network) InferenceExec(backend compute.Backend, store *gomlx.Store) (*g
 // so that MakeBatchDynamic can tell batch-carrying constants apart.
 func exportBatch(c model.Config) int {
 	dims := []int{c.ImageSize, c.PatchSize, c.InChannels, c.Classes, c.EmbedSize, 3 * c.EmbedSize, 4 * c.EmbedSize,
-		c.Heads, c.HeadDim(), c.NumPatches(), c.ImageSize / c.PatchSize, c.PatchDim(), c.OutPatchDim(), c.Blocks}
+		c.Heads, c.HeadDim(), c.NumPatches(), c.ImageSize / c.PatchSize, c.PatchDim(), c.OutPatchDim(), c.Blocks, c.HeadHidden}
 	for _, p := range []int{7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47} {
 		if !slices.Contains(dims, p) {
 			return p

@@ -80,30 +80,63 @@ func (n *Network) Forward(scope *gomlx.Scope, images *graph.Node) *graph.Node {
 
 	encoder := scope.In("encoder")
 	for i := range c.Blocks {
-		x = n.encoderBlock(encoder.In("block_%02d", i), x)
+		x = n.encoderBlock(encoder.In("block_%02d", i), x, n.dropPathRate(i))
 		n.trace("encoder_block", x)
 	}
 
-	x = dense(scope.In("output_projection"), x, c.OutPatchDim())
-	n.trace("output_projection", x)
+	if c.HeadHidden > 0 {
+		head := scope.In("output_head")
+		x = activation.Gelu(dense(head.In("fc1"), x, c.HeadHidden))
+		x = dense(head.In("fc2"), x, c.OutPatchDim())
+		n.trace("output_head", x)
+	} else {
+		x = dense(scope.In("output_projection"), x, c.OutPatchDim())
+		n.trace("output_projection", x)
+	}
 
 	x = PatchesToImage(x, c.ImageSize, c.PatchSize, c.Classes)
 	n.trace("fold", x)
 	return x
 }
 
-// encoderBlock is the article's SelfAttentionEncoderBlock: pre-LN attention and pre-LN MLP, both residual.
-func (n *Network) encoderBlock(scope *gomlx.Scope, x *graph.Node) *graph.Node {
+// encoderBlock is the article's SelfAttentionEncoderBlock: pre-LN attention and pre-LN MLP, both residual. With
+// dropPath > 0 each residual branch is dropped per example while training (stochastic depth).
+func (n *Network) encoderBlock(scope *gomlx.Scope, x *graph.Node, dropPath float64) *graph.Node {
 	c := n.Config
 	y := layerNorm(scope.In("ln1"), x)
-	x = graph.Add(x, selfAttention(scope.In("attention"), y, c.Heads, c.Dropout))
+	x = graph.Add(x, DropPath(scope.In("drop_path_attention"), selfAttention(scope.In("attention"), y, c.Heads, c.Dropout), dropPath))
 	y = layerNorm(scope.In("ln2"), x)
 	mlp := scope.In("mlp")
 	y = dense(mlp.In("fc1"), y, 4*c.EmbedSize)
 	y = activation.Gelu(y) // exact (erf) GELU, as nn.GELU().
 	y = dense(mlp.In("fc2"), y, c.EmbedSize)
 	y = layers.DropoutStatic(mlp, y, c.Dropout)
-	return graph.Add(x, y)
+	return graph.Add(x, DropPath(scope.In("drop_path_mlp"), y, dropPath))
+}
+
+// dropPathRate is the stochastic-depth rate of block i: rising linearly from 0 at the first block to
+// Config.DropPath at the last, as in DeiT.
+func (n *Network) dropPathRate(i int) float64 {
+	if n.Config.Blocks <= 1 {
+		return n.Config.DropPath
+	}
+	return n.Config.DropPath * float64(i) / float64(n.Config.Blocks-1)
+}
+
+// DropPath is timm's drop_path: while training, each example's x is zeroed with probability rate and scaled by
+// 1/(1-rate) otherwise, so that its expectation is x; in inference (or with rate 0) it is x.
+func DropPath(scope *gomlx.Scope, x *graph.Node, rate float64) *graph.Node {
+	g := x.Graph()
+	if rate <= 0 || !scope.IsTraining(g) {
+		return x
+	}
+	dims := make([]int, x.Rank())
+	for i := range dims {
+		dims[i] = 1
+	}
+	dims[0] = x.Shape().Dimensions[0]
+	keep := scope.RandomBernoulli(graph.Scalar(g, x.DType(), 1-rate), shapes.Make(x.DType(), dims...))
+	return graph.Mul(x, graph.MulScalar(keep, 1/(1-rate)))
 }
 
 // selfAttention is nn.MultiheadAttention(E, heads, dropout, batch_first=True) applied as mha(x, x, x).
