@@ -29,6 +29,8 @@ func ClassNames() []string { return []string{"pet", "background", "border"} }
 
 // Config mirrors the article's VisionTransformerArgs.
 type Config struct {
+	Architecture string `json:"architecture,omitempty"` // ArchViT (empty: the article's) or ArchSegFormer
+
 	ImageSize  int     `json:"image_size"`  // square input side, in pixels
 	PatchSize  int     `json:"patch_size"`  // square patch side, in pixels
 	InChannels int     `json:"in_channels"` // input channels (3: RGB)
@@ -58,7 +60,7 @@ func Presets() map[string]Config {
 	article.EmbedSize, article.Blocks, article.Heads, article.Dropout = 768, 12, 8, 0.2
 	small.EmbedSize, small.Blocks, small.Heads, small.Dropout = 256, 6, 8, 0.2
 	tiny.EmbedSize, tiny.Blocks, tiny.Heads, tiny.Dropout = 32, 2, 4, 0.1
-	return map[string]Config{PresetArticle: article, PresetSmall: small, PresetTiny: tiny}
+	return map[string]Config{PresetArticle: article, PresetSmall: small, PresetTiny: tiny, PresetSegFormer: segformerPreset()}
 }
 
 // Preset returns the named preset configuration.
@@ -77,6 +79,13 @@ func Preset(name string) (Config, error) {
 
 // Validate reports every inconsistency of the configuration, joined in one error.
 func (c Config) Validate() error {
+	switch c.Architecture {
+	case ArchViT:
+	case ArchSegFormer:
+		return c.validateSegFormer()
+	default:
+		return fmt.Errorf("unknown architecture %q (known: %q, %q)", c.Architecture, ArchViT, ArchSegFormer)
+	}
 	var errs []error
 	positive := []struct {
 		name string
@@ -122,3 +131,28 @@ func (c Config) OutPatchDim() int { return c.Classes * c.PatchSize * c.PatchSize
 
 // HeadDim is the per-head attention width.
 func (c Config) HeadDim() int { return c.EmbedSize / c.Heads }
+
+func (c Config) validateSegFormer() error {
+	var errs []error
+	for _, p := range []struct {
+		name string
+		v    int
+	}{{"image_size", c.ImageSize}, {"in_channels", c.InChannels}, {"classes", c.Classes}} {
+		if p.v <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive, got %d", p.name, p.v))
+		}
+	}
+	if c.ImageSize%32 != 0 {
+		errs = append(errs, fmt.Errorf("segformer: image_size %d is not divisible by 32 (the last stage's stride)", c.ImageSize))
+	}
+	if c.Dropout < 0 || c.Dropout >= 1 {
+		errs = append(errs, fmt.Errorf("dropout must be in [0, 1), got %g", c.Dropout))
+	}
+	if c.DropPath < 0 || c.DropPath >= 1 {
+		errs = append(errs, fmt.Errorf("drop_path must be in [0, 1), got %g", c.DropPath))
+	}
+	if c.Classes > 256 {
+		errs = append(errs, fmt.Errorf("classes must be at most 256 (masks are 8-bit), got %d", c.Classes))
+	}
+	return errors.Join(errs...)
+}

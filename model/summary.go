@@ -17,6 +17,9 @@ type PartParams struct {
 // the same layer shapes as the article's PyTorch modules (BatchNorm2d affine, Linear with bias, LayerNorm affine,
 // nn.MultiheadAttention in/out projections with bias).
 func (c Config) ParamsByPart() []PartParams {
+	if c.Architecture == ArchSegFormer {
+		return c.segformerParams()
+	}
 	e := c.EmbedSize
 	linear := func(in, out int) int { return in*out + out }
 	block := 2*e + // ln1
@@ -52,6 +55,9 @@ func (c Config) NumParams() int {
 // FLOPsPerImage is the analytic forward-pass cost of one image, counting a multiply-add as 2 FLOPs, for the
 // matrix products only (linear layers and attention); element-wise work is negligible in comparison.
 func (c Config) FLOPsPerImage() float64 {
+	if c.Architecture == ArchSegFormer {
+		return 0 // not computed analytically
+	}
 	t, e := float64(c.NumPatches()), float64(c.EmbedSize)
 	linear := func(in, out float64) float64 { return 2 * t * in * out }
 	attention := 2 * 2 * t * t * e // Q·Kᵀ and A·V over all heads
@@ -84,8 +90,13 @@ func FormatShape(dims []int) string {
 // WriteSummary prints the shape trace and the parameter counts, as the article's Figure 7 does.
 func WriteSummary(w io.Writer, name string, c Config, trace []Stage) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "model %s: image %dx%d, patch %d, embed %d, blocks %d, heads %d, dropout %g",
-		name, c.ImageSize, c.ImageSize, c.PatchSize, c.EmbedSize, c.Blocks, c.Heads, c.Dropout)
+	if c.Architecture == ArchSegFormer {
+		fmt.Fprintf(tw, "model %s: SegFormer-B0, image %dx%d, stages at 1/4, 1/8, 1/16, 1/32, decoder %d, dropout %g",
+			name, c.ImageSize, c.ImageSize, SegFormerDecoderDim, c.Dropout)
+	} else {
+		fmt.Fprintf(tw, "model %s: image %dx%d, patch %d, embed %d, blocks %d, heads %d, dropout %g",
+			name, c.ImageSize, c.ImageSize, c.PatchSize, c.EmbedSize, c.Blocks, c.Heads, c.Dropout)
+	}
 	if c.HeadHidden > 0 {
 		fmt.Fprintf(tw, ", MLP head %d", c.HeadHidden)
 	}
@@ -102,7 +113,9 @@ func WriteSummary(w io.Writer, name string, c Config, trace []Stage) error {
 		fmt.Fprintf(tw, "%s\t%s\n", p.Part, groupDigits(p.Params))
 	}
 	fmt.Fprintf(tw, "total\t%s\n", groupDigits(c.NumParams()))
-	fmt.Fprintf(tw, "forward GFLOP per image\t%.2f\n", c.FLOPsPerImage()/1e9)
+	if f := c.FLOPsPerImage(); f > 0 {
+		fmt.Fprintf(tw, "forward GFLOP per image\t%.2f\n", f/1e9)
+	}
 	return tw.Flush()
 }
 

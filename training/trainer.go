@@ -23,7 +23,7 @@ import (
 
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/imaging"
-	"github.com/vitseg/vitseg/model/vit"
+	"github.com/vitseg/vitseg/model/network"
 )
 
 // Recipe is the training recipe; DefaultRecipe is the article's.
@@ -95,7 +95,7 @@ type Progress struct {
 
 // Trainer trains one network.
 type Trainer struct {
-	Net     *vit.Network
+	Net     network.Network
 	Store   *gomlx.Store
 	Backend compute.Backend
 	Recipe  Recipe
@@ -123,7 +123,7 @@ func NewTrainer(backend compute.Backend, cfg model.Config, recipe Recipe, logger
 	if err := recipe.Validate(); err != nil {
 		return nil, err
 	}
-	net, err := vit.New(cfg)
+	net, err := network.New(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -385,7 +385,7 @@ func (t *Trainer) Predict(examples []Example, size int) ([][]uint8, error) {
 		}
 		logits := tensors.MustCopyFlatData[float32](outs[0])
 		outs[0].FinalizeAll() //nolint:errcheck
-		classes := t.Net.Config.Classes
+		classes := t.Net.ModelConfig().Classes
 		for i := range hi - lo {
 			m, err := imaging.MaskFromLogits(logits[i*classes*plane:(i+1)*classes*plane], classes, size, size)
 			if err != nil {
@@ -403,7 +403,7 @@ func (t *Trainer) Evaluate(examples []Example, size int) (Metrics, error) {
 	if err != nil {
 		return Metrics{}, err
 	}
-	conf := NewConfusion(t.Net.Config.Classes)
+	conf := NewConfusion(t.Net.ModelConfig().Classes)
 	for i, ex := range examples {
 		if err := conf.Add(ex.Mask, preds[i]); err != nil {
 			return Metrics{}, err

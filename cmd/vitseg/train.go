@@ -18,7 +18,7 @@ import (
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/model/inference"
-	"github.com/vitseg/vitseg/model/vit"
+	"github.com/vitseg/vitseg/model/network"
 	"github.com/vitseg/vitseg/training"
 )
 
@@ -81,7 +81,7 @@ func gomlxBackend(device, explicit string) (string, error) {
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("train", "train --data DIR|s3://BUCKET/PREFIX --out DIR [flags]", stderr)
 	def := training.DefaultRecipe()
-	preset := fs.String("preset", model.PresetSmall, "model preset: article, small or tiny")
+	preset := fs.String("preset", model.PresetSmall, "model preset: article, small, tiny or segformer")
 	epochs := fs.Int("epochs", def.Epochs, "training epochs")
 	batch := fs.Int("batch-size", def.BatchSize, "images per training step")
 	lr := fs.Float64("lr", def.LearningRate, "Adam learning rate")
@@ -197,7 +197,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	meta := model.Metadata{Name: reg.name, Version: "local", Preset: *preset, CreatedAt: time.Now().UTC(), CodeVersion: version}
-	onnxBytes, err := vit.Export(exportBackend, tr.Net, tr.Store, meta)
+	onnxBytes, err := network.Export(exportBackend, tr.Net, tr.Store, meta)
 	if err != nil {
 		return err
 	}

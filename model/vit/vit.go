@@ -8,12 +8,9 @@
 package vit
 
 import (
-	"fmt"
 	"math"
 	"slices"
 
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/layers"
@@ -23,6 +20,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model/initializer"
 
 	"github.com/vitseg/vitseg/model"
+	"github.com/vitseg/vitseg/model/graphexport"
 )
 
 // Epsilon of the normalisation layers, PyTorch's default for BatchNorm2d and LayerNorm.
@@ -224,7 +222,7 @@ func TraceShapes(cfg model.Config, batch int) ([]model.Stage, error) {
 	net.Trace = func(stage string, dims []int) {
 		stages = append(stages, model.Stage{Name: stage, Shape: slices.Clone(dims)})
 	}
-	if err := buildOnly(net, batch); err != nil {
+	if err := graphexport.BuildOnly(net.Forward, cfg, gomlx.NewStore(), batch); err != nil {
 		return nil, err
 	}
 	return stages, nil
@@ -237,37 +235,8 @@ func CountTrainableParams(cfg model.Config) (int, error) {
 		return 0, err
 	}
 	store := gomlx.NewStore()
-	if err := buildOnlyWithStore(net, store, 1); err != nil {
+	if err := graphexport.BuildOnly(net.Forward, cfg, store, 1); err != nil {
 		return 0, err
 	}
-	total := 0
-	for v := range store.IterVariables() {
-		if v.Trainable {
-			total += v.Shape().Size()
-		}
-	}
-	return total, nil
-}
-
-func buildOnly(net *Network, batch int) error {
-	return buildOnlyWithStore(net, gomlx.NewStore(), batch)
-}
-
-// buildOnlyWithStore builds the forward graph on the pure-Go backend without compiling or running it.
-func buildOnlyWithStore(net *Network, store *gomlx.Store, batch int) (err error) {
-	backend, err := gobackend.New("")
-	if err != nil {
-		return fmt.Errorf("create GoMLX backend: %w", err)
-	}
-	defer backend.Finalize()
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("build graph: %v", r)
-		}
-	}()
-	g := graph.NewGraph(backend, "trace")
-	c := net.Config
-	images := graph.Parameter(g, "images", shapes.Make(dtypes.Float32, batch, c.InChannels, c.ImageSize, c.ImageSize))
-	net.Forward(store.RootScope(), images)
-	return nil
+	return graphexport.CountTrainableParams(store), nil
 }

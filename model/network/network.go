@@ -1,0 +1,66 @@
+// Package network picks the GoMLX definition of a model.Config's architecture: the article's ViT (package
+// model/vit) or SegFormer (package model/segformer), behind one interface for training, export and summaries.
+package network
+
+import (
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	gomlx "github.com/gomlx/gomlx/ml/model"
+
+	"github.com/vitseg/vitseg/model"
+	"github.com/vitseg/vitseg/model/segformer"
+	"github.com/vitseg/vitseg/model/vit"
+)
+
+// Network is a segmentation network defined once in GoMLX.
+type Network interface {
+	// Forward is the model function: images [B, C, H, W] (0..1) -> logits [B, classes, H, W].
+	Forward(scope *gomlx.Scope, images *graph.Node) *graph.Node
+	// InferenceExec returns an executor of Forward in inference mode.
+	InferenceExec(backend compute.Backend, store *gomlx.Store) (*gomlx.Exec, error)
+	// ModelConfig is the network's configuration.
+	ModelConfig() model.Config
+}
+
+type vitNet struct{ *vit.Network }
+
+func (n vitNet) ModelConfig() model.Config { return n.Config }
+
+type segformerNet struct{ *segformer.Network }
+
+func (n segformerNet) ModelConfig() model.Config { return n.Config }
+
+// New returns the network of cfg's architecture.
+func New(cfg model.Config) (Network, error) {
+	if cfg.Architecture == model.ArchSegFormer {
+		n, err := segformer.New(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return segformerNet{n}, nil
+	}
+	n, err := vit.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return vitNet{n}, nil
+}
+
+// Export serialises net with the weights of store as an ONNX model with a dynamic batch axis.
+func Export(backend compute.Backend, net Network, store *gomlx.Store, meta model.Metadata) ([]byte, error) {
+	switch n := net.(type) {
+	case segformerNet:
+		return segformer.Export(backend, n.Network, store, meta)
+	case vitNet:
+		return vit.Export(backend, n.Network, store, meta)
+	}
+	panic("network: unknown Network implementation")
+}
+
+// TraceShapes returns the output shape of every stage of cfg's network for a batch of the given size.
+func TraceShapes(cfg model.Config, batch int) ([]model.Stage, error) {
+	if cfg.Architecture == model.ArchSegFormer {
+		return segformer.TraceShapes(cfg, batch)
+	}
+	return vit.TraceShapes(cfg, batch)
+}
