@@ -82,6 +82,8 @@ type EpochStats struct {
 	TrainLoss        float64 `json:"train_loss"`
 	ValPixelAccuracy float64 `json:"val_pixel_accuracy"`
 	ValMeanIoU       float64 `json:"val_mean_iou"`
+	ValBorderIoU     float64 `json:"val_border_iou"`
+	ValBoundaryF     float64 `json:"val_boundary_f"`
 	ImagesPerSecond  float64 `json:"images_per_second"`
 	Seconds          float64 `json:"seconds"`
 }
@@ -220,9 +222,11 @@ func (t *Trainer) endOfEpoch(stats *EpochStats, valSet []Example, size int) erro
 			return err
 		}
 		stats.ValPixelAccuracy, stats.ValMeanIoU = m.PixelAccuracy, m.MeanIoU
+		stats.ValBorderIoU, stats.ValBoundaryF = m.BorderIoU, m.BoundaryF
 	}
 	t.Logger.Info("epoch done", zap.Int("epoch", stats.Epoch), zap.Float64("train_loss", stats.TrainLoss),
 		zap.Float64("val_pixel_accuracy", stats.ValPixelAccuracy), zap.Float64("val_mean_iou", stats.ValMeanIoU),
+		zap.Float64("val_border_iou", stats.ValBorderIoU), zap.Float64("val_boundary_f", stats.ValBoundaryF),
 		zap.Float64("learning_rate", stats.LearningRate), zap.Float64("images_per_s", stats.ImagesPerSecond))
 	if t.OnEpoch != nil {
 		preds, err := t.Predict(t.Snapshot, size)
@@ -403,13 +407,13 @@ func (t *Trainer) Evaluate(examples []Example, size int) (Metrics, error) {
 	if err != nil {
 		return Metrics{}, err
 	}
-	conf := NewConfusion(t.Net.ModelConfig().Classes)
+	score := NewScorer(t.Net.ModelConfig().Classes, size)
 	for i, ex := range examples {
-		if err := conf.Add(ex.Mask, preds[i]); err != nil {
+		if err := score.Add(ex.Mask, preds[i]); err != nil {
 			return Metrics{}, err
 		}
 	}
-	return conf.Metrics(), nil
+	return score.Metrics(), nil
 }
 
 const progressFile = "progress.json"

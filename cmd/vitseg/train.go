@@ -236,7 +236,8 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	for split, m := range results {
 		log.Info("evaluation", zap.String("split", split), zap.Float64("pixel_accuracy", m.PixelAccuracy),
-			zap.Float64("mean_iou", m.MeanIoU), zap.Float64("article_iou", m.ArticleIoU))
+			zap.Float64("mean_iou", m.MeanIoU), zap.Float64("article_iou", m.ArticleIoU),
+			zap.Float64("border_iou", m.BorderIoU), zap.Float64("boundary_f", m.BoundaryF))
 	}
 	if reg.bucket != "" {
 		r, err := reg.open(data.s3, log)
