@@ -86,30 +86,41 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("unknown architecture %q (known: %q, %q)", c.Architecture, ArchViT, ArchSegFormer)
 	}
-	var errs []error
-	positive := []struct {
-		name string
-		v    int
-	}{
-		{"image_size", c.ImageSize}, {"patch_size", c.PatchSize}, {"in_channels", c.InChannels},
-		{"classes", c.Classes}, {"embed_size", c.EmbedSize}, {"blocks", c.Blocks}, {"heads", c.Heads},
-	}
-	for _, p := range positive {
-		if p.v <= 0 {
-			errs = append(errs, fmt.Errorf("%s must be positive, got %d", p.name, p.v))
-		}
-	}
+	errs := positive(namedInt{"image_size", c.ImageSize}, namedInt{"patch_size", c.PatchSize},
+		namedInt{"in_channels", c.InChannels}, namedInt{"classes", c.Classes}, namedInt{"embed_size", c.EmbedSize},
+		namedInt{"blocks", c.Blocks}, namedInt{"heads", c.Heads})
 	if c.ImageSize > 0 && c.PatchSize > 0 && c.ImageSize%c.PatchSize != 0 {
 		errs = append(errs, fmt.Errorf("image_size %d is not divisible by patch_size %d", c.ImageSize, c.PatchSize))
 	}
 	if c.EmbedSize > 0 && c.Heads > 0 && c.EmbedSize%c.Heads != 0 {
 		errs = append(errs, fmt.Errorf("embed_size %d is not divisible by heads %d", c.EmbedSize, c.Heads))
 	}
-	if c.Dropout < 0 || c.Dropout >= 1 {
-		errs = append(errs, fmt.Errorf("dropout must be in [0, 1), got %g", c.Dropout))
-	}
 	if c.HeadHidden < 0 {
 		errs = append(errs, fmt.Errorf("head_hidden must not be negative, got %d", c.HeadHidden))
+	}
+	return errors.Join(append(errs, c.commonErrors()...)...)
+}
+
+type namedInt struct {
+	name string
+	v    int
+}
+
+func positive(values ...namedInt) []error {
+	var errs []error
+	for _, p := range values {
+		if p.v <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive, got %d", p.name, p.v))
+		}
+	}
+	return errs
+}
+
+// commonErrors checks what every architecture shares: the dropout rates and the class count.
+func (c Config) commonErrors() []error {
+	var errs []error
+	if c.Dropout < 0 || c.Dropout >= 1 {
+		errs = append(errs, fmt.Errorf("dropout must be in [0, 1), got %g", c.Dropout))
 	}
 	if c.DropPath < 0 || c.DropPath >= 1 {
 		errs = append(errs, fmt.Errorf("drop_path must be in [0, 1), got %g", c.DropPath))
@@ -117,7 +128,7 @@ func (c Config) Validate() error {
 	if c.Classes > 256 {
 		errs = append(errs, fmt.Errorf("classes must be at most 256 (masks are 8-bit), got %d", c.Classes))
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // NumPatches is the number of patches per image (the sequence length).
@@ -133,26 +144,10 @@ func (c Config) OutPatchDim() int { return c.Classes * c.PatchSize * c.PatchSize
 func (c Config) HeadDim() int { return c.EmbedSize / c.Heads }
 
 func (c Config) validateSegFormer() error {
-	var errs []error
-	for _, p := range []struct {
-		name string
-		v    int
-	}{{"image_size", c.ImageSize}, {"in_channels", c.InChannels}, {"classes", c.Classes}} {
-		if p.v <= 0 {
-			errs = append(errs, fmt.Errorf("%s must be positive, got %d", p.name, p.v))
-		}
-	}
+	errs := positive(namedInt{"image_size", c.ImageSize}, namedInt{"in_channels", c.InChannels},
+		namedInt{"classes", c.Classes})
 	if c.ImageSize%32 != 0 {
 		errs = append(errs, fmt.Errorf("segformer: image_size %d is not divisible by 32 (the last stage's stride)", c.ImageSize))
 	}
-	if c.Dropout < 0 || c.Dropout >= 1 {
-		errs = append(errs, fmt.Errorf("dropout must be in [0, 1), got %g", c.Dropout))
-	}
-	if c.DropPath < 0 || c.DropPath >= 1 {
-		errs = append(errs, fmt.Errorf("drop_path must be in [0, 1), got %g", c.DropPath))
-	}
-	if c.Classes > 256 {
-		errs = append(errs, fmt.Errorf("classes must be at most 256 (masks are 8-bit), got %d", c.Classes))
-	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, c.commonErrors()...)...)
 }

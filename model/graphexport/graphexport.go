@@ -98,13 +98,33 @@ func BuildOnly(forward Forward, cfg model.Config, store *gomlx.Store, batch int)
 	return nil
 }
 
-// CountTrainableParams counts the elements of the trainable float variables of store.
-func CountTrainableParams(store *gomlx.Store) int {
+// Tracer receives the name and output shape of each stage as a graph is built. It may be nil.
+type Tracer func(stage string, dims []int)
+
+// TraceShapes returns the output shape of every stage that the forward function of newForward(tracer) reports,
+// for a batch of the given size, by building (not running) the graph.
+func TraceShapes(cfg model.Config, batch int, newForward func(Tracer) Forward) ([]model.Stage, error) {
+	var stages []model.Stage
+	forward := newForward(func(stage string, dims []int) {
+		stages = append(stages, model.Stage{Name: stage, Shape: slices.Clone(dims)})
+	})
+	if err := BuildOnly(forward, cfg, gomlx.NewStore(), batch); err != nil {
+		return nil, err
+	}
+	return stages, nil
+}
+
+// CountTrainableParams builds forward for cfg and counts the elements of its trainable float variables.
+func CountTrainableParams(cfg model.Config, forward Forward) (int, error) {
+	store := gomlx.NewStore()
+	if err := BuildOnly(forward, cfg, store, 1); err != nil {
+		return 0, err
+	}
 	total := 0
 	for v := range store.IterVariables() {
 		if v.Trainable && v.DType().IsFloat() {
 			total += v.Shape().Size()
 		}
 	}
-	return total
+	return total, nil
 }

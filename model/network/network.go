@@ -8,6 +8,7 @@ import (
 	gomlx "github.com/gomlx/gomlx/ml/model"
 
 	"github.com/vitseg/vitseg/model"
+	"github.com/vitseg/vitseg/model/graphexport"
 	"github.com/vitseg/vitseg/model/segformer"
 	"github.com/vitseg/vitseg/model/vit"
 )
@@ -20,15 +21,23 @@ type Network interface {
 	InferenceExec(backend compute.Backend, store *gomlx.Store) (*gomlx.Exec, error)
 	// ModelConfig is the network's configuration.
 	ModelConfig() model.Config
+	// NetworkDims are the dimensions of the network's tensors other than the batch (see graphexport.Export).
+	NetworkDims() []int
+	// setTracer makes Forward report the shape of every stage to tr.
+	setTracer(tr graphexport.Tracer)
 }
 
 type vitNet struct{ *vit.Network }
 
 func (n vitNet) ModelConfig() model.Config { return n.Config }
 
+func (n vitNet) setTracer(tr graphexport.Tracer) { n.Trace = tr }
+
 type segformerNet struct{ *segformer.Network }
 
 func (n segformerNet) ModelConfig() model.Config { return n.Config }
+
+func (n segformerNet) setTracer(tr graphexport.Tracer) { n.Trace = tr }
 
 // New returns the network of cfg's architecture.
 func New(cfg model.Config) (Network, error) {
@@ -46,21 +55,30 @@ func New(cfg model.Config) (Network, error) {
 	return vitNet{n}, nil
 }
 
-// Export serialises net with the weights of store as an ONNX model with a dynamic batch axis.
+// Export serialises net with the weights of store as an ONNX model with a dynamic batch axis and meta stored in
+// its metadata_props. backend must be GoMLX's ONNX Runtime backend (build tag onnx).
 func Export(backend compute.Backend, net Network, store *gomlx.Store, meta model.Metadata) ([]byte, error) {
-	switch n := net.(type) {
-	case segformerNet:
-		return segformer.Export(backend, n.Network, store, meta)
-	case vitNet:
-		return vit.Export(backend, n.Network, store, meta)
-	}
-	panic("network: unknown Network implementation")
+	return graphexport.Export(backend, net.Forward, net.ModelConfig(), store, meta, net.NetworkDims())
 }
 
-// TraceShapes returns the output shape of every stage of cfg's network for a batch of the given size.
+// TraceShapes returns the output shape of every stage of cfg's network for a batch of the given size, by building
+// (not running) the graph.
 func TraceShapes(cfg model.Config, batch int) ([]model.Stage, error) {
-	if cfg.Architecture == model.ArchSegFormer {
-		return segformer.TraceShapes(cfg, batch)
+	net, err := New(cfg)
+	if err != nil {
+		return nil, err
 	}
-	return vit.TraceShapes(cfg, batch)
+	return graphexport.TraceShapes(cfg, batch, func(tr graphexport.Tracer) graphexport.Forward {
+		net.setTracer(tr)
+		return net.Forward
+	})
+}
+
+// CountTrainableParams builds cfg's network and counts the elements of its trainable variables.
+func CountTrainableParams(cfg model.Config) (int, error) {
+	net, err := New(cfg)
+	if err != nil {
+		return 0, err
+	}
+	return graphexport.CountTrainableParams(cfg, net.Forward)
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/vitseg/vitseg/internal/modeltest"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/inference"
-	"github.com/vitseg/vitseg/model/segformer"
+	"github.com/vitseg/vitseg/model/network"
 )
 
 func preset(t *testing.T) model.Config {
@@ -27,7 +27,7 @@ func preset(t *testing.T) model.Config {
 
 func TestParameterCountMatchesGraph(t *testing.T) {
 	cfg := preset(t)
-	got, err := segformer.CountTrainableParams(cfg)
+	got, err := network.CountTrainableParams(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestParameterCountMatchesGraph(t *testing.T) {
 }
 
 func TestShapeTrace(t *testing.T) {
-	trace, err := segformer.TraceShapes(preset(t), 2)
+	trace, err := network.TraceShapes(preset(t), 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,13 +73,13 @@ func TestShapeTrace(t *testing.T) {
 func TestExportParityDynamicBatch(t *testing.T) {
 	rt, backend := modeltest.Runtime(t), modeltest.Backend(t)
 	cfg := preset(t)
-	net, err := segformer.New(cfg)
+	net, err := network.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	store := gomlx.NewStore()
 	store.SetParam(gomlx.ParamInitialSeed, int64(5))
-	b, err := segformer.Export(backend, net, store, model.Metadata{Name: "segformer-parity", Version: "0"})
+	b, err := network.Export(backend, net, store, model.Metadata{Name: "segformer-parity", Version: "0"})
 	if err != nil {
 		t.Fatal(err)
 	}

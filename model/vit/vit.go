@@ -9,7 +9,6 @@ package vit
 
 import (
 	"math"
-	"slices"
 
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
@@ -27,7 +26,7 @@ import (
 const normEpsilon = 1e-5
 
 // Tracer receives the name and output shape of each stage as the graph is built. It may be nil.
-type Tracer func(stage string, dims []int)
+type Tracer = graphexport.Tracer
 
 // Network builds the forward pass for images [B, in_channels, H, W] (float32, 0..1) and returns the logits
 // [B, classes, H, W]. Dropout and batch statistics are active when the scope's store is in training mode for the
@@ -209,34 +208,4 @@ func linearWithInit(scope *gomlx.Scope, x *graph.Node, out int, weightInit, bias
 // layerNorm is nn.LayerNorm(E) over the last axis (eps 1e-5, learned gain and offset).
 func layerNorm(scope *gomlx.Scope, x *graph.Node) *graph.Node {
 	return norm.LayerNorm(scope, x, -1).Epsilon(normEpsilon).Done()
-}
-
-// TraceShapes returns the output shape of every stage for a batch of the given size, by building (not running)
-// the graph.
-func TraceShapes(cfg model.Config, batch int) ([]model.Stage, error) {
-	net, err := New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	var stages []model.Stage
-	net.Trace = func(stage string, dims []int) {
-		stages = append(stages, model.Stage{Name: stage, Shape: slices.Clone(dims)})
-	}
-	if err := graphexport.BuildOnly(net.Forward, cfg, gomlx.NewStore(), batch); err != nil {
-		return nil, err
-	}
-	return stages, nil
-}
-
-// CountTrainableParams builds the graph for cfg and counts the elements of its trainable variables.
-func CountTrainableParams(cfg model.Config) (int, error) {
-	net, err := New(cfg)
-	if err != nil {
-		return 0, err
-	}
-	store := gomlx.NewStore()
-	if err := graphexport.BuildOnly(net.Forward, cfg, store, 1); err != nil {
-		return 0, err
-	}
-	return graphexport.CountTrainableParams(store), nil
 }

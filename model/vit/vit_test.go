@@ -17,6 +17,7 @@ import (
 	"github.com/vitseg/vitseg/internal/modeltest"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/inference"
+	"github.com/vitseg/vitseg/model/network"
 	"github.com/vitseg/vitseg/model/vit"
 )
 
@@ -119,7 +120,7 @@ func TestParameterCountsMatchGraph(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := vit.CountTrainableParams(tc.cfg)
+			got, err := network.CountTrainableParams(tc.cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -145,7 +146,7 @@ func TestArticleShapeTrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	trace, err := vit.TraceShapes(cfg, 1)
+	trace, err := network.TraceShapes(cfg, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
