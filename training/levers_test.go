@@ -170,3 +170,36 @@ func TestTrainWithLevers(t *testing.T) {
 		}
 	}
 }
+
+// TestWeightDecayShrinksWeights: AdamW's decoupled decay pulls every weight towards 0 by lr*decay per step, on top
+// of Adam's step, so the weights of a run with a large decay end with a smaller norm than without.
+func TestWeightDecayShrinksWeights(t *testing.T) {
+	b := backend(t)
+	set := loadSmall(t, 4)
+	norm := func(decay float64) float64 {
+		cfg, err := model.Preset(model.PresetTiny)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recipe := training.DefaultRecipe()
+		recipe.Epochs, recipe.BatchSize, recipe.LearningRate, recipe.WeightDecay = 1, 4, 2e-3, decay
+		tr, err := training.NewTrainer(b, cfg, recipe, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.Train(context.Background(), set, nil, 128); err != nil {
+			t.Fatal(err)
+		}
+		sum := 0.0
+		for _, w := range weights(t, tr) {
+			for _, x := range w {
+				sum += float64(x) * float64(x)
+			}
+		}
+		return math.Sqrt(sum)
+	}
+	adam, adamW := norm(0), norm(50) // lr 2e-3 x 50: each step scales the weights by 0.9
+	if !(adamW < 0.95*adam) {
+		t.Errorf("weight norm with decay %.3f, without %.3f: decay did not shrink the weights", adamW, adam)
+	}
+}
