@@ -39,7 +39,7 @@ type Recipe struct {
 	// Levers beyond the article's recipe, off at their zero value.
 	Schedule       string  `json:",omitempty"` // ScheduleStep (default) or ScheduleCosine
 	WarmupEpochs   float64 `json:",omitempty"` // linear learning-rate warm-up, in epochs
-	WeightDecay    float64 `json:",omitempty"` // > 0: AdamW (decoupled weight decay, scaled by the learning rate)
+	WeightDecay    float64 `json:",omitempty"` // > 0: AdamW (decoupled, x learning rate; GoMLX decays every variable, biases and norms too)
 	LabelSmoothing float64 `json:",omitempty"` // targets (1-e)*one-hot + e/classes
 	EMADecay       float64 `json:",omitempty"` // > 0: evaluate and export an exponential moving average of the weights
 }
