@@ -29,6 +29,8 @@ func ClassNames() []string { return []string{"pet", "background", "border"} }
 
 // Config mirrors the article's VisionTransformerArgs.
 type Config struct {
+	Architecture string `json:"architecture,omitempty"` // ArchViT (empty: the article's) or ArchSegFormer
+
 	ImageSize  int     `json:"image_size"`  // square input side, in pixels
 	PatchSize  int     `json:"patch_size"`  // square patch side, in pixels
 	InChannels int     `json:"in_channels"` // input channels (3: RGB)
@@ -37,6 +39,10 @@ type Config struct {
 	Blocks     int     `json:"blocks"`      // number of encoder blocks
 	Heads      int     `json:"heads"`       // attention heads per block
 	Dropout    float64 `json:"dropout"`     // dropout rate (attention weights and MLP output)
+
+	// Options beyond the article's architecture, off at their zero value (and then absent from the metadata).
+	HeadHidden int     `json:"head_hidden,omitempty"` // > 0: MLP output head E -> HeadHidden GELU -> out (hypothesis 1)
+	DropPath   float64 `json:"drop_path,omitempty"`   // stochastic depth: residual-branch drop rate of the last block
 }
 
 // Preset names.
@@ -54,7 +60,7 @@ func Presets() map[string]Config {
 	article.EmbedSize, article.Blocks, article.Heads, article.Dropout = 768, 12, 8, 0.2
 	small.EmbedSize, small.Blocks, small.Heads, small.Dropout = 256, 6, 8, 0.2
 	tiny.EmbedSize, tiny.Blocks, tiny.Heads, tiny.Dropout = 32, 2, 4, 0.1
-	return map[string]Config{PresetArticle: article, PresetSmall: small, PresetTiny: tiny}
+	return map[string]Config{PresetArticle: article, PresetSmall: small, PresetTiny: tiny, PresetSegFormer: segformerPreset()}
 }
 
 // Preset returns the named preset configuration.
@@ -73,32 +79,56 @@ func Preset(name string) (Config, error) {
 
 // Validate reports every inconsistency of the configuration, joined in one error.
 func (c Config) Validate() error {
-	var errs []error
-	positive := []struct {
-		name string
-		v    int
-	}{
-		{"image_size", c.ImageSize}, {"patch_size", c.PatchSize}, {"in_channels", c.InChannels},
-		{"classes", c.Classes}, {"embed_size", c.EmbedSize}, {"blocks", c.Blocks}, {"heads", c.Heads},
+	switch c.Architecture {
+	case ArchViT:
+	case ArchSegFormer:
+		return c.validateSegFormer()
+	default:
+		return fmt.Errorf("unknown architecture %q (known: %q, %q)", c.Architecture, ArchViT, ArchSegFormer)
 	}
-	for _, p := range positive {
-		if p.v <= 0 {
-			errs = append(errs, fmt.Errorf("%s must be positive, got %d", p.name, p.v))
-		}
-	}
+	errs := positive(namedInt{"image_size", c.ImageSize}, namedInt{"patch_size", c.PatchSize},
+		namedInt{"in_channels", c.InChannels}, namedInt{"classes", c.Classes}, namedInt{"embed_size", c.EmbedSize},
+		namedInt{"blocks", c.Blocks}, namedInt{"heads", c.Heads})
 	if c.ImageSize > 0 && c.PatchSize > 0 && c.ImageSize%c.PatchSize != 0 {
 		errs = append(errs, fmt.Errorf("image_size %d is not divisible by patch_size %d", c.ImageSize, c.PatchSize))
 	}
 	if c.EmbedSize > 0 && c.Heads > 0 && c.EmbedSize%c.Heads != 0 {
 		errs = append(errs, fmt.Errorf("embed_size %d is not divisible by heads %d", c.EmbedSize, c.Heads))
 	}
+	if c.HeadHidden < 0 {
+		errs = append(errs, fmt.Errorf("head_hidden must not be negative, got %d", c.HeadHidden))
+	}
+	return errors.Join(append(errs, c.commonErrors()...)...)
+}
+
+type namedInt struct {
+	name string
+	v    int
+}
+
+func positive(values ...namedInt) []error {
+	var errs []error
+	for _, p := range values {
+		if p.v <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive, got %d", p.name, p.v))
+		}
+	}
+	return errs
+}
+
+// commonErrors checks what every architecture shares: the dropout rates and the class count.
+func (c Config) commonErrors() []error {
+	var errs []error
 	if c.Dropout < 0 || c.Dropout >= 1 {
 		errs = append(errs, fmt.Errorf("dropout must be in [0, 1), got %g", c.Dropout))
+	}
+	if c.DropPath < 0 || c.DropPath >= 1 {
+		errs = append(errs, fmt.Errorf("drop_path must be in [0, 1), got %g", c.DropPath))
 	}
 	if c.Classes > 256 {
 		errs = append(errs, fmt.Errorf("classes must be at most 256 (masks are 8-bit), got %d", c.Classes))
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // NumPatches is the number of patches per image (the sequence length).
@@ -112,3 +142,12 @@ func (c Config) OutPatchDim() int { return c.Classes * c.PatchSize * c.PatchSize
 
 // HeadDim is the per-head attention width.
 func (c Config) HeadDim() int { return c.EmbedSize / c.Heads }
+
+func (c Config) validateSegFormer() error {
+	errs := positive(namedInt{"image_size", c.ImageSize}, namedInt{"in_channels", c.InChannels},
+		namedInt{"classes", c.Classes})
+	if c.ImageSize%32 != 0 {
+		errs = append(errs, fmt.Errorf("segformer: image_size %d is not divisible by 32 (the last stage's stride)", c.ImageSize))
+	}
+	return errors.Join(append(errs, c.commonErrors()...)...)
+}

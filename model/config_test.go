@@ -53,6 +53,8 @@ func TestValidate(t *testing.T) {
 		{"zero blocks", func(c *Config) { c.Blocks = 0 }, "blocks must be positive"},
 		{"dropout 1", func(c *Config) { c.Dropout = 1 }, "dropout"},
 		{"too many classes", func(c *Config) { c.Classes = 300 }, "at most 256"},
+		{"negative MLP head", func(c *Config) { c.HeadHidden = -1 }, "head_hidden"},
+		{"drop path 1", func(c *Config) { c.DropPath = 1 }, "drop_path"},
 		{"several problems at once", func(c *Config) { c.PatchSize, c.Heads = 0, -1 }, "heads must be positive"},
 	}
 	for _, tc := range tests {

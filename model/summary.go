@@ -17,6 +17,9 @@ type PartParams struct {
 // the same layer shapes as the article's PyTorch modules (BatchNorm2d affine, Linear with bias, LayerNorm affine,
 // nn.MultiheadAttention in/out projections with bias).
 func (c Config) ParamsByPart() []PartParams {
+	if c.Architecture == ArchSegFormer {
+		return c.segformerParams()
+	}
 	e := c.EmbedSize
 	linear := func(in, out int) int { return in*out + out }
 	block := 2*e + // ln1
@@ -28,8 +31,16 @@ func (c Config) ParamsByPart() []PartParams {
 		{"patch_embedding", linear(c.PatchDim(), e)},
 		{"position_embedding", c.NumPatches() * e},
 		{fmt.Sprintf("encoder_blocks (%d x %s)", c.Blocks, groupDigits(block)), c.Blocks * block},
-		{"output_projection", linear(e, c.OutPatchDim())},
+		c.headParams(linear),
 	}
+}
+
+// headParams is the output head: the article's Linear(E, classes*patch*patch), or the MLP head.
+func (c Config) headParams(linear func(in, out int) int) PartParams {
+	if c.HeadHidden > 0 {
+		return PartParams{"output_head (MLP)", linear(c.EmbedSize, c.HeadHidden) + linear(c.HeadHidden, c.OutPatchDim())}
+	}
+	return PartParams{"output_projection", linear(c.EmbedSize, c.OutPatchDim())}
 }
 
 // NumParams is the total trainable parameter count.
@@ -44,11 +55,18 @@ func (c Config) NumParams() int {
 // FLOPsPerImage is the analytic forward-pass cost of one image, counting a multiply-add as 2 FLOPs, for the
 // matrix products only (linear layers and attention); element-wise work is negligible in comparison.
 func (c Config) FLOPsPerImage() float64 {
+	if c.Architecture == ArchSegFormer {
+		return 0 // not computed analytically
+	}
 	t, e := float64(c.NumPatches()), float64(c.EmbedSize)
 	linear := func(in, out float64) float64 { return 2 * t * in * out }
 	attention := 2 * 2 * t * t * e // Q·Kᵀ and A·V over all heads
 	block := linear(e, 3*e) + attention + linear(e, e) + linear(e, 4*e) + linear(4*e, e)
-	return linear(float64(c.PatchDim()), e) + float64(c.Blocks)*block + linear(e, float64(c.OutPatchDim()))
+	head := linear(e, float64(c.OutPatchDim()))
+	if h := float64(c.HeadHidden); h > 0 {
+		head = linear(e, h) + linear(h, float64(c.OutPatchDim()))
+	}
+	return linear(float64(c.PatchDim()), e) + float64(c.Blocks)*block + head
 }
 
 // Stage is one step of the forward pass and the shape of its output.
@@ -72,8 +90,20 @@ func FormatShape(dims []int) string {
 // WriteSummary prints the shape trace and the parameter counts, as the article's Figure 7 does.
 func WriteSummary(w io.Writer, name string, c Config, trace []Stage) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "model %s: image %dx%d, patch %d, embed %d, blocks %d, heads %d, dropout %g\n\n",
-		name, c.ImageSize, c.ImageSize, c.PatchSize, c.EmbedSize, c.Blocks, c.Heads, c.Dropout)
+	if c.Architecture == ArchSegFormer {
+		fmt.Fprintf(tw, "model %s: SegFormer-B0, image %dx%d, stages at 1/4, 1/8, 1/16, 1/32, decoder %d, dropout %g",
+			name, c.ImageSize, c.ImageSize, SegFormerDecoderDim, c.Dropout)
+	} else {
+		fmt.Fprintf(tw, "model %s: image %dx%d, patch %d, embed %d, blocks %d, heads %d, dropout %g",
+			name, c.ImageSize, c.ImageSize, c.PatchSize, c.EmbedSize, c.Blocks, c.Heads, c.Dropout)
+	}
+	if c.HeadHidden > 0 {
+		fmt.Fprintf(tw, ", MLP head %d", c.HeadHidden)
+	}
+	if c.DropPath > 0 {
+		fmt.Fprintf(tw, ", drop path %g", c.DropPath)
+	}
+	fmt.Fprint(tw, "\n\n")
 	fmt.Fprintln(tw, "stage\toutput shape")
 	for _, s := range trace {
 		fmt.Fprintf(tw, "%s\t%s\n", s.Name, FormatShape(s.Shape))
@@ -83,7 +113,9 @@ func WriteSummary(w io.Writer, name string, c Config, trace []Stage) error {
 		fmt.Fprintf(tw, "%s\t%s\n", p.Part, groupDigits(p.Params))
 	}
 	fmt.Fprintf(tw, "total\t%s\n", groupDigits(c.NumParams()))
-	fmt.Fprintf(tw, "forward GFLOP per image\t%.2f\n", c.FLOPsPerImage()/1e9)
+	if f := c.FLOPsPerImage(); f > 0 {
+		fmt.Fprintf(tw, "forward GFLOP per image\t%.2f\n", f/1e9)
+	}
 	return tw.Flush()
 }
 

@@ -12,7 +12,7 @@ import (
 // augmentation, in batches of batchSize.
 func EvaluateSession(ctx context.Context, sess *inference.Session, examples []Example, batchSize int) (Metrics, error) {
 	c := sess.Config()
-	conf := NewConfusion(c.Classes)
+	score := NewScorer(c.Classes, c.ImageSize)
 	if batchSize <= 0 {
 		batchSize = 16
 	}
@@ -35,10 +35,10 @@ func EvaluateSession(ctx context.Context, sess *inference.Session, examples []Ex
 			if err != nil {
 				return Metrics{}, err
 			}
-			if err := conf.Add(ex.Mask, m.Pix); err != nil {
+			if err := score.Add(ex.Mask, m.Pix); err != nil {
 				return Metrics{}, err
 			}
 		}
 	}
-	return conf.Metrics(), nil
+	return score.Metrics(), nil
 }

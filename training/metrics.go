@@ -43,7 +43,12 @@ type Metrics struct {
 	// ignore_index=background: pixels whose ground truth is background are left out, and the IoU of pet and
 	// border over the remaining pixels is averaged.
 	ArticleIoU float64 `json:"article_iou"`
-	Pixels     int64   `json:"pixels"`
+	// BorderIoU is the IoU of the trimap's border class (also in ClassIoU), the hardest one: the thin band around
+	// the pet.
+	BorderIoU float64 `json:"border_iou"`
+	// BoundaryF is the boundary F-score (see BoundaryScore); set by a Scorer, 0 from a bare Confusion.
+	BoundaryF float64 `json:"boundary_f"`
+	Pixels    int64   `json:"pixels"`
 }
 
 // Metrics computes pixel accuracy, per-class IoU, their mean, and the article's IoU.
@@ -83,6 +88,9 @@ func (c *Confusion) Metrics() Metrics {
 		sum += v
 	}
 	m.MeanIoU = sum / float64(c.Classes)
+	if model.ClassBorder < c.Classes {
+		m.BorderIoU = iou(model.ClassBorder, -1)
+	}
 	sum, n := 0.0, 0
 	for k := range c.Classes {
 		if k == model.ClassBackground {
@@ -106,7 +114,8 @@ func className(names []string, k int) string {
 
 // Map flattens the metrics for model metadata.
 func (m Metrics) Map() map[string]float64 {
-	out := map[string]float64{"pixel_accuracy": m.PixelAccuracy, "mean_iou": m.MeanIoU, "article_iou": m.ArticleIoU}
+	out := map[string]float64{"pixel_accuracy": m.PixelAccuracy, "mean_iou": m.MeanIoU, "article_iou": m.ArticleIoU,
+		"boundary_f": m.BoundaryF}
 	for k, v := range m.ClassIoU {
 		out["iou_"+k] = v
 	}

@@ -23,7 +23,7 @@ import (
 
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/imaging"
-	"github.com/vitseg/vitseg/model/vit"
+	"github.com/vitseg/vitseg/model/network"
 )
 
 // Recipe is the training recipe; DefaultRecipe is the article's.
@@ -35,6 +35,13 @@ type Recipe struct {
 	LRGamma      float64 // StepLR gamma
 	Augmentation Augmentation
 	Seed         uint64
+
+	// Levers beyond the article's recipe, off at their zero value.
+	Schedule       string  `json:",omitempty"` // ScheduleStep (default) or ScheduleCosine
+	WarmupEpochs   float64 `json:",omitempty"` // linear learning-rate warm-up, in epochs
+	WeightDecay    float64 `json:",omitempty"` // > 0: AdamW (decoupled, x learning rate; GoMLX decays every variable, biases and norms too)
+	LabelSmoothing float64 `json:",omitempty"` // targets (1-e)*one-hot + e/classes
+	EMADecay       float64 `json:",omitempty"` // > 0: evaluate and export an exponential moving average of the weights
 }
 
 // DefaultRecipe returns the article's recipe: Adam 4e-4, StepLR(12 epochs, x0.8), h-flip, contrast 0.3, batch 16.
@@ -63,12 +70,8 @@ func (r Recipe) Validate() error {
 	if r.LearningRate <= 0 {
 		errs = append(errs, fmt.Errorf("learning rate must be positive, got %g", r.LearningRate))
 	}
-	if r.Augmentation.Contrast < 0 || r.Augmentation.Contrast >= 1 {
-		errs = append(errs, fmt.Errorf("contrast jitter must be in [0, 1), got %g", r.Augmentation.Contrast))
-	}
-	if c := r.Augmentation.CropScale; c < 0 || c > 1 {
-		errs = append(errs, fmt.Errorf("crop scale must be in [0, 1], got %g", c))
-	}
+	errs = append(errs, r.Augmentation.validate()...)
+	errs = append(errs, r.validateSchedule()...)
 	return errors.Join(errs...)
 }
 
@@ -79,6 +82,8 @@ type EpochStats struct {
 	TrainLoss        float64 `json:"train_loss"`
 	ValPixelAccuracy float64 `json:"val_pixel_accuracy"`
 	ValMeanIoU       float64 `json:"val_mean_iou"`
+	ValBorderIoU     float64 `json:"val_border_iou"`
+	ValBoundaryF     float64 `json:"val_boundary_f"`
 	ImagesPerSecond  float64 `json:"images_per_second"`
 	Seconds          float64 `json:"seconds"`
 }
@@ -92,7 +97,7 @@ type Progress struct {
 
 // Trainer trains one network.
 type Trainer struct {
-	Net     *vit.Network
+	Net     network.Network
 	Store   *gomlx.Store
 	Backend compute.Backend
 	Recipe  Recipe
@@ -109,6 +114,9 @@ type Trainer struct {
 
 	trainer *train.Trainer
 	ckpt    *checkpoint.Handler
+	ema     *weightAverage // nil unless Recipe.EMADecay > 0
+	lr      float64        // learning rate last set
+	lrSet   bool
 	predict *gomlx.Exec // inference executor, built once: it reads the current weights at every call
 }
 
@@ -117,7 +125,7 @@ func NewTrainer(backend compute.Backend, cfg model.Config, recipe Recipe, logger
 	if err := recipe.Validate(); err != nil {
 		return nil, err
 	}
-	net, err := vit.New(cfg)
+	net, err := network.New(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -129,8 +137,8 @@ func NewTrainer(backend compute.Backend, cfg model.Config, recipe Recipe, logger
 	t := &Trainer{Net: net, Store: store, Backend: backend, Recipe: recipe, Logger: logger, LogEvery: 30 * time.Second}
 	t.trainer = train.NewTrainer(backend, store,
 		func(scope *gomlx.Scope, images *graph.Node) *graph.Node { return net.Forward(scope, images) },
-		PixelCrossEntropy,
-		optimizer.Adam().LearningRate(recipe.LearningRate).Done(),
+		SmoothedPixelCrossEntropy(recipe.LabelSmoothing),
+		optimizer.Adam().LearningRate(recipe.LearningRate).WeightDecay(recipe.WeightDecay).Done(),
 		nil, nil)
 	return t, nil
 }
@@ -138,103 +146,154 @@ func NewTrainer(backend compute.Backend, cfg model.Config, recipe Recipe, logger
 // PixelCrossEntropy is nn.CrossEntropyLoss over logits [B, C, H, W] and labels [B, H, W] (int32 class ids),
 // averaged over all pixels.
 func PixelCrossEntropy(labels, predictions []*graph.Node) *graph.Node {
-	logits := predictions[0]
-	classes := logits.Shape().Dimensions[1]
-	logp := graph.LogSoftmax(logits, 1)
-	oneHot := graph.OneHot(labels[0], classes, logits.DType()) // [B, H, W, C]
-	oneHot = graph.TransposeAllAxes(oneHot, 0, 3, 1, 2)        // [B, C, H, W]
-	return graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(oneHot, logp), 1)))
+	return SmoothedPixelCrossEntropy(0)(labels, predictions)
+}
+
+// SmoothedPixelCrossEntropy is nn.CrossEntropyLoss(label_smoothing=epsilon): the targets are
+// (1-epsilon)*one-hot + epsilon/classes. Epsilon 0 is PixelCrossEntropy.
+func SmoothedPixelCrossEntropy(epsilon float64) func(labels, predictions []*graph.Node) *graph.Node {
+	return func(labels, predictions []*graph.Node) *graph.Node {
+		logits := predictions[0]
+		classes := logits.Shape().Dimensions[1]
+		logp := graph.LogSoftmax(logits, 1)
+		target := graph.OneHot(labels[0], classes, logits.DType()) // [B, H, W, C]
+		target = graph.TransposeAllAxes(target, 0, 3, 1, 2)        // [B, C, H, W]
+		if epsilon > 0 {
+			target = graph.AddScalar(graph.MulScalar(target, 1-epsilon), epsilon/float64(classes))
+		}
+		return graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(target, logp), 1)))
+	}
 }
 
 // Train runs the recipe on the train split, evaluating on val after each epoch. It returns the history of all
 // epochs (including those of a resumed checkpoint). Cancelling ctx checkpoints (when CheckpointDir is set) and
-// returns ctx's error.
+// returns ctx's error. With Recipe.EMADecay set, validation uses the averaged weights, and the store holds them
+// when Train returns without error.
 func (t *Trainer) Train(ctx context.Context, trainSet, valSet []Example, size int) ([]EpochStats, error) {
 	if len(trainSet) == 0 {
 		return nil, errors.New("train: empty training split")
+	}
+	if t.Recipe.EMADecay > 0 {
+		t.ema = newWeightAverage(t.Recipe.EMADecay)
 	}
 	prog, err := t.openCheckpoint()
 	if err != nil {
 		return nil, err
 	}
 	r := t.Recipe
-	stepsPerEpoch := (len(trainSet) + r.BatchSize - 1) / r.BatchSize
-	lastLog := time.Now()
 	for epoch := prog.Epoch; epoch < r.Epochs; epoch++ {
-		lr := r.LearningRateAt(epoch)
-		if err := t.setLearningRate(lr); err != nil {
+		stats, err := t.trainEpoch(ctx, &prog, epoch, trainSet, size)
+		if err != nil {
+			return prog.History, err
+		}
+		if err := t.withAveragedWeights(func() error { return t.endOfEpoch(&stats, valSet, size) }); err != nil {
 			return nil, err
 		}
-		order := epochOrder(r.Seed, epoch, len(trainSet))
-		rng := rand.New(rand.NewPCG(r.Seed, uint64(epoch)+1))
-		start := time.Now()
-		var lossSum float64
-		var seen int
-		for step := 0; step < stepsPerEpoch; step++ {
-			lo, hi := step*r.BatchSize, min((step+1)*r.BatchSize, len(trainSet))
-			batch := t.augmentedBatch(rng, trainSet, order[lo:hi], size)
-			if step < prog.Step {
-				batch.Finalize() //nolint:errcheck // Skipped batch of a resumed epoch: drawn to keep the RNG in step.
-				continue
-			}
-			if err := ctx.Err(); err != nil {
-				batch.Finalize() //nolint:errcheck
-				prog.Epoch, prog.Step = epoch, step
-				return prog.History, t.interrupted(prog, err)
-			}
-			metrics, err := t.trainer.TrainStep(batch)
-			if err != nil {
-				return nil, fmt.Errorf("epoch %d step %d: %w", epoch+1, step+1, err)
-			}
-			loss := scalar(metrics[0])
-			for _, m := range metrics {
-				m.FinalizeAll() //nolint:errcheck
-			}
-			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return nil, fmt.Errorf("epoch %d step %d: loss is %g", epoch+1, step+1, loss)
-			}
-			lossSum += loss * float64(hi-lo)
-			seen += hi - lo
-			if time.Since(lastLog) >= t.LogEvery {
-				lastLog = time.Now()
-				rate := float64(seen) / time.Since(start).Seconds()
-				remaining := float64((r.Epochs-epoch-1)*len(trainSet)+len(trainSet)-hi) / rate
-				t.Logger.Info("training", zap.Int("epoch", epoch+1), zap.Int("epochs", r.Epochs),
-					zap.Int("step", step+1), zap.Int("steps", stepsPerEpoch), zap.Float64("loss", loss),
-					zap.Float64("images_per_s", round(rate, 1)), zap.Duration("eta", time.Duration(remaining)*time.Second))
-			}
-		}
-		prog.Step = 0
-		elapsed := time.Since(start)
-		stats := EpochStats{Epoch: epoch + 1, LearningRate: lr, Seconds: round(elapsed.Seconds(), 2)}
-		if seen > 0 {
-			stats.TrainLoss = lossSum / float64(seen)
-			stats.ImagesPerSecond = round(float64(seen)/elapsed.Seconds(), 2)
-		}
-		if len(valSet) > 0 {
-			m, err := t.Evaluate(valSet, size)
-			if err != nil {
-				return nil, err
-			}
-			stats.ValPixelAccuracy, stats.ValMeanIoU = m.PixelAccuracy, m.MeanIoU
-		}
-		t.Logger.Info("epoch done", zap.Int("epoch", stats.Epoch), zap.Float64("train_loss", stats.TrainLoss),
-			zap.Float64("val_pixel_accuracy", stats.ValPixelAccuracy), zap.Float64("val_mean_iou", stats.ValMeanIoU),
-			zap.Float64("learning_rate", lr), zap.Float64("images_per_s", stats.ImagesPerSecond))
 		prog.History = append(prog.History, stats)
 		prog.Epoch = epoch + 1
-		if t.OnEpoch != nil {
-			preds, err := t.Predict(t.Snapshot, size)
-			if err != nil {
-				return nil, err
-			}
-			t.OnEpoch(stats, preds)
-		}
 		if err := t.saveCheckpoint(prog); err != nil {
 			return nil, err
 		}
 	}
+	if t.ema != nil {
+		if err := t.ema.swap(t.Store); err != nil {
+			return nil, err
+		}
+	}
 	return prog.History, nil
+}
+
+// withAveragedWeights runs fn with the averaged weights in the store (when EMA is on), and restores them.
+func (t *Trainer) withAveragedWeights(fn func() error) error {
+	if t.ema == nil {
+		return fn()
+	}
+	if err := t.ema.swap(t.Store); err != nil {
+		return err
+	}
+	return errors.Join(fn(), t.ema.swap(t.Store))
+}
+
+// endOfEpoch evaluates on val, logs, and hands the snapshot predictions to OnEpoch.
+func (t *Trainer) endOfEpoch(stats *EpochStats, valSet []Example, size int) error {
+	if len(valSet) > 0 {
+		m, err := t.Evaluate(valSet, size)
+		if err != nil {
+			return err
+		}
+		stats.ValPixelAccuracy, stats.ValMeanIoU = m.PixelAccuracy, m.MeanIoU
+		stats.ValBorderIoU, stats.ValBoundaryF = m.BorderIoU, m.BoundaryF
+	}
+	t.Logger.Info("epoch done", zap.Int("epoch", stats.Epoch), zap.Float64("train_loss", stats.TrainLoss),
+		zap.Float64("val_pixel_accuracy", stats.ValPixelAccuracy), zap.Float64("val_mean_iou", stats.ValMeanIoU),
+		zap.Float64("val_border_iou", stats.ValBorderIoU), zap.Float64("val_boundary_f", stats.ValBoundaryF),
+		zap.Float64("learning_rate", stats.LearningRate), zap.Float64("images_per_s", stats.ImagesPerSecond))
+	if t.OnEpoch != nil {
+		preds, err := t.Predict(t.Snapshot, size)
+		if err != nil {
+			return err
+		}
+		t.OnEpoch(*stats, preds)
+	}
+	return nil
+}
+
+// trainEpoch runs the steps of one 0-based epoch, from prog.Step on (a resumed epoch skips the steps done).
+func (t *Trainer) trainEpoch(ctx context.Context, prog *Progress, epoch int, trainSet []Example, size int) (EpochStats, error) {
+	r := t.Recipe
+	stepsPerEpoch := (len(trainSet) + r.BatchSize - 1) / r.BatchSize
+	order := epochOrder(r.Seed, epoch, len(trainSet))
+	rng := rand.New(rand.NewPCG(r.Seed, uint64(epoch)+1))
+	start, lastLog := time.Now(), time.Now()
+	stats := EpochStats{Epoch: epoch + 1, LearningRate: r.LearningRateAtStep(epoch*stepsPerEpoch, stepsPerEpoch)}
+	var lossSum float64
+	var seen int
+	for step := 0; step < stepsPerEpoch; step++ {
+		lo, hi := step*r.BatchSize, min((step+1)*r.BatchSize, len(trainSet))
+		batch := t.augmentedBatch(rng, trainSet, order[lo:hi], size)
+		if step < prog.Step {
+			batch.Finalize() //nolint:errcheck // Skipped batch of a resumed epoch: drawn to keep the RNG in step.
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			batch.Finalize() //nolint:errcheck
+			prog.Epoch, prog.Step = epoch, step
+			return stats, t.interrupted(*prog, err)
+		}
+		if err := t.setLearningRate(r.LearningRateAtStep(epoch*stepsPerEpoch+step, stepsPerEpoch)); err != nil {
+			return stats, err
+		}
+		loss, err := t.Step(batch)
+		if err != nil {
+			return stats, fmt.Errorf("epoch %d step %d: %w", epoch+1, step+1, err)
+		}
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return stats, fmt.Errorf("epoch %d step %d: loss is %g", epoch+1, step+1, loss)
+		}
+		if t.ema != nil {
+			if err := t.ema.update(t.Store); err != nil {
+				return stats, err
+			}
+		}
+		lossSum += loss * float64(hi-lo)
+		seen += hi - lo
+		if time.Since(lastLog) >= t.LogEvery {
+			lastLog = time.Now()
+			rate := float64(seen) / time.Since(start).Seconds()
+			remaining := float64((r.Epochs-epoch-1)*len(trainSet)+len(trainSet)-hi) / rate
+			t.Logger.Info("training", zap.Int("epoch", epoch+1), zap.Int("epochs", r.Epochs),
+				zap.Int("step", step+1), zap.Int("steps", stepsPerEpoch), zap.Float64("loss", loss),
+				zap.Float64("images_per_s", round(rate, 1)), zap.Duration("eta", time.Duration(remaining)*time.Second))
+		}
+	}
+	prog.Step = 0
+	elapsed := time.Since(start)
+	stats.Seconds = round(elapsed.Seconds(), 2)
+	if seen > 0 {
+		stats.TrainLoss = lossSum / float64(seen)
+		stats.ImagesPerSecond = round(float64(seen)/elapsed.Seconds(), 2)
+	}
+	return stats, nil
 }
 
 func round(v float64, digits int) float64 {
@@ -275,10 +334,16 @@ func (t *Trainer) augmentedBatch(rng *rand.Rand, set []Example, idx []int, size 
 	}
 }
 
-// setLearningRate sets Adam's learning-rate variable (it exists once the first training graph was built).
+// setLearningRate sets Adam's learning-rate variable, creating it (as Adam would, in the optimizers scope)
+// before the first training graph is built, so that the first step already runs at lr. It skips unchanged values.
 func (t *Trainer) setLearningRate(lr float64) error {
+	if t.lrSet && t.lr == lr {
+		return nil
+	}
+	found := false
 	for v := range t.Store.IterVariables() {
 		if v.Name() == optimizer.ParamLearningRate {
+			found = true
 			value := tensors.FromScalar(float32(lr))
 			if v.DType() == dtypes.Float64 {
 				value = tensors.FromScalar(lr)
@@ -288,6 +353,14 @@ func (t *Trainer) setLearningRate(lr float64) error {
 			}
 		}
 	}
+	if !found {
+		v, err := t.Store.RootScope().At(optimizer.Scope).CreateVariable(optimizer.ParamLearningRate, tensors.FromScalar(float32(lr)))
+		if err != nil {
+			return fmt.Errorf("create learning rate: %w", err)
+		}
+		v.SetTrainable(false)
+	}
+	t.lr, t.lrSet = lr, true
 	return nil
 }
 
@@ -316,7 +389,7 @@ func (t *Trainer) Predict(examples []Example, size int) ([][]uint8, error) {
 		}
 		logits := tensors.MustCopyFlatData[float32](outs[0])
 		outs[0].FinalizeAll() //nolint:errcheck
-		classes := t.Net.Config.Classes
+		classes := t.Net.ModelConfig().Classes
 		for i := range hi - lo {
 			m, err := imaging.MaskFromLogits(logits[i*classes*plane:(i+1)*classes*plane], classes, size, size)
 			if err != nil {
@@ -334,13 +407,13 @@ func (t *Trainer) Evaluate(examples []Example, size int) (Metrics, error) {
 	if err != nil {
 		return Metrics{}, err
 	}
-	conf := NewConfusion(t.Net.Config.Classes)
+	score := NewScorer(t.Net.ModelConfig().Classes, size)
 	for i, ex := range examples {
-		if err := conf.Add(ex.Mask, preds[i]); err != nil {
+		if err := score.Add(ex.Mask, preds[i]); err != nil {
 			return Metrics{}, err
 		}
 	}
-	return conf.Metrics(), nil
+	return score.Metrics(), nil
 }
 
 const progressFile = "progress.json"
@@ -365,6 +438,11 @@ func (t *Trainer) openCheckpoint() (Progress, error) {
 	if err := json.Unmarshal(b, &prog); err != nil {
 		return prog, fmt.Errorf("decode checkpoint progress: %w", err)
 	}
+	if t.ema != nil {
+		if err := t.ema.load(t.CheckpointDir); err != nil {
+			return prog, err
+		}
+	}
 	t.Logger.Info("resuming from checkpoint", zap.String("dir", t.CheckpointDir),
 		zap.Int("completed_epochs", prog.Epoch), zap.Int("completed_steps", prog.Step))
 	return prog, nil
@@ -376,6 +454,11 @@ func (t *Trainer) saveCheckpoint(prog Progress) error {
 	}
 	if err := t.ckpt.Save(); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
+	}
+	if t.ema != nil {
+		if err := t.ema.save(t.CheckpointDir); err != nil {
+			return err
+		}
 	}
 	b, err := json.MarshalIndent(prog, "", "  ")
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 	gomlx "github.com/gomlx/gomlx/ml/model"
 
 	"github.com/vitseg/vitseg/model"
-	"github.com/vitseg/vitseg/model/vit"
+	"github.com/vitseg/vitseg/model/network"
 )
 
 func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -28,7 +28,7 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 func runModelSummary(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("model summary", "model summary [--preset NAME]", stderr)
-	preset := fs.String("preset", model.PresetArticle, "model preset: article, small or tiny")
+	preset := fs.String("preset", model.PresetArticle, "model preset: article, small, tiny or segformer")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -36,7 +36,7 @@ func runModelSummary(_ context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return usagef("--preset: %v", err)
 	}
-	trace, err := vit.TraceShapes(cfg, 1)
+	trace, err := network.TraceShapes(cfg, 1)
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func runModelSummary(_ context.Context, args []string, stdout, stderr io.Writer)
 
 func runModelInit(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("model init", "model init --preset NAME -o FILE.onnx", stderr)
-	preset := fs.String("preset", model.PresetSmall, "model preset: article, small or tiny")
+	preset := fs.String("preset", model.PresetSmall, "model preset: article, small, tiny or segformer")
 	out := fs.String("o", "", "output ONNX file (required)")
 	name := fs.String("name", "vitseg", "model name stored in the file")
 	seed := fs.Int64("seed", 1, "random seed of the initial weights")
@@ -72,13 +72,13 @@ func runModelInit(_ context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("GoMLX ONNX backend: %w", err)
 	}
 	defer backend.Finalize()
-	net, err := vit.New(cfg)
+	net, err := network.New(cfg)
 	if err != nil {
 		return err
 	}
 	store := gomlx.NewStore()
 	store.SetParam(gomlx.ParamInitialSeed, *seed)
-	b, err := vit.Export(backend, net, store, model.Metadata{
+	b, err := network.Export(backend, net, store, model.Metadata{
 		Name: *name, Version: "init", Preset: *preset, CreatedAt: time.Now().UTC(), CodeVersion: version,
 	})
 	if err != nil {

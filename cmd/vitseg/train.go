@@ -18,7 +18,7 @@ import (
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/model/inference"
-	"github.com/vitseg/vitseg/model/vit"
+	"github.com/vitseg/vitseg/model/network"
 	"github.com/vitseg/vitseg/training"
 )
 
@@ -67,7 +67,7 @@ func (d *dataFlags) load(ctx context.Context, size int, log *zap.Logger) (*train
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("train", "train --data DIR|s3://BUCKET/PREFIX --out DIR [flags]", stderr)
 	def := training.DefaultRecipe()
-	preset := fs.String("preset", model.PresetSmall, "model preset: article, small or tiny")
+	preset := fs.String("preset", model.PresetSmall, "model preset: article, small, tiny or segformer")
 	epochs := fs.Int("epochs", def.Epochs, "training epochs")
 	batch := fs.Int("batch-size", def.BatchSize, "images per training step")
 	lr := fs.Float64("lr", def.LearningRate, "Adam learning rate")
@@ -85,6 +85,8 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	reportExamples := fs.Int("report-examples", 6, "validation images shown in the report")
 	var reg registryFlags
 	reg.register(fs)
+	var levers leverFlags
+	levers.register(fs)
 	var rt runtimeFlags
 	var lf logFlags
 	var data dataFlags
@@ -110,6 +112,10 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	recipe := training.Recipe{Epochs: *epochs, BatchSize: *batch, LearningRate: *lr, LRStepEpochs: *lrStep,
 		LRGamma: *lrGamma, Augmentation: training.Augmentation{HFlip: *hflip, Contrast: *contrast, CropScale: *crop}, Seed: *seed}
+	levers.apply(&recipe, &cfg)
+	if err := cfg.Validate(); err != nil {
+		return usageError{err.Error()}
+	}
 	if err := recipe.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
@@ -181,7 +187,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	meta := model.Metadata{Name: reg.name, Version: "local", Preset: *preset, CreatedAt: time.Now().UTC(), CodeVersion: version}
-	onnxBytes, err := vit.Export(exportBackend, tr.Net, tr.Store, meta)
+	onnxBytes, err := network.Export(exportBackend, tr.Net, tr.Store, meta)
 	if err != nil {
 		return err
 	}
@@ -220,7 +226,8 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	for split, m := range results {
 		log.Info("evaluation", zap.String("split", split), zap.Float64("pixel_accuracy", m.PixelAccuracy),
-			zap.Float64("mean_iou", m.MeanIoU), zap.Float64("article_iou", m.ArticleIoU))
+			zap.Float64("mean_iou", m.MeanIoU), zap.Float64("article_iou", m.ArticleIoU),
+			zap.Float64("border_iou", m.BorderIoU), zap.Float64("boundary_f", m.BoundaryF))
 	}
 	if reg.bucket != "" {
 		r, err := reg.open(data.s3, log)

@@ -8,12 +8,8 @@
 package vit
 
 import (
-	"fmt"
 	"math"
-	"slices"
 
-	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/gobackend"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/layers"
@@ -23,13 +19,14 @@ import (
 	"github.com/gomlx/gomlx/ml/model/initializer"
 
 	"github.com/vitseg/vitseg/model"
+	"github.com/vitseg/vitseg/model/graphexport"
 )
 
 // Epsilon of the normalisation layers, PyTorch's default for BatchNorm2d and LayerNorm.
 const normEpsilon = 1e-5
 
 // Tracer receives the name and output shape of each stage as the graph is built. It may be nil.
-type Tracer func(stage string, dims []int)
+type Tracer = graphexport.Tracer
 
 // Network builds the forward pass for images [B, in_channels, H, W] (float32, 0..1) and returns the logits
 // [B, classes, H, W]. Dropout and batch statistics are active when the scope's store is in training mode for the
@@ -80,30 +77,63 @@ func (n *Network) Forward(scope *gomlx.Scope, images *graph.Node) *graph.Node {
 
 	encoder := scope.In("encoder")
 	for i := range c.Blocks {
-		x = n.encoderBlock(encoder.In("block_%02d", i), x)
+		x = n.encoderBlock(encoder.In("block_%02d", i), x, n.dropPathRate(i))
 		n.trace("encoder_block", x)
 	}
 
-	x = dense(scope.In("output_projection"), x, c.OutPatchDim())
-	n.trace("output_projection", x)
+	if c.HeadHidden > 0 {
+		head := scope.In("output_head")
+		x = activation.Gelu(dense(head.In("fc1"), x, c.HeadHidden))
+		x = dense(head.In("fc2"), x, c.OutPatchDim())
+		n.trace("output_head", x)
+	} else {
+		x = dense(scope.In("output_projection"), x, c.OutPatchDim())
+		n.trace("output_projection", x)
+	}
 
 	x = PatchesToImage(x, c.ImageSize, c.PatchSize, c.Classes)
 	n.trace("fold", x)
 	return x
 }
 
-// encoderBlock is the article's SelfAttentionEncoderBlock: pre-LN attention and pre-LN MLP, both residual.
-func (n *Network) encoderBlock(scope *gomlx.Scope, x *graph.Node) *graph.Node {
+// encoderBlock is the article's SelfAttentionEncoderBlock: pre-LN attention and pre-LN MLP, both residual. With
+// dropPath > 0 each residual branch is dropped per example while training (stochastic depth).
+func (n *Network) encoderBlock(scope *gomlx.Scope, x *graph.Node, dropPath float64) *graph.Node {
 	c := n.Config
 	y := layerNorm(scope.In("ln1"), x)
-	x = graph.Add(x, selfAttention(scope.In("attention"), y, c.Heads, c.Dropout))
+	x = graph.Add(x, DropPath(scope.In("drop_path_attention"), selfAttention(scope.In("attention"), y, c.Heads, c.Dropout), dropPath))
 	y = layerNorm(scope.In("ln2"), x)
 	mlp := scope.In("mlp")
 	y = dense(mlp.In("fc1"), y, 4*c.EmbedSize)
 	y = activation.Gelu(y) // exact (erf) GELU, as nn.GELU().
 	y = dense(mlp.In("fc2"), y, c.EmbedSize)
 	y = layers.DropoutStatic(mlp, y, c.Dropout)
-	return graph.Add(x, y)
+	return graph.Add(x, DropPath(scope.In("drop_path_mlp"), y, dropPath))
+}
+
+// dropPathRate is the stochastic-depth rate of block i: rising linearly from 0 at the first block to
+// Config.DropPath at the last, as in DeiT.
+func (n *Network) dropPathRate(i int) float64 {
+	if n.Config.Blocks <= 1 {
+		return n.Config.DropPath
+	}
+	return n.Config.DropPath * float64(i) / float64(n.Config.Blocks-1)
+}
+
+// DropPath is timm's drop_path: while training, each example's x is zeroed with probability rate and scaled by
+// 1/(1-rate) otherwise, so that its expectation is x; in inference (or with rate 0) it is x.
+func DropPath(scope *gomlx.Scope, x *graph.Node, rate float64) *graph.Node {
+	g := x.Graph()
+	if rate <= 0 || !scope.IsTraining(g) {
+		return x
+	}
+	dims := make([]int, x.Rank())
+	for i := range dims {
+		dims[i] = 1
+	}
+	dims[0] = x.Shape().Dimensions[0]
+	keep := scope.RandomBernoulli(graph.Scalar(g, x.DType(), 1-rate), shapes.Make(x.DType(), dims...))
+	return graph.Mul(x, graph.MulScalar(keep, 1/(1-rate)))
 }
 
 // selfAttention is nn.MultiheadAttention(E, heads, dropout, batch_first=True) applied as mha(x, x, x).
@@ -178,63 +208,4 @@ func linearWithInit(scope *gomlx.Scope, x *graph.Node, out int, weightInit, bias
 // layerNorm is nn.LayerNorm(E) over the last axis (eps 1e-5, learned gain and offset).
 func layerNorm(scope *gomlx.Scope, x *graph.Node) *graph.Node {
 	return norm.LayerNorm(scope, x, -1).Epsilon(normEpsilon).Done()
-}
-
-// TraceShapes returns the output shape of every stage for a batch of the given size, by building (not running)
-// the graph.
-func TraceShapes(cfg model.Config, batch int) ([]model.Stage, error) {
-	net, err := New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	var stages []model.Stage
-	net.Trace = func(stage string, dims []int) {
-		stages = append(stages, model.Stage{Name: stage, Shape: slices.Clone(dims)})
-	}
-	if err := buildOnly(net, batch); err != nil {
-		return nil, err
-	}
-	return stages, nil
-}
-
-// CountTrainableParams builds the graph for cfg and counts the elements of its trainable variables.
-func CountTrainableParams(cfg model.Config) (int, error) {
-	net, err := New(cfg)
-	if err != nil {
-		return 0, err
-	}
-	store := gomlx.NewStore()
-	if err := buildOnlyWithStore(net, store, 1); err != nil {
-		return 0, err
-	}
-	total := 0
-	for v := range store.IterVariables() {
-		if v.Trainable {
-			total += v.Shape().Size()
-		}
-	}
-	return total, nil
-}
-
-func buildOnly(net *Network, batch int) error {
-	return buildOnlyWithStore(net, gomlx.NewStore(), batch)
-}
-
-// buildOnlyWithStore builds the forward graph on the pure-Go backend without compiling or running it.
-func buildOnlyWithStore(net *Network, store *gomlx.Store, batch int) (err error) {
-	backend, err := gobackend.New("")
-	if err != nil {
-		return fmt.Errorf("create GoMLX backend: %w", err)
-	}
-	defer backend.Finalize()
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("build graph: %v", r)
-		}
-	}()
-	g := graph.NewGraph(backend, "trace")
-	c := net.Config
-	images := graph.Parameter(g, "images", shapes.Make(dtypes.Float32, batch, c.InChannels, c.ImageSize, c.ImageSize))
-	net.Forward(store.RootScope(), images)
-	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/vitseg/vitseg/internal/modeltest"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/inference"
+	"github.com/vitseg/vitseg/model/network"
 	"github.com/vitseg/vitseg/model/vit"
 )
 
@@ -103,21 +104,41 @@ func maxAbsDiff(a, b []float32) float64 {
 }
 
 func TestParameterCountsMatchGraph(t *testing.T) {
-	for _, name := range []string{model.PresetTiny, model.PresetSmall, model.PresetArticle} {
-		t.Run(name, func(t *testing.T) {
-			cfg, err := model.Preset(name)
+	tiny := must(model.Preset(model.PresetTiny))
+	mlpHead, patch8 := tiny, tiny
+	mlpHead.HeadHidden = 64
+	patch8.PatchSize = 8
+	tests := []struct {
+		name string
+		cfg  model.Config
+	}{
+		{"tiny", tiny},
+		{"small", must(model.Preset(model.PresetSmall))},
+		{"article", must(model.Preset(model.PresetArticle))},
+		{"tiny with MLP head", mlpHead},
+		{"tiny with patch 8", patch8},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := network.CountTrainableParams(tc.cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := vit.CountTrainableParams(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != cfg.NumParams() {
-				t.Errorf("graph has %d trainable parameters, analytic count %d", got, cfg.NumParams())
+			if got != tc.cfg.NumParams() {
+				t.Errorf("graph has %d trainable parameters, analytic count %d", got, tc.cfg.NumParams())
 			}
 		})
 	}
+	if mlpHead.NumParams() == tiny.NumParams() {
+		t.Error("the MLP head did not change the parameter count")
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 func TestArticleShapeTrace(t *testing.T) {
@@ -125,7 +146,7 @@ func TestArticleShapeTrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	trace, err := vit.TraceShapes(cfg, 1)
+	trace, err := network.TraceShapes(cfg, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

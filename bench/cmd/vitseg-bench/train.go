@@ -23,7 +23,7 @@ import (
 	"github.com/vitseg/vitseg/bench"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/inference"
-	"github.com/vitseg/vitseg/model/vit"
+	"github.com/vitseg/vitseg/model/network"
 	"github.com/vitseg/vitseg/training"
 )
 
@@ -150,7 +150,7 @@ type trainSetup struct {
 }
 
 func benchTrainPreset(ctx context.Context, rep *bench.Report, s trainSetup) error {
-	params, err := vit.CountTrainableParams(s.cfg)
+	params, err := network.CountTrainableParams(s.cfg)
 	if err != nil {
 		return err
 	}

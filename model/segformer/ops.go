@@ -1,0 +1,124 @@
+package segformer
+
+import (
+	"math"
+	"slices"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/graph"
+)
+
+// The spatial operations of SegFormer (strided and depthwise convolutions, bilinear resizing) are written as
+// products with constant selection or interpolation matrices, one per image axis, instead of GoMLX's Convolve and
+// Interpolate: GoMLX's ONNX Runtime backend, on which vitseg trains, cannot differentiate a strided convolution
+// (the input gradient needs input dilation, which ONNX Conv lacks) nor a grouped one (the kernel gradient needs
+// batch grouping), and a product of matrices exports and differentiates everywhere.
+
+// selection returns the constant [k, out, in] matrices of a 1-D convolution window along an axis of length in
+// with kernel k, stride and padding: S[j][o][i] = 1 where i = o*stride + j - pad (zero padding elsewhere).
+func selection(in, k, stride, pad int) (flat []float32, out int) {
+	out = (in+2*pad-k)/stride + 1
+	flat = make([]float32, k*out*in)
+	for j := range k {
+		for o := range out {
+			if i := o*stride + j - pad; i >= 0 && i < in {
+				flat[(j*out+o)*in+i] = 1
+			}
+		}
+	}
+	return flat, out
+}
+
+// matmulLast multiplies the last axis of x [B, ..., in] by the constant-or-variable matrix m [in, out], as the
+// one product layout ("bti,io->bto") that GoMLX's ONNX backend lowers for every operand rank (some other einsum
+// layouts fail ONNX Runtime's shape inference there).
+func matmulLast(x, m *graph.Node) *graph.Node {
+	d := x.Shape().Dimensions
+	in, out := d[len(d)-1], m.Shape().Dimensions[1]
+	t := 1
+	for _, v := range d[1 : len(d)-1] {
+		t *= v
+	}
+	y := graph.Einsum("bti,io->bto", graph.Reshape(x, d[0], t, in), m)
+	return graph.Reshape(y, append(slices.Clone(d[:len(d)-1]), out)...)
+}
+
+// selectionMatrix is selection as the [in, k*out] matrix that gathers the k taps of every output position.
+func selectionMatrix(g *graph.Graph, dtype dtypes.DType, in, k, stride, pad int) (*graph.Node, int) {
+	flat, out := selection(in, k, stride, pad)
+	s := graph.Reshape(graph.ConstAsDType(g, dtype, flat), k*out, in)
+	return graph.TransposeAllAxes(s, 1, 0), out
+}
+
+// windows gathers the k x k windows of images x [B, C, H, W] (square): [B, Ho, Wo, ky, kx, C].
+func windows(x *graph.Node, k, stride, pad int) *graph.Node {
+	d := x.Shape().Dimensions
+	b, c, side := d[0], d[1], d[2]
+	s, out := selectionMatrix(x.Graph(), x.DType(), side, k, stride, pad)
+	y := graph.Reshape(matmulLast(x, s), b, c, side, k, out)  // [B, C, H, kx, Wo]
+	y = graph.TransposeAllAxes(y, 0, 1, 3, 4, 2)              // [B, C, kx, Wo, H]
+	y = graph.Reshape(matmulLast(y, s), b, c, k, out, k, out) // [B, C, kx, Wo, ky, Ho]
+	return graph.TransposeAllAxes(y, 0, 5, 3, 4, 2, 1)        // [B, Ho, Wo, ky, kx, C]
+}
+
+// conv2D is nn.Conv2d(C, out, k, stride, padding=pad) with bias on x [B, C, H, W]; kernel [k, k, C, out]. It
+// returns tokens [B, Ho*Wo, out].
+func conv2D(x, kernel, bias *graph.Node, k, stride, pad int) *graph.Node {
+	w := windows(x, k, stride, pad)
+	d := w.Shape().Dimensions
+	kd := kernel.Shape().Dimensions
+	patches := graph.Reshape(w, d[0], d[1]*d[2], k*k*d[5])
+	y := graph.Einsum("bti,io->bto", patches, graph.Reshape(kernel, k*k*kd[2], kd[3]))
+	return graph.Add(y, graph.ExpandAxes(bias, 0, 1))
+}
+
+// depthwiseConv3x3 is nn.Conv2d(C, C, 3, padding=1, groups=C) with bias on x [B, C, H, W]; kernel [3, 3, C]. It
+// returns tokens [B, H*W, C].
+func depthwiseConv3x3(x, kernel, bias *graph.Node) *graph.Node {
+	w := windows(x, 3, 1, 1) // [B, H, W, 3, 3, C]
+	d := w.Shape().Dimensions
+	y := graph.ReduceSum(graph.Mul(w, graph.ExpandAxes(kernel, 0, 1, 2)), 3, 4) // [B, H, W, C]
+	y = graph.Reshape(y, d[0], d[1]*d[2], d[5])
+	return graph.Add(y, graph.ExpandAxes(bias, 0, 1))
+}
+
+// bilinearMatrix is the [out, in] matrix of 1-D linear interpolation as PyTorch's
+// F.interpolate(mode="bilinear", align_corners=False) computes it.
+func bilinearMatrix(in, out int) []float32 {
+	m := make([]float32, out*in)
+	scale := float64(in) / float64(out)
+	for o := range out {
+		src := max((float64(o)+0.5)*scale-0.5, 0)
+		i0 := min(int(math.Floor(src)), in-1)
+		i1 := min(i0+1, in-1)
+		w1 := float32(src - float64(i0))
+		m[o*in+i0] += 1 - w1
+		m[o*in+i1] += w1
+	}
+	return m
+}
+
+// resize upsamples (or downsamples) images x [B, C, H, W] (square) bilinearly to size x size.
+func resize(x *graph.Node, size int) *graph.Node {
+	in := x.Shape().Dimensions[2]
+	if in == size {
+		return x
+	}
+	m := graph.Reshape(graph.ConstAsDType(x.Graph(), x.DType(), bilinearMatrix(in, size)), size, in)
+	m = graph.TransposeAllAxes(m, 1, 0)          // [in, size]
+	x = matmulLast(x, m)                         // [B, C, H, size]
+	x = graph.TransposeAllAxes(x, 0, 1, 3, 2)    // [B, C, size, H]
+	x = matmulLast(x, m)                         // [B, C, size(x), size(y)]
+	return graph.TransposeAllAxes(x, 0, 1, 3, 2) // [B, C, y, x]
+}
+
+// tokensToImage turns tokens [B, H*W, C] into images [B, C, H, W]; imageToTokens is its inverse.
+func tokensToImage(x *graph.Node, side int) *graph.Node {
+	d := x.Shape().Dimensions
+	return graph.TransposeAllAxes(graph.Reshape(x, d[0], side, side, d[2]), 0, 3, 1, 2)
+}
+
+func imageToTokens(x *graph.Node) *graph.Node {
+	d := x.Shape().Dimensions
+	return graph.Reshape(graph.TransposeAllAxes(x, 0, 2, 3, 1), d[0], d[2]*d[3], d[1])
+}

@@ -1,0 +1,123 @@
+package training
+
+import (
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/gomlx/core/tensors"
+	gomlx "github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
+)
+
+// weightAverage is an exponential moving average of the trainable weights (Polyak averaging, as timm's ModelEma):
+// after every step, shadow = d*shadow + (1-d)*weights, with d = min(Decay, (1+n)/(10+n)) after n updates so
+// that short runs are not dominated by the initial weights. Only trainable float32 variables outside the
+// optimizer's scope are averaged; BatchNorm running statistics are used as trained.
+type weightAverage struct {
+	Decay   float64
+	Updates int
+	Shadow  map[string][]float32 // by variable path
+}
+
+func newWeightAverage(decay float64) *weightAverage {
+	return &weightAverage{Decay: decay, Shadow: map[string][]float32{}}
+}
+
+// averaged lists the variables of store that the average covers.
+func averaged(store *gomlx.Store) []*gomlx.Variable {
+	var vars []*gomlx.Variable
+	prefix := gomlx.ScopeSeparator + optimizer.Scope
+	for v := range store.IterVariables() {
+		if v.Trainable && v.DType() == dtypes.Float32 && !strings.HasPrefix(v.Path(), prefix) {
+			vars = append(vars, v)
+		}
+	}
+	return vars
+}
+
+// update folds the current weights of store into the average.
+func (a *weightAverage) update(store *gomlx.Store) error {
+	d := float32(min(a.Decay, float64(1+a.Updates)/float64(10+a.Updates)))
+	for _, v := range averaged(store) {
+		value, err := v.Value()
+		if err != nil {
+			return fmt.Errorf("EMA: read %s: %w", v.Path(), err)
+		}
+		w := tensors.MustCopyFlatData[float32](value)
+		s, ok := a.Shadow[v.Path()]
+		if !ok || len(s) != len(w) {
+			a.Shadow[v.Path()] = w
+			continue
+		}
+		for i, x := range w {
+			s[i] = d*s[i] + (1-d)*x
+		}
+	}
+	a.Updates++
+	return nil
+}
+
+// swap exchanges the weights of store with the average: called twice, it restores store.
+func (a *weightAverage) swap(store *gomlx.Store) error {
+	for _, v := range averaged(store) {
+		s, ok := a.Shadow[v.Path()]
+		if !ok {
+			continue
+		}
+		value, err := v.Value()
+		if err != nil {
+			return fmt.Errorf("EMA: read %s: %w", v.Path(), err)
+		}
+		current := tensors.MustCopyFlatData[float32](value)
+		if err := v.SetValue(tensors.FromFlatDataAndDimensions(slices.Clone(s), v.Shape().Dimensions...)); err != nil {
+			return fmt.Errorf("EMA: set %s: %w", v.Path(), err)
+		}
+		a.Shadow[v.Path()] = current
+	}
+	return nil
+}
+
+const emaFile = "ema.gob"
+
+func (a *weightAverage) save(dir string) error {
+	tmp := filepath.Join(dir, emaFile+".tmp")
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("write EMA checkpoint: %w", err)
+	}
+	if err := gob.NewEncoder(f).Encode(a); err != nil {
+		f.Close()
+		return fmt.Errorf("encode EMA checkpoint: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write EMA checkpoint: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, emaFile)); err != nil {
+		return fmt.Errorf("commit EMA checkpoint: %w", err)
+	}
+	return nil
+}
+
+// load reads the average saved in dir, if any; it keeps a's decay.
+func (a *weightAverage) load(dir string) error {
+	f, err := os.Open(filepath.Join(dir, emaFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read EMA checkpoint: %w", err)
+	}
+	defer f.Close()
+	var saved weightAverage
+	if err := gob.NewDecoder(f).Decode(&saved); err != nil {
+		return fmt.Errorf("decode EMA checkpoint: %w", err)
+	}
+	a.Updates, a.Shadow = saved.Updates, saved.Shadow
+	return nil
+}
