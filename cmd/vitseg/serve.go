@@ -135,7 +135,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		RetryBudget: *retryBudget,
 		MaxAttempts: *maxAttempts, MaxAge: *maxAge,
 		IgnoreOrientation: !*orient,
-	}, pipeline.Deps{Reader: reader, Writer: writer, S3: client, Filter: filter, Runtime: runtime, Session: sessOpts,
+	}, pipeline.Deps{Reader: reader, Writer: writer, Store: pipeline.NewS3Store(client), Filter: filter, Runtime: runtime, Session: sessOpts,
 		Models: models, Logger: log, Tracing: tracing, KafkaProbe: func(ctx context.Context) error {
 			conn, err := dialer.DialContext(ctx, "tcp", brokerList[0])
 			if err != nil {

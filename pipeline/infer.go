@@ -1,0 +1,93 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/vitseg/vitseg/model/inference"
+	"github.com/vitseg/vitseg/producer"
+)
+
+// infer runs batches through the model, swapping in a new model version between batches.
+func (p *Pipeline) infer(ctx context.Context, in <-chan []*job, out chan<- *job) {
+	defer close(out)
+	for {
+		var batch []*job
+		select {
+		case m := <-p.swaps: // Idle: swap right away.
+			p.swap(m)
+			continue
+		case b, ok := <-in:
+			if !ok {
+				return
+			}
+			batch = b
+		}
+		select {
+		case m := <-p.swaps: // A new version is ready: it serves from this batch on.
+			p.swap(m)
+		default:
+		}
+		m := p.model
+		start := time.Now()
+		prepared := make([]*inference.Prepared, len(batch))
+		for i, j := range batch {
+			prepared[i] = j.prepared
+		}
+		span := p.traceBatch(ctx, batch, m, start)
+		results, err := m.sess.Segment(ctx, prepared)
+		endBatch(span, err)
+		if err != nil {
+			for _, j := range batch {
+				if ctx.Err() == nil {
+					p.failJob(ctx, j, producer.ClassInternal, fmt.Errorf("inference: %w", err))
+				}
+			}
+			continue
+		}
+		now := time.Now()
+		p.metrics.batchSize.Observe(float64(len(batch)))
+		for i, j := range batch {
+			j.result, j.model, j.batched, j.inferred = results[i], m, start, now
+			j.prepared.Tensor = nil
+			p.metrics.stageSeconds.WithLabelValues("queue").Observe(start.Sub(j.decoded).Seconds())
+			p.metrics.stageSeconds.WithLabelValues("infer").Observe(now.Sub(start).Seconds())
+			select {
+			case out <- j:
+			case <-ctx.Done():
+			}
+		}
+	}
+}
+
+// swap replaces the model in use; it runs on the inference goroutine, between batches.
+func (p *Pipeline) swap(m *servingModel) {
+	old := p.model
+	p.setModel(m)
+	if err := old.sess.Close(); err != nil {
+		p.log.Warn("closing the previous model", zap.Error(err))
+	}
+	p.log.Info("model swapped", zap.String("from", old.version), zap.String("to", m.version))
+}
+
+// closeModel closes the model in use when Run returns.
+func (p *Pipeline) closeModel() {
+	if p.model != nil {
+		p.model.sess.Close() //nolint:errcheck // Shutting down.
+	}
+}
+
+func (p *Pipeline) setModel(m *servingModel) {
+	if p.model != nil {
+		old := p.model
+		p.metrics.modelInfo.DeleteLabelValues(old.name, old.version, old.sess.Provider())
+	}
+	p.model = m
+	p.modelCfg.Store(m.sess.Config())
+	p.modelVer.Store(m.version)
+	p.modelReady.Store(true)
+	p.metrics.modelInfo.WithLabelValues(m.name, m.version, m.sess.Provider()).Set(1)
+}
