@@ -27,7 +27,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	p.setModel(initial)
 	defer p.closeModel()
-	go p.loader.watch(ctx, p.deps.Models, initial.version, p.swaps)
+	go p.loader.watch(ctx, p.deps.Models, initial, p.swaps)
 
 	workCtx, abandon := context.WithCancel(context.Background())
 	defer abandon()
