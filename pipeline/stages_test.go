@@ -149,6 +149,8 @@ func TestWriteStage(t *testing.T) {
 	base.Pix = []uint8{0, 0, 1, 2}
 	j.etag, j.size, j.model = "e1", 1234, &servingModel{name: "vitseg", version: "000003"}
 	j.prepared = &inference.Prepared{Width: 4, Height: 4}
+	j.fetched = j.received.Add(time.Millisecond)
+	j.decoded, j.batched, j.inferred = j.fetched.Add(time.Millisecond), j.fetched.Add(2*time.Millisecond), j.fetched.Add(3*time.Millisecond)
 	u := imaging.UpsampledMask{Base: base, Width: 4, Height: 4}
 	j.result = inference.Segmentation{Mask: u, Stats: u.Stats(3)}
 	if !p.write(context.Background(), j) {
@@ -170,11 +172,15 @@ func TestWriteStage(t *testing.T) {
 		t.Fatalf("%d result events, want 1", len(w.results))
 	}
 	ev := w.results[0]
-	if ev.Mask.Key != key || ev.Model.Version != "000003" || ev.Source.ETag != "e1" || ev.EventID == "" {
+	if ev.Mask.Key != key || ev.Model.Version != "000003" || ev.Source.ETag != "e1" ||
+		ev.EventID != producer.ResultEventID(ev.Source, ev.Model) || ev.SchemaVersion != producer.SchemaVersion {
 		t.Fatalf("result event %+v", ev)
 	}
 	if ev.ClassFractions.Pet+ev.ClassFractions.Background+ev.ClassFractions.Border < 0.999 {
 		t.Fatalf("class fractions %+v do not sum to 1", ev.ClassFractions)
+	}
+	if err := ev.Validate(); err != nil {
+		t.Fatalf("result event: %v", err)
 	}
 	if p.wm.InFlight() != 0 {
 		t.Fatalf("the written message is still in flight")
