@@ -15,50 +15,65 @@ import (
 func (p *Pipeline) infer(ctx context.Context, in <-chan []*job, out chan<- *job) {
 	defer close(out)
 	for {
-		var batch []*job
+		batch, ok := p.nextBatch(in)
+		if !ok {
+			return
+		}
+		p.inferBatch(ctx, batch, out)
+	}
+}
+
+// nextBatch waits for the next batch, swapping models while idle and once more before the batch, so that
+// a version made ready meanwhile serves from this batch on. false when in is closed.
+func (p *Pipeline) nextBatch(in <-chan []*job) ([]*job, bool) {
+	for {
 		select {
-		case m := <-p.swaps: // Idle: swap right away.
+		case m := <-p.swaps:
 			p.swap(m)
-			continue
-		case b, ok := <-in:
+		case batch, ok := <-in:
 			if !ok {
-				return
+				return nil, false
 			}
-			batch = b
-		}
-		select {
-		case m := <-p.swaps: // A new version is ready: it serves from this batch on.
-			p.swap(m)
-		default:
-		}
-		m := p.model
-		start := time.Now()
-		prepared := make([]*inference.Prepared, len(batch))
-		for i, j := range batch {
-			prepared[i] = j.prepared
-		}
-		span := p.traceBatch(ctx, batch, m, start)
-		results, err := m.sess.Segment(ctx, prepared)
-		endBatch(span, err)
-		if err != nil {
-			for _, j := range batch {
-				if ctx.Err() == nil {
-					p.failJob(ctx, j, producer.ClassInternal, fmt.Errorf("inference: %w", err))
-				}
-			}
-			continue
-		}
-		now := time.Now()
-		p.metrics.batchSize.Observe(float64(len(batch)))
-		for i, j := range batch {
-			j.result, j.model, j.batched, j.inferred = results[i], m, start, now
-			j.prepared.Tensor = nil
-			p.metrics.stageSeconds.WithLabelValues("queue").Observe(start.Sub(j.decoded).Seconds())
-			p.metrics.stageSeconds.WithLabelValues("infer").Observe(now.Sub(start).Seconds())
 			select {
-			case out <- j:
-			case <-ctx.Done():
+			case m := <-p.swaps:
+				p.swap(m)
+			default:
 			}
+			return batch, true
+		}
+	}
+}
+
+// inferBatch segments one batch with the model in use and passes its jobs on; if inference fails, every job
+// of the batch is dead-lettered as internal.
+func (p *Pipeline) inferBatch(ctx context.Context, batch []*job, out chan<- *job) {
+	m := p.model
+	start := time.Now()
+	prepared := make([]*inference.Prepared, len(batch))
+	for i, j := range batch {
+		prepared[i] = j.prepared
+	}
+	span := p.traceBatch(ctx, batch, m, start)
+	results, err := m.sess.Segment(ctx, prepared)
+	endBatch(span, err)
+	if err != nil {
+		for _, j := range batch {
+			if ctx.Err() == nil {
+				p.failJob(ctx, j, producer.ClassInternal, fmt.Errorf("inference: %w", err))
+			}
+		}
+		return
+	}
+	now := time.Now()
+	p.metrics.batchSize.Observe(float64(len(batch)))
+	for i, j := range batch {
+		j.result, j.model, j.batched, j.inferred = results[i], m, start, now
+		j.prepared.Tensor = nil
+		p.metrics.stageSeconds.WithLabelValues("queue").Observe(start.Sub(j.decoded).Seconds())
+		p.metrics.stageSeconds.WithLabelValues("infer").Observe(now.Sub(start).Seconds())
+		select {
+		case out <- j:
+		case <-ctx.Done():
 		}
 	}
 }
