@@ -10,8 +10,7 @@ import (
 
 // Prepared is one decoded image, pre-processed for the model.
 type Prepared struct {
-	Width, Height int // full size as displayed (after the EXIF orientation)
-	Format        imaging.Format
+	Width, Height int                 // full size as displayed (after the EXIF orientation)
 	Orientation   imaging.Orientation // the EXIF orientation that was applied
 	// Image is the decoded photo at the reduced size it was decoded at for
 	// the model (see imaging.DecodeOptions.MinSize), at least the model's
@@ -28,7 +27,7 @@ func Prepare(data []byte, size int, opts imaging.DecodeOptions) (*Prepared, erro
 	if err != nil {
 		return nil, err
 	}
-	p := &Prepared{Width: dec.Width, Height: dec.Height, Format: dec.Format, Orientation: dec.Orientation,
+	p := &Prepared{Width: dec.Width, Height: dec.Height, Orientation: dec.Orientation,
 		Image: dec.Image, Tensor: make([]float32, 3*size*size)}
 	if err := imaging.ToTensor(dec.Image, size, p.Tensor); err != nil {
 		return nil, err
