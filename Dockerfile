@@ -14,43 +14,38 @@
 # on --http-addr (:8080).
 #
 # The ONNX Runtime pins below must equal scripts/versions.env (the single
-# source of truth for the CPU library; scripts/check-deploy.sh fails when they
-# differ). The CPU library is fetched exactly as scripts/setup.sh does: npm pack
-# of onnxruntime-node, package and library sha256 verified.
+# source of truth; scripts/check-deploy.sh fails when they differ). Both
+# images use the same ONNX Runtime core, fetched exactly as scripts/setup.sh
+# does (npm pack of onnxruntime-node, package and library sha256 verified);
+# the cuda image adds the CUDA execution provider next to it, as
+# `scripts/setup.sh cuda` does.
 
 ARG GO_IMAGE=golang:1.26.8-bookworm
 ARG NODE_IMAGE=node:24-bookworm-slim
 ARG CPU_BASE_IMAGE=debian:bookworm-slim
 # The CUDA provider of ONNX Runtime 1.29 links CUDA 13 (libcudart.so.13,
-# libcublas.so.13) and loads cuDNN 9; it needs an NVIDIA driver >= 580 on the
-# node.
+# libcublas.so.13, libcublasLt.so.13, libcurand.so.10) and loads cuDNN 9; the
+# node needs an NVIDIA driver >= 580 (libcuda.so.1 comes from the driver, put
+# into the container by the NVIDIA container toolkit).
 ARG CUDA_BASE_IMAGE=nvidia/cuda:13.0.1-cudnn-runtime-ubuntu24.04
 
-# ONNX Runtime CPU library (same values as scripts/versions.env).
-ARG ORT_VERSION=1.30.0
+# ONNX Runtime core (same values as scripts/versions.env): a build with the
+# CUDA provider bridge, used by both images.
+ARG ORT_VERSION=1.29.0
 ARG ORT_NPM_PACKAGE=onnxruntime-node
-ARG ORT_NPM_TGZ_SHA256=6e3390d6b783e7be946fad629292799da28d0b42f84856e50d2c1b0383291e75
+ARG ORT_NPM_TGZ_SHA256=cfdfb45ec4044b1fdca43e5d2e180fb6817e649ff8ad1e0dfc90e18e51b67037
 ARG ORT_NPM_LIB_PATH=package/bin/napi-v6/linux/x64/libonnxruntime.so.1
-ARG ORT_LIB_SHA256=ffb75a925ba05e47b235bb66e3e3911714a80b328a9c9425539feb204aa32a23
+ARG ORT_LIB_SHA256=89688f5cf51c7e31befbb7b9101bc027799009b18d1baa9a5b1146a72e69538d
 
-# ONNX Runtime GPU build, from the npm packages of the ONNX Runtime Unity
-# plugin: the core library (a build with the provider bridge) comes from
-# com.github.asus4.onnxruntime, the CUDA execution provider and the provider
-# bridge from com.github.asus4.onnxruntime.linux-x64-gpu. Both packages at
-# version 0.4.9 carry ONNX Runtime 1.29.0 (the GPU package ships no core
-# library of its own, and the two must come from the same ONNX Runtime release).
-ARG ORT_GPU_VERSION=1.29.0
-ARG ORT_GPU_NPM_PACKAGE=com.github.asus4.onnxruntime
-ARG ORT_GPU_NPM_VERSION=0.4.9
-ARG ORT_GPU_NPM_TGZ_SHA256=e59788788818fdde1b2e522e766a21ba0f7d8391de55737abf81e32cc801785d
-ARG ORT_GPU_NPM_LIB_PATH=package/Plugins/Linux/x64/libonnxruntime.so
-ARG ORT_GPU_LIB_SHA256=5715f06d8992ca8eeeddcce43df3a7d38f97d537052126f558e912cb312460ca
-ARG ORT_GPU_PROVIDERS_NPM_PACKAGE=com.github.asus4.onnxruntime.linux-x64-gpu
-ARG ORT_GPU_PROVIDERS_NPM_VERSION=0.4.9
-ARG ORT_GPU_PROVIDERS_NPM_TGZ_SHA256=2b459e0c17f340c92970c10ed86de4f37a3009f93c14053e6ad4334cbb6be412
-ARG ORT_GPU_PROVIDERS_NPM_DIR=package/Plugins/Linux/x64
-ARG ORT_GPU_PROVIDERS_CUDA_SHA256=56cf3254b118ad837ccc4ed8f6d1b23504bbf7ef91b34cbc0b289cb7f10b3037
-ARG ORT_GPU_PROVIDERS_SHARED_SHA256=c6a12593396095f5670160e284c35d1700b7708cf3037b7042e2a5200ccae772
+# Its CUDA execution provider and provider bridge (same release, git commit
+# 2e2543fbe9), from the npm package of the ONNX Runtime Unity plugin (same
+# values as scripts/versions.env). The package's own core is not used.
+ARG ORT_CUDA_NPM_PACKAGE=com.github.asus4.onnxruntime.linux-x64-gpu
+ARG ORT_CUDA_NPM_VERSION=0.4.9
+ARG ORT_CUDA_NPM_TGZ_SHA256=2b459e0c17f340c92970c10ed86de4f37a3009f93c14053e6ad4334cbb6be412
+ARG ORT_CUDA_NPM_DIR=package/Plugins/Linux/x64
+ARG ORT_CUDA_PROVIDER_SHA256=56cf3254b118ad837ccc4ed8f6d1b23504bbf7ef91b34cbc0b289cb7f10b3037
+ARG ORT_CUDA_SHARED_SHA256=c6a12593396095f5670160e284c35d1700b7708cf3037b7042e2a5200ccae772
 
 # Image metadata, set by the release build.
 ARG VERSION=0.1.0
@@ -74,8 +69,8 @@ RUN --mount=type=cache,target=/go/pkg/mod \
     CGO_ENABLED=1 go build -tags onnx -trimpath -o /out/vitseg ./cmd/vitseg
 
 # ---------------------------------------------------------------------------
-# ONNX Runtime CPU library, fetched as scripts/setup.sh does.
-FROM ${NODE_IMAGE} AS ort-cpu
+# ONNX Runtime core library, fetched as scripts/setup.sh does.
+FROM ${NODE_IMAGE} AS ort
 ARG ORT_VERSION
 ARG ORT_NPM_PACKAGE
 ARG ORT_NPM_TGZ_SHA256
@@ -86,40 +81,30 @@ RUN npm pack --silent "${ORT_NPM_PACKAGE}@${ORT_VERSION}" >/dev/null \
  && echo "${ORT_NPM_TGZ_SHA256}  ${ORT_NPM_PACKAGE}-${ORT_VERSION}.tgz" | sha256sum -c - \
  && tar -xzf "${ORT_NPM_PACKAGE}-${ORT_VERSION}.tgz" "${ORT_NPM_LIB_PATH}" \
  && echo "${ORT_LIB_SHA256}  ${ORT_NPM_LIB_PATH}" | sha256sum -c - \
- && install -D -m 0755 "${ORT_NPM_LIB_PATH}" /out/lib/libonnxruntime.so.1
+ && install -D -m 0755 "${ORT_NPM_LIB_PATH}" /out/lib/libonnxruntime.so.1 \
+ && rm -f ./*.tgz
 
 # ---------------------------------------------------------------------------
-# ONNX Runtime GPU library and its CUDA execution provider. ONNX Runtime loads
-# the provider libraries from the directory of libonnxruntime.so.
-FROM ${NODE_IMAGE} AS ort-cuda
-ARG ORT_GPU_NPM_PACKAGE
-ARG ORT_GPU_NPM_VERSION
-ARG ORT_GPU_NPM_TGZ_SHA256
-ARG ORT_GPU_NPM_LIB_PATH
-ARG ORT_GPU_LIB_SHA256
-ARG ORT_GPU_PROVIDERS_NPM_PACKAGE
-ARG ORT_GPU_PROVIDERS_NPM_VERSION
-ARG ORT_GPU_PROVIDERS_NPM_TGZ_SHA256
-ARG ORT_GPU_PROVIDERS_NPM_DIR
-ARG ORT_GPU_PROVIDERS_CUDA_SHA256
-ARG ORT_GPU_PROVIDERS_SHARED_SHA256
-WORKDIR /fetch
-RUN npm pack --silent "${ORT_GPU_NPM_PACKAGE}@${ORT_GPU_NPM_VERSION}" >/dev/null \
- && echo "${ORT_GPU_NPM_TGZ_SHA256}  ${ORT_GPU_NPM_PACKAGE}-${ORT_GPU_NPM_VERSION}.tgz" | sha256sum -c - \
- && mkdir core \
- && tar -xzf "${ORT_GPU_NPM_PACKAGE}-${ORT_GPU_NPM_VERSION}.tgz" -C core "${ORT_GPU_NPM_LIB_PATH}" \
- && echo "${ORT_GPU_LIB_SHA256}  core/${ORT_GPU_NPM_LIB_PATH}" | sha256sum -c - \
- && npm pack --silent "${ORT_GPU_PROVIDERS_NPM_PACKAGE}@${ORT_GPU_PROVIDERS_NPM_VERSION}" >/dev/null \
- && echo "${ORT_GPU_PROVIDERS_NPM_TGZ_SHA256}  ${ORT_GPU_PROVIDERS_NPM_PACKAGE}-${ORT_GPU_PROVIDERS_NPM_VERSION}.tgz" | sha256sum -c - \
- && mkdir providers \
- && tar -xzf "${ORT_GPU_PROVIDERS_NPM_PACKAGE}-${ORT_GPU_PROVIDERS_NPM_VERSION}.tgz" -C providers \
-      "${ORT_GPU_PROVIDERS_NPM_DIR}/libonnxruntime_providers_cuda.so" \
-      "${ORT_GPU_PROVIDERS_NPM_DIR}/libonnxruntime_providers_shared.so" \
- && echo "${ORT_GPU_PROVIDERS_CUDA_SHA256}  providers/${ORT_GPU_PROVIDERS_NPM_DIR}/libonnxruntime_providers_cuda.so" | sha256sum -c - \
- && echo "${ORT_GPU_PROVIDERS_SHARED_SHA256}  providers/${ORT_GPU_PROVIDERS_NPM_DIR}/libonnxruntime_providers_shared.so" | sha256sum -c - \
- && install -D -m 0755 "core/${ORT_GPU_NPM_LIB_PATH}" /out/lib/libonnxruntime.so.1 \
- && install -m 0755 "providers/${ORT_GPU_PROVIDERS_NPM_DIR}/libonnxruntime_providers_cuda.so" \
-      "providers/${ORT_GPU_PROVIDERS_NPM_DIR}/libonnxruntime_providers_shared.so" /out/lib/
+# The same core plus its CUDA execution provider, fetched as
+# `scripts/setup.sh cuda` does. The core loads the provider libraries from its
+# own directory.
+FROM ort AS ort-cuda
+ARG ORT_CUDA_NPM_PACKAGE
+ARG ORT_CUDA_NPM_VERSION
+ARG ORT_CUDA_NPM_TGZ_SHA256
+ARG ORT_CUDA_NPM_DIR
+ARG ORT_CUDA_PROVIDER_SHA256
+ARG ORT_CUDA_SHARED_SHA256
+RUN npm pack --silent "${ORT_CUDA_NPM_PACKAGE}@${ORT_CUDA_NPM_VERSION}" >/dev/null \
+ && echo "${ORT_CUDA_NPM_TGZ_SHA256}  ${ORT_CUDA_NPM_PACKAGE}-${ORT_CUDA_NPM_VERSION}.tgz" | sha256sum -c - \
+ && tar -xzf "${ORT_CUDA_NPM_PACKAGE}-${ORT_CUDA_NPM_VERSION}.tgz" \
+      "${ORT_CUDA_NPM_DIR}/libonnxruntime_providers_cuda.so" \
+      "${ORT_CUDA_NPM_DIR}/libonnxruntime_providers_shared.so" \
+ && echo "${ORT_CUDA_PROVIDER_SHA256}  ${ORT_CUDA_NPM_DIR}/libonnxruntime_providers_cuda.so" | sha256sum -c - \
+ && echo "${ORT_CUDA_SHARED_SHA256}  ${ORT_CUDA_NPM_DIR}/libonnxruntime_providers_shared.so" | sha256sum -c - \
+ && install -m 0755 "${ORT_CUDA_NPM_DIR}/libonnxruntime_providers_cuda.so" \
+      "${ORT_CUDA_NPM_DIR}/libonnxruntime_providers_shared.so" /out/lib/ \
+ && rm -rf ./*.tgz package
 
 # ---------------------------------------------------------------------------
 # Runtime: CUDA (CUDA 13 runtime and cuDNN 9 from the base image).
@@ -127,7 +112,7 @@ FROM ${CUDA_BASE_IMAGE} AS cuda
 ARG VERSION
 ARG REVISION
 ARG CREATED
-ARG ORT_GPU_VERSION
+ARG ORT_VERSION
 # Ubuntu names the TurboJPEG runtime libturbojpeg (Debian: libturbojpeg0).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates libstdc++6 libturbojpeg \
@@ -140,9 +125,18 @@ COPY --from=ort-cuda /out/lib/ /opt/vitseg/lib/
 COPY model/zoo/small/model.onnx /opt/vitseg/models/small/model.onnx
 ENV VITSEG_ORT_LIB=/opt/vitseg/lib/libonnxruntime.so.1 \
     VITSEG_CACHE=/tmp/vitseg-cache \
+    VITSEG_DEVICE=cuda \
     HOME=/tmp \
     NVIDIA_VISIBLE_DEVICES=all \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility
+# Build-time smoke: the build machine has no GPU and no driver (libcuda.so.1
+# arrives with the NVIDIA container toolkit at run time), so doctor exits 1
+# here; it must still load ONNX Runtime's CPU provider and find the provider
+# files and every CUDA 13 / cuDNN 9 library of the base image.
+RUN vitseg doctor >/tmp/doctor.txt 2>&1; cat /tmp/doctor.txt \
+ && grep -q 'CPUExecutionProvider: loads' /tmp/doctor.txt \
+ && ! grep -E '^  (libonnxruntime_providers|libcudart|libcublas|libcurand|libcudnn)[^:]*: NO' /tmp/doctor.txt \
+ && rm -f /tmp/doctor.txt
 LABEL org.opencontainers.image.title="vitseg" \
       org.opencontainers.image.description="Pet photo segmentation (ViT) stream processor: Kafka -> S3 -> ONNX Runtime (CUDA)" \
       org.opencontainers.image.version="${VERSION}" \
@@ -150,7 +144,7 @@ LABEL org.opencontainers.image.title="vitseg" \
       org.opencontainers.image.created="${CREATED}" \
       org.opencontainers.image.source="https://github.com/vitseg/vitseg" \
       org.opencontainers.image.vendor="vitseg" \
-      io.vitseg.onnxruntime.version="${ORT_GPU_VERSION}" \
+      io.vitseg.onnxruntime.version="${ORT_VERSION}" \
       io.vitseg.device="cuda"
 WORKDIR /tmp
 USER 65532:65532
@@ -172,7 +166,7 @@ RUN apt-get update \
  && useradd --system --uid 65532 --gid 65532 --home-dir /nonexistent --no-create-home \
       --shell /usr/sbin/nologin nonroot
 COPY --from=build /out/vitseg /usr/local/bin/vitseg
-COPY --from=ort-cpu /out/lib/ /opt/vitseg/lib/
+COPY --from=ort /out/lib/ /opt/vitseg/lib/
 COPY model/zoo/small/model.onnx /opt/vitseg/models/small/model.onnx
 ENV VITSEG_ORT_LIB=/opt/vitseg/lib/libonnxruntime.so.1 \
     VITSEG_CACHE=/tmp/vitseg-cache \

@@ -5,11 +5,14 @@
 #   turbojpeg  libjpeg-turbo's TurboJPEG header and library (cgo, JPEG decode):
 #              apt-get install libturbojpeg0-dev when the C compiler cannot
 #              find them (Debian/Ubuntu; elsewhere install it by hand)
-#   ort        ONNX Runtime CPU library (from the npm package onnxruntime-node)
+#   ort        ONNX Runtime library (from the npm package onnxruntime-node)
+#   cuda       ort, plus its CUDA execution provider next to it (from the npm
+#              package com.github.asus4.onnxruntime.linux-x64-gpu, ~180 MB;
+#              the CUDA 13 and cuDNN 9 libraries come from the host)
 #   minio      MinIO server, built with `go install`
 #   devbroker  the tools module's devbroker (Kafka-protocol dev broker) and
 #              stackinit (bucket/notification setup) commands
-#   all        all of the above (the default)
+#   all        turbojpeg, ort, minio and devbroker (the default)
 #
 # Idempotent: what is already cached (and verified) is left alone. Versions and
 # checksums come from scripts/versions.env. Environment:
@@ -17,8 +20,9 @@
 #   VITSEG_CACHE    cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/vitseg)
 #   VITSEG_ORT_TGZ  use this local onnxruntime-node tgz instead of downloading
 #                   it (its sha256 is still verified)
+#   VITSEG_ORT_CUDA_TGZ  the same for the CUDA provider package
 #
-# Usage: scripts/setup.sh [turbojpeg|ort|minio|devbroker|all]...
+# Usage: scripts/setup.sh [turbojpeg|ort|cuda|minio|devbroker|all]...
 set -euo pipefail
 
 # shellcheck source=lib.sh
@@ -55,7 +59,7 @@ with_lock() {
 }
 
 install_ort() {
-	local dest tmp tgz url
+	local dest tmp tgz
 	dest="$(vitseg_ort_lib_path)"
 	if [[ -f $dest && "$(sha256_of "$dest")" == "$VITSEG_PIN_ORT_LIB_SHA256" ]]; then
 		log "ort: cached $dest (onnxruntime $VITSEG_PIN_ORT_VERSION, sha256 verified)"
@@ -65,19 +69,7 @@ install_ort() {
 	tmp="$(mktemp -d)"
 	# shellcheck disable=SC2064 # expand tmp now
 	trap "rm -rf '$tmp'" RETURN
-	if [[ -n ${VITSEG_ORT_TGZ:-} ]]; then
-		tgz="$VITSEG_ORT_TGZ"
-		log "ort: using local package $tgz"
-	elif command -v npm >/dev/null; then
-		log "ort: npm pack $VITSEG_PIN_ORT_NPM_PACKAGE@$VITSEG_PIN_ORT_VERSION"
-		(cd "$tmp" && npm pack --silent "$VITSEG_PIN_ORT_NPM_PACKAGE@$VITSEG_PIN_ORT_VERSION" >/dev/null)
-		tgz="$tmp/$VITSEG_PIN_ORT_NPM_PACKAGE-$VITSEG_PIN_ORT_VERSION.tgz"
-	else
-		url="https://registry.npmjs.org/$VITSEG_PIN_ORT_NPM_PACKAGE/-/$VITSEG_PIN_ORT_NPM_PACKAGE-$VITSEG_PIN_ORT_VERSION.tgz"
-		log "ort: downloading $url"
-		tgz="$tmp/ort.tgz"
-		curl -fsSL --retry 3 -o "$tgz" "$url"
-	fi
+	tgz="$(npm_fetch "$VITSEG_PIN_ORT_NPM_PACKAGE" "$VITSEG_PIN_ORT_VERSION" "${VITSEG_ORT_TGZ:-}" "$tmp")"
 	[[ -f $tgz ]] || die "ort: package $tgz not found"
 	verify_sha256 "$tgz" "$VITSEG_PIN_ORT_NPM_TGZ_SHA256"
 	tar -xzf "$tgz" -C "$tmp" "$VITSEG_PIN_ORT_NPM_LIB_PATH"
@@ -86,6 +78,62 @@ install_ort() {
 	install -m 0755 "$tmp/$VITSEG_PIN_ORT_NPM_LIB_PATH" "$dest.tmp"
 	mv -f "$dest.tmp" "$dest"
 	log "ort: installed $dest (onnxruntime $VITSEG_PIN_ORT_VERSION, package and library sha256 verified)"
+}
+
+# npm_fetch PACKAGE VERSION LOCAL DIR prints the path of PACKAGE@VERSION's tgz:
+# LOCAL when set, else fetched into DIR with npm pack (or curl without npm).
+npm_fetch() {
+	local pkg=$1 version=$2 local_tgz=$3 dir=$4
+	if [[ -n $local_tgz ]]; then
+		log "using local package $local_tgz" >&2
+		printf '%s\n' "$local_tgz"
+	elif command -v npm >/dev/null; then
+		log "npm pack $pkg@$version" >&2
+		(cd "$dir" && npm pack --silent "$pkg@$version" >/dev/null)
+		printf '%s\n' "$dir/$pkg-$version.tgz"
+	else
+		log "downloading https://registry.npmjs.org/$pkg/-/$pkg-$version.tgz" >&2
+		curl -fsSL --retry 3 -o "$dir/$pkg-$version.tgz" "https://registry.npmjs.org/$pkg/-/$pkg-$version.tgz"
+		printf '%s\n' "$dir/$pkg-$version.tgz"
+	fi
+}
+
+# install_cuda puts the CUDA execution provider and the provider bridge of the
+# pinned ONNX Runtime next to its core library, where the core looks for them.
+install_cuda() {
+	local dir tmp tgz f want
+	dir="$(dirname "$(vitseg_ort_lib_path)")"
+	local -A files=(
+		[libonnxruntime_providers_cuda.so]=$VITSEG_PIN_ORT_CUDA_PROVIDER_SHA256
+		[libonnxruntime_providers_shared.so]=$VITSEG_PIN_ORT_CUDA_SHARED_SHA256
+	)
+	local missing=0
+	for f in "${!files[@]}"; do
+		[[ -f $dir/$f && "$(sha256_of "$dir/$f")" == "${files[$f]}" ]] || missing=1
+	done
+	if ((!missing)); then
+		log "cuda: cached $dir/libonnxruntime_providers_{cuda,shared}.so ($VITSEG_PIN_ORT_CUDA_NPM_PACKAGE $VITSEG_PIN_ORT_CUDA_NPM_VERSION, sha256 verified)"
+		return
+	fi
+	tmp="$(mktemp -d)"
+	# shellcheck disable=SC2064 # expand tmp now
+	trap "rm -rf '$tmp'" RETURN
+	tgz="$(npm_fetch "$VITSEG_PIN_ORT_CUDA_NPM_PACKAGE" "$VITSEG_PIN_ORT_CUDA_NPM_VERSION" "${VITSEG_ORT_CUDA_TGZ:-}" "$tmp")"
+	[[ -f $tgz ]] || die "cuda: package $tgz not found"
+	verify_sha256 "$tgz" "$VITSEG_PIN_ORT_CUDA_NPM_TGZ_SHA256"
+	for f in "${!files[@]}"; do
+		tar -xzf "$tgz" -C "$tmp" "$VITSEG_PIN_ORT_CUDA_NPM_DIR/$f"
+		want=${files[$f]}
+		verify_sha256 "$tmp/$VITSEG_PIN_ORT_CUDA_NPM_DIR/$f" "$want"
+	done
+	mkdir -p "$dir"
+	for f in "${!files[@]}"; do
+		install -m 0755 "$tmp/$VITSEG_PIN_ORT_CUDA_NPM_DIR/$f" "$dir/$f.tmp"
+		mv -f "$dir/$f.tmp" "$dir/$f"
+	done
+	log "cuda: installed $dir/libonnxruntime_providers_{cuda,shared}.so (package and library sha256 verified);" \
+		"they need CUDA 13 (libcudart.so.13, libcublas.so.13, libcublasLt.so.13, libcurand.so.10), cuDNN 9 and the" \
+		"NVIDIA driver on the loader path: run 'vitseg doctor' to check"
 }
 
 install_minio() {
@@ -160,18 +208,19 @@ main() {
 	local t
 	for t in "${targets[@]}"; do
 		case $t in
-		turbojpeg | ort | minio | devbroker | all) ;;
+		turbojpeg | ort | cuda | minio | devbroker | all) ;;
 		-h | --help)
 			sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
 			return
 			;;
-		*) die "unknown target '$t' (want turbojpeg, ort, minio, devbroker or all)" ;;
+		*) die "unknown target '$t' (want turbojpeg, ort, cuda, minio, devbroker or all)" ;;
 		esac
 	done
 	for t in "${targets[@]}"; do
 		case $t in
 		turbojpeg) with_lock apt install_turbojpeg ;;
 		ort) with_lock ort install_ort ;;
+		cuda) with_lock ort install_ort && with_lock ort install_cuda ;;
 		minio) with_lock minio install_minio ;;
 		devbroker) with_lock tools install_tools ;;
 		all)

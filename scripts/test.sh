@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh all
+# cuda: the CUDA provider files, for the stand-in CUDA tests of internal/e2e (about 180 MB, cached by version).
+scripts/setup.sh all cuda
 # shellcheck source=env.sh
 source scripts/env.sh
 export VITSEG_DATASET_DIR=${VITSEG_DATASET_DIR:-$PWD/../shared/datasets/oxford-pets-sample}

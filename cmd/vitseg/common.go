@@ -98,7 +98,7 @@ func (r *runtimeFlags) open() (*inference.Runtime, error) {
 
 // sessionFlags configure inference sessions.
 type sessionFlags struct {
-	device         string
+	device         deviceFlag
 	intraOpThreads int
 	interOpThreads int
 	spinning       bool
@@ -107,17 +107,18 @@ type sessionFlags struct {
 // register adds the session flags; spinning is the default of --ort-spinning (off for the pipeline, whose
 // decoders need the cores that spinning ONNX Runtime threads would hold).
 func (s *sessionFlags) register(fs *flag.FlagSet, spinning bool) {
-	fs.StringVar(&s.device, "device", "auto", "execution provider: cpu, cuda or auto (CUDA when available)")
+	s.device.register(fs)
 	fs.IntVar(&s.intraOpThreads, "intra-op-threads", 0, "ONNX Runtime intra-op threads (0: serve sizes them from the CPU count, other commands use one per core)")
 	fs.IntVar(&s.interOpThreads, "inter-op-threads", 0, "ONNX Runtime inter-op threads (0: default)")
 	fs.BoolVar(&s.spinning, "ort-spinning", spinning, "let ONNX Runtime's pool threads busy-wait between runs "+
 		"(off frees the cores for the pipeline's decoding)")
 }
 
-func (s *sessionFlags) options(log *zap.Logger) (inference.Options, error) {
-	dev, err := inference.ParseDevice(s.device)
+// options are the session options, with the device decided once for the process (see deviceFlag.resolve).
+func (s *sessionFlags) options(rt *inference.Runtime, log *zap.Logger) (inference.Options, error) {
+	dev, err := s.device.resolve(rt, log)
 	if err != nil {
-		return inference.Options{}, usagef("--device: %v", err)
+		return inference.Options{}, err
 	}
 	return inference.Options{Device: dev, IntraOpThreads: s.intraOpThreads, InterOpThreads: s.interOpThreads,
 		DisableSpinning: !s.spinning, Logger: log}, nil
@@ -129,7 +130,7 @@ func loadSession(rt runtimeFlags, sf sessionFlags, path string, log *zap.Logger)
 	if err != nil {
 		return nil, err
 	}
-	opts, err := sf.options(log)
+	opts, err := sf.options(runtime, log)
 	if err != nil {
 		return nil, err
 	}

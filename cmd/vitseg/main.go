@@ -41,6 +41,7 @@ func commands() []command {
 		{"dlq", "list the dead letters by class and reason, or replay them to the input topic", runDLQ},
 		{"reconcile", "match the objects under a prefix with the result and dead-letter events: was anything lost?", runReconcile},
 		{"dataset", "upload a dataset to a bucket or download Oxford-IIIT Pet", runDataset},
+		{"doctor", "check ONNX Runtime, its CUDA provider, the NVIDIA libraries and the GPUs", runDoctor},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vitseg/vitseg/internal/cuda"
 	"github.com/vitseg/vitseg/internal/modeltest"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/model/inference"
@@ -156,7 +157,7 @@ func TestDeviceSelection(t *testing.T) {
 	if !errors.Is(err, inference.ErrCUDAUnavailable) {
 		t.Fatalf("cuda on a CPU-only build: err = %v, want ErrCUDAUnavailable", err)
 	}
-	if !strings.Contains(err.Error(), "libonnxruntime_providers_cuda.so") {
+	if !errors.Is(err, cuda.ErrLibraryMissing) || !strings.Contains(err.Error(), "libcudart.so.13") {
 		t.Errorf("error does not name what is missing: %v", err)
 	}
 	_, stderr, err := runCLI(t, "segment", "--model", modelPath, "--device", "auto", "-o", dir,
@@ -164,7 +165,7 @@ func TestDeviceSelection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(stderr, "falling back to CPU") {
+	if !strings.Contains(stderr, "CUDA unavailable, running on the CPU") {
 		t.Errorf("auto fallback not logged:\n%s", stderr)
 	}
 }

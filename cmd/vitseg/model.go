@@ -57,6 +57,9 @@ func runModelInit(_ context.Context, args []string, stdout, stderr io.Writer) er
 	if *out == "" {
 		return usagef("-o FILE.onnx is required")
 	}
+	if err := requireONNXExport("model init"); err != nil {
+		return err
+	}
 	cfg, err := model.Preset(*preset)
 	if err != nil {
 		return usagef("--preset: %v", err)

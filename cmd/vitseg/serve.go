@@ -89,7 +89,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sessOpts, err := sf.options(log)
+	sessOpts, err := sf.options(runtime, log)
 	if err != nil {
 		return err
 	}

@@ -64,20 +64,6 @@ func (d *dataFlags) load(ctx context.Context, size int, log *zap.Logger) (*train
 		MinPairs: d.minPairs, Limits: imaging.DefaultLimits(), Logger: log})
 }
 
-// gomlxBackend maps --device (and an explicit --backend) to a GoMLX backend configuration.
-func gomlxBackend(device, explicit string) (string, error) {
-	if explicit != "" {
-		return explicit, nil
-	}
-	switch device {
-	case "cpu", "auto":
-		return "onnx:cpu", nil
-	case "cuda":
-		return "onnx:cuda", nil
-	}
-	return "", usagef("--device must be cpu or cuda, got %q", device)
-}
-
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("train", "train --data DIR|s3://BUCKET/PREFIX --out DIR [flags]", stderr)
 	def := training.DefaultRecipe()
@@ -91,7 +77,8 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	hflip := fs.Bool("hflip", def.Augmentation.HFlip, "random horizontal flip of image and mask")
 	crop := fs.Float64("crop-scale", def.Augmentation.CropScale, "random crop of side [crop-scale, 1] x image, resized back (0: off, the article's recipe)")
 	seed := fs.Uint64("seed", def.Seed, "random seed (same seed + same data = same model)")
-	device := fs.String("device", "cpu", "training device: cpu (GoMLX onnx:cpu) or cuda (onnx:cuda)")
+	var dev deviceFlag
+	dev.register(fs)
 	backendCfg := fs.String("backend", "", "explicit GoMLX backend, e.g. go:ops_sequential (overrides --device)")
 	ckptDir := fs.String("checkpoint-dir", "", "checkpoint every epoch and on SIGTERM; resume from it (default OUT/checkpoint)")
 	out := fs.String("out", "", "output directory for model.onnx, metrics.json and report/ (required)")
@@ -110,6 +97,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *out == "" {
 		return usagef("--out is required")
 	}
+	if err := requireONNXExport("train"); err != nil {
+		return err
+	}
 	log, err := lf.logger(stderr)
 	if err != nil {
 		return err
@@ -123,11 +113,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := recipe.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
-	backendName, err := gomlxBackend(*device, *backendCfg)
+	runtime, err := rt.open()
 	if err != nil {
 		return err
 	}
-	runtime, err := rt.open()
+	backendName, err := dev.gomlxBackend(ctx, runtime, *backendCfg, log)
 	if err != nil {
 		return err
 	}

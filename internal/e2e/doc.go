@@ -4,7 +4,10 @@
 // outage, SIGKILL, a broken model in the registry, a consumer-group rebalance, a killed training job), feed a
 // corpus of bad inputs, check the secrets never reach the logs, run over TLS and soak the pipeline while
 // sampling its memory. Every fault test counts the messages in and the results out: nothing may be lost, and a
-// message processed twice must give the same mask key and event ID.
+// message processed twice must give the same mask key and event ID. cuda_test.go runs the real ONNX Runtime CUDA
+// provider against gcc-built stand-ins of NVIDIA's libraries (internal/cudastandin): --device errors and
+// fallback, doctor, and SIGTERM/SIGINT after the provider has taken the signal handlers; untagged_test.go checks
+// the binary a plain `go build` gives.
 //
 // The package has only tests. Run them with
 //

@@ -5,16 +5,22 @@
 package inference
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
+	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
+	"go.uber.org/zap"
+
+	"github.com/vitseg/vitseg/internal/sigguard"
 )
 
 // ORTVersion is the pinned ONNX Runtime version that the setup script installs into the cache.
-const ORTVersion = "1.30.0"
+const ORTVersion = "1.29.0"
 
 // LibraryEnv is the environment variable naming the ONNX Runtime shared library.
 const LibraryEnv = "VITSEG_ORT_LIB"
@@ -64,14 +70,19 @@ func ResolveLibrary(explicit string) (string, error) {
 // Runtime is the initialised ONNX Runtime environment of this process.
 type Runtime struct {
 	library string
+	signals *sigguard.Guard // Go's SIGTERM and SIGINT handlers, saved before any execution provider loaded
 }
 
 // Open loads the shared library at path and initialises the ONNX Runtime environment. It also exports
 // ONNXRUNTIME_SHARED_LIBRARY_PATH and GOMLX_NO_AUTO_INSTALL so that GoMLX's ONNX backend, used for training,
 // loads the same library instead of downloading one. Call it once per process.
 func Open(path string) (*Runtime, error) {
+	signals, err := sigguard.Save()
+	if err != nil {
+		return nil, err
+	}
 	if ort.IsInitialized() {
-		return &Runtime{library: path}, nil
+		return &Runtime{library: path, signals: signals}, nil
 	}
 	if err := os.Setenv("ONNXRUNTIME_SHARED_LIBRARY_PATH", path); err != nil {
 		return nil, fmt.Errorf("export ONNXRUNTIME_SHARED_LIBRARY_PATH: %w", err)
@@ -83,7 +94,7 @@ func Open(path string) (*Runtime, error) {
 	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
 		return nil, fmt.Errorf("initialise ONNX Runtime from %s: %w", path, err)
 	}
-	return &Runtime{library: path}, nil
+	return &Runtime{library: path, signals: signals}, nil
 }
 
 // Library is the path of the loaded shared library.
@@ -91,3 +102,28 @@ func (r *Runtime) Library() string { return r.library }
 
 // Version is the ONNX Runtime version string reported by the library.
 func (r *Runtime) Version() string { return ort.GetVersion() }
+
+// KeepSignals puts Go's SIGTERM and SIGINT handlers back whenever native code (NVIDIA's libraries under a CUDA
+// provider, also GoMLX's onnx:cuda backend) has replaced them, checking every interval until ctx ends.
+func (r *Runtime) KeepSignals(ctx context.Context, interval time.Duration, log *zap.Logger) {
+	r.signals.Keep(ctx, interval, func(restored []syscall.Signal, err error) { logRestored(log, restored, err) })
+}
+
+// RestoreSignals puts Go's SIGTERM and SIGINT handlers back if native code has replaced them.
+func (r *Runtime) RestoreSignals(log *zap.Logger) {
+	restored, err := r.signals.Restore()
+	logRestored(log, restored, err)
+}
+
+func logRestored(log *zap.Logger, restored []syscall.Signal, err error) {
+	if err != nil {
+		log.Error("cannot restore Go's signal handlers", zap.Error(err))
+	}
+	if len(restored) > 0 {
+		names := make([]string, len(restored))
+		for i, s := range restored {
+			names[i] = s.String()
+		}
+		log.Info("restored Go's signal handlers that native code had replaced", zap.Strings("signals", names))
+	}
+}

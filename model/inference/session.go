@@ -2,7 +2,6 @@ package inference
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 
@@ -11,28 +10,6 @@ import (
 
 	"github.com/vitseg/vitseg/model"
 )
-
-// Device selects the execution provider.
-type Device string
-
-// Devices.
-const (
-	DeviceCPU  Device = "cpu"  // ONNX Runtime's CPU provider
-	DeviceCUDA Device = "cuda" // the CUDA provider; fail if it cannot be loaded
-	DeviceAuto Device = "auto" // CUDA when its provider loads, else CPU with a warning
-)
-
-// ParseDevice parses "cpu", "cuda" or "auto".
-func ParseDevice(s string) (Device, error) {
-	switch d := Device(s); d {
-	case DeviceCPU, DeviceCUDA, DeviceAuto:
-		return d, nil
-	}
-	return "", fmt.Errorf("unknown device %q (want cpu, cuda or auto)", s)
-}
-
-// ErrCUDAUnavailable reports that the CUDA execution provider was requested but could not be loaded.
-var ErrCUDAUnavailable = errors.New("CUDA execution provider unavailable")
 
 // Options configures a session.
 type Options struct {
@@ -58,6 +35,7 @@ type Session struct {
 	sess     *ort.DynamicAdvancedSession
 	meta     model.Metadata
 	provider string
+	afterRun func() // CUDA: put back the signal handlers that CUDA's threads may have replaced
 }
 
 // LoadFile loads an exported model from path.
@@ -87,71 +65,17 @@ func (r *Runtime) Load(onnxModel []byte, opts Options) (*Session, error) {
 		log = zap.NewNop()
 	}
 
-	so, err := ort.NewSessionOptions()
+	sess, provider, err := r.newSession(onnxModel, opts, log)
 	if err != nil {
-		return nil, fmt.Errorf("session options: %w", err)
-	}
-	defer so.Destroy()
-	if opts.IntraOpThreads > 0 {
-		if err := so.SetIntraOpNumThreads(opts.IntraOpThreads); err != nil {
-			return nil, fmt.Errorf("set intra-op threads: %w", err)
-		}
-	}
-	if opts.InterOpThreads > 0 {
-		if err := so.SetInterOpNumThreads(opts.InterOpThreads); err != nil {
-			return nil, fmt.Errorf("set inter-op threads: %w", err)
-		}
-	}
-
-	if opts.DisableSpinning {
-		for _, key := range []string{"session.intra_op.allow_spinning", "session.inter_op.allow_spinning"} {
-			if err := so.AddSessionConfigEntry(key, "0"); err != nil {
-				return nil, fmt.Errorf("set %s: %w", key, err)
-			}
-		}
-	}
-
-	provider := ProviderCPU
-	if opts.Device == DeviceCUDA || opts.Device == DeviceAuto {
-		cudaErr := appendCUDA(so, opts.CUDADeviceID)
-		switch {
-		case cudaErr == nil:
-			provider = ProviderCUDA
-		case opts.Device == DeviceCUDA:
-			return nil, cudaErr
-		default:
-			log.Warn("CUDA execution provider unavailable, falling back to CPU", zap.Error(cudaErr))
-		}
-	}
-
-	sess, err := ort.NewDynamicAdvancedSessionWithONNXData(onnxModel,
-		[]string{model.InputName}, []string{model.OutputName}, so)
-	if err != nil {
-		return nil, fmt.Errorf("create ONNX Runtime session: %w", err)
+		return nil, err
 	}
 	log.Info("model loaded", zap.String("name", meta.Name), zap.String("version", meta.Version),
 		zap.String("provider", provider), zap.Int("params", meta.Params))
-	return &Session{sess: sess, meta: meta, provider: provider}, nil
-}
-
-// cudaRequirements says what the CUDA execution provider needs, for error messages.
-const cudaRequirements = "it needs a GPU build of ONNX Runtime: libonnxruntime_providers_shared.so and " +
-	"libonnxruntime_providers_cuda.so next to the ONNX Runtime library, and the CUDA runtime, cuBLAS and cuDNN " +
-	"libraries they were built for (CUDA 13, cuDNN 9 for the pinned build) on the loader path"
-
-func appendCUDA(so *ort.SessionOptions, deviceID int) error {
-	cuda, err := ort.NewCUDAProviderOptions()
-	if err != nil {
-		return fmt.Errorf("%w: %w; %s", ErrCUDAUnavailable, err, cudaRequirements)
+	out := &Session{sess: sess, meta: meta, provider: provider}
+	if provider == ProviderCUDA {
+		out.afterRun = func() { r.RestoreSignals(log) }
 	}
-	defer cuda.Destroy()
-	if err := cuda.Update(map[string]string{"device_id": fmt.Sprint(deviceID)}); err != nil {
-		return fmt.Errorf("%w: %w; %s", ErrCUDAUnavailable, err, cudaRequirements)
-	}
-	if err := so.AppendExecutionProviderCUDA(cuda); err != nil {
-		return fmt.Errorf("%w: %w; %s", ErrCUDAUnavailable, err, cudaRequirements)
-	}
-	return nil
+	return out, nil
 }
 
 // Metadata describes the loaded model.
@@ -204,7 +128,11 @@ func (s *Session) Run(ctx context.Context, images []float32, batch int) ([]float
 	defer ro.Destroy()
 	stop := context.AfterFunc(ctx, func() { _ = ro.Terminate() })
 	defer stop()
-	if err := s.sess.RunWithOptions([]ort.Value{in}, []ort.Value{out}, ro); err != nil {
+	err = s.sess.RunWithOptions([]ort.Value{in}, []ort.Value{out}, ro)
+	if s.afterRun != nil {
+		s.afterRun()
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("run cancelled: %w", ctx.Err())
 		}

@@ -4,6 +4,8 @@
 // reference (bench/reference/vit_gpu.py) on the same machine.
 //
 // Usage: vitseg-gpucheck [-presets small,article] [-batches 1,8,32] [-train-batch 16] [-min-time 2s]
+//
+//	vitseg-gpucheck -parity MODEL.onnx [-ort-verbose]   CUDA against CPU logits of one model
 package main
 
 import (
@@ -22,7 +24,9 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	gomlx "github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train"
+	ort "github.com/yalue/onnxruntime_go"
 
+	"github.com/vitseg/vitseg/internal/cuda"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/inference"
 	"github.com/vitseg/vitseg/model/vit"
@@ -43,17 +47,28 @@ func run() error {
 	trainBatch := flag.Int("train-batch", 16, "training batch size (0: skip training)")
 	trainBackend := flag.String("train-backend", "onnx:cuda", "GoMLX backend for the training steps")
 	minTime := flag.Duration("min-time", 2*time.Second, "measured time per case")
+	parityModel := flag.String("parity", "", "only compare CUDA with CPU logits of this ONNX model, then exit")
+	verbose := flag.Bool("ort-verbose", false, "ONNX Runtime verbose log (node placements on stderr)")
 	flag.Parse()
 
 	lib, err := inference.ResolveLibrary("")
 	if err != nil {
 		return err
 	}
+	if *verbose {
+		ort.SetSharedLibraryPath(lib)
+		if err := ort.InitializeEnvironment(ort.WithLogLevelVerbose()); err != nil {
+			return err
+		}
+	}
 	rt, err := inference.Open(lib)
 	if err != nil {
 		return err
 	}
 	emit(map[string]any{"event": "runtime", "ort": rt.Version(), "library": lib})
+	if *parityModel != "" {
+		return parity(context.Background(), rt, *parityModel, 8)
+	}
 	exportBackend, err := compute.NewWithConfig("onnx:cpu")
 	if err != nil {
 		return err
@@ -115,6 +130,11 @@ func run() error {
 }
 
 func trainSteps(cfg model.Config, preset, backendName string, batch int, minTime time.Duration) error {
+	if strings.HasSuffix(backendName, ":cuda") {
+		if err := cuda.PreloadRuntime(); err != nil { // GoMLX looks for libcudart.so, .so.12 and .so.11 only
+			return err
+		}
+	}
 	backend, err := compute.NewWithConfig(backendName)
 	if err != nil {
 		return err
