@@ -45,40 +45,31 @@ func DefaultConfig() Config {
 
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	set := func(v *int, def int) {
-		if *v <= 0 {
-			*v = def
-		}
-	}
-	setD := func(v *time.Duration, def time.Duration) {
-		if *v <= 0 {
-			*v = def
-		}
-	}
 	if c.OutputPrefix == "" {
 		c.OutputPrefix = d.OutputPrefix
 	}
-	set(&c.MaxBatch, d.MaxBatch)
-	set(&c.FetchWorkers, d.FetchWorkers)
-	set(&c.DecodeWorkers, d.DecodeWorkers)
-	set(&c.WriteWorkers, d.WriteWorkers)
-	set(&c.QueueSize, d.QueueSize)
 	if c.RetryBudget == 0 {
 		c.RetryBudget = d.RetryBudget
 	}
-	set(&c.MaxAttempts, d.MaxAttempts)
-	setD(&c.MaxWait, d.MaxWait)
-	setD(&c.DrainTimeout, d.DrainTimeout)
-	setD(&c.CommitInterval, d.CommitInterval)
-	setD(&c.RetryMin, d.RetryMin)
-	setD(&c.RetryMax, d.RetryMax)
-	setD(&c.ProbeInterval, d.ProbeInterval)
+	for _, f := range []struct{ v, def *int }{{&c.MaxBatch, &d.MaxBatch}, {&c.FetchWorkers, &d.FetchWorkers},
+		{&c.DecodeWorkers, &d.DecodeWorkers}, {&c.WriteWorkers, &d.WriteWorkers}, {&c.QueueSize, &d.QueueSize},
+		{&c.MaxAttempts, &d.MaxAttempts}} {
+		orDefault(f.v, *f.def)
+	}
+	for _, f := range []struct{ v, def *time.Duration }{{&c.MaxWait, &d.MaxWait}, {&c.DrainTimeout, &d.DrainTimeout},
+		{&c.CommitInterval, &d.CommitInterval}, {&c.RetryMin, &d.RetryMin}, {&c.RetryMax, &d.RetryMax},
+		{&c.ProbeInterval, &d.ProbeInterval}} {
+		orDefault(f.v, *f.def)
+	}
 	c.Limits = imaging.Limits{MaxBytes: c.Limits.MaxBytes, MaxPixels: c.Limits.MaxPixels}
-	if c.Limits.MaxBytes <= 0 {
-		c.Limits.MaxBytes = d.Limits.MaxBytes
-	}
-	if c.Limits.MaxPixels <= 0 {
-		c.Limits.MaxPixels = d.Limits.MaxPixels
-	}
+	orDefault(&c.Limits.MaxBytes, d.Limits.MaxBytes)
+	orDefault(&c.Limits.MaxPixels, d.Limits.MaxPixels)
 	return c
+}
+
+// orDefault sets *v to def unless it is positive.
+func orDefault[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }

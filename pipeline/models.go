@@ -91,7 +91,11 @@ func (l *modelLoader) initial(ctx context.Context, src ModelSource) (*servingMod
 func (l *modelLoader) fromRegistry(ctx context.Context, reg ModelRegistry, version string) (*servingModel, error) {
 	b, err := reg.Model(ctx, version)
 	if err != nil {
-		return nil, fmt.Errorf("fetch model version %s: %w", version, err)
+		err = fmt.Errorf("fetch model version %s: %w", version, err)
+		if errors.Is(err, registry.ErrIncomplete) || errors.Is(err, registry.ErrNotFound) || errors.Is(err, registry.ErrChecksum) {
+			return nil, registry.Refuse(err) // The version itself is broken: fetching it again cannot help.
+		}
+		return nil, err // Transient (S3 unreachable, say): registry.Watch tries again at the next tick.
 	}
 	m, err := l.load(ctx, b, version)
 	if err != nil {
@@ -112,15 +116,23 @@ func (l *modelLoader) watch(ctx context.Context, src ModelSource, serving *servi
 	_ = src.Registry.Watch(ctx, version, src.PollInterval, func(ctx context.Context, ptr registry.Pointer) error {
 		m, err := l.fromRegistry(ctx, src.Registry, ptr.Version)
 		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			l.metrics.modelReloads.WithLabelValues("failed").Inc()
+			l.log.Error("model reload refused; the old model keeps serving", zap.String("version", ptr.Version),
+				zap.String("serving", version), zap.Error(err))
 			return err
 		}
 		if got := m.sess.Config().ImageSize; got != size {
 			m.sess.Close() //nolint:errcheck // Refused anyway.
 			l.metrics.modelReloads.WithLabelValues("refused_image_size").Inc()
-			return registry.Refuse(fmt.Errorf("model version %s takes %dx%d images, the serving model %s %dx%d: "+
+			err := fmt.Errorf("model version %s takes %dx%d images, the serving model %s %dx%d: "+
 				"a hot swap cannot change the input size; restart serve to switch to it",
-				ptr.Version, got, got, version, size, size))
+				ptr.Version, got, got, version, size, size)
+			l.log.Error("model reload refused; the old model keeps serving", zap.String("version", ptr.Version),
+				zap.String("serving", version), zap.Error(err))
+			return registry.Refuse(err)
 		}
 		select {
 		case swaps <- m:
