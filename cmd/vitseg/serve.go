@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/segmentio/kafka-go"
 	"github.com/vitseg/vitseg/consumer"
 	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/model/registry"
@@ -114,17 +115,9 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	models := pipeline.ModelSource{File: *modelFile, PollInterval: *regPoll}
-	if *modelFile == "" {
-		// The registry has no retry loop of its own: its client retries each request (minio-go's default, 10).
-		s3.MaxRetries = 10
-		regClient, err := objstore.New(s3)
-		if err != nil {
-			return err
-		}
-		models.Registry = registry.New(regClient, reg.bucket, reg.name, registry.WithLogger(log))
-	} else if reg.bucket != "" {
-		log.Info("serving the model file; the registry is not watched", zap.String("model", *modelFile))
+	models, err := serveModelSource(*modelFile, *regPoll, reg, s3, log)
+	if err != nil {
+		return err
 	}
 	p, err := pipeline.New(pipeline.Config{OutputBucket: *outBucket, OutputPrefix: *outPrefix, MaxBatch: *maxBatch,
 		MaxWait: *maxWait, FetchWorkers: *fetchWorkers, DecodeWorkers: *decodeWorkers, WriteWorkers: *writeWorkers,
@@ -133,13 +126,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		MaxAttempts: *maxAttempts, MaxAge: *maxAge,
 		IgnoreOrientation: !*orient,
 	}, pipeline.Deps{Reader: reader, Writer: writer, Store: pipeline.NewS3Store(client), Filter: filter, Runtime: runtime, Session: sessOpts,
-		Models: models, Logger: log, Tracing: tracing, KafkaProbe: func(ctx context.Context) error {
-			conn, err := dialer.DialContext(ctx, "tcp", brokerList[0])
-			if err != nil {
-				return err
-			}
-			return conn.Close()
-		}})
+		Models: models, Logger: log, Tracing: tracing, KafkaProbe: dialProbe(dialer, brokerList[0])})
 	if err != nil {
 		return err
 	}
@@ -148,21 +135,59 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *httpAddr, err)
 	}
-	srv := &http.Server{Handler: p.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	stopHTTP := serveHTTP(ln, p.Handler(), log)
+	log.Info("serving", zap.String("http", ln.Addr().String()), zap.Strings("brokers", brokerList),
+		zap.String("input_topic", inputTopic), zap.Stringer("allow", &allow), zap.Object("s3", s3),
+		zap.String("ort", runtime.Version()))
+	runErr := p.Run(ctx)
+	stopHTTP()
+	log.Info("stopped", zap.Error(runErr))
+	return runErr
+}
+
+// serveModelSource is the model file, or else the registry to follow. The registry has no retry loop of its
+// own: its client retries each request (minio-go's default, 10), unlike the pipeline's S3 client.
+func serveModelSource(file string, poll time.Duration, reg registryFlags, s3 objstore.Config, log *zap.Logger) (pipeline.ModelSource, error) {
+	models := pipeline.ModelSource{File: file, PollInterval: poll}
+	if file != "" {
+		if reg.bucket != "" {
+			log.Info("serving the model file; the registry is not watched", zap.String("model", file))
+		}
+		return models, nil
+	}
+	s3.MaxRetries = 10
+	client, err := objstore.New(s3)
+	if err != nil {
+		return models, err
+	}
+	models.Registry = registry.New(client, reg.bucket, reg.name, registry.WithLogger(log))
+	return models, nil
+}
+
+// dialProbe is the Kafka readiness probe: can a connection to broker be opened?
+func dialProbe(dialer *kafka.Dialer, broker string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		conn, err := dialer.DialContext(ctx, "tcp", broker)
+		if err != nil {
+			return err
+		}
+		return conn.Close()
+	}
+}
+
+// serveHTTP serves handler on ln until the returned stop is called (which waits up to 5 s for requests).
+func serveHTTP(ln net.Listener, handler http.Handler, log *zap.Logger) (stop func()) {
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("HTTP server stopped", zap.Error(err))
 		}
 	}()
-	log.Info("serving", zap.String("http", ln.Addr().String()), zap.Strings("brokers", brokerList),
-		zap.String("input_topic", inputTopic), zap.Stringer("allow", &allow), zap.Object("s3", s3),
-		zap.String("ort", runtime.Version()))
-	runErr := p.Run(ctx)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		log.Warn("HTTP shutdown", zap.Error(err))
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			log.Warn("HTTP shutdown", zap.Error(err))
+		}
 	}
-	log.Info("stopped", zap.Error(runErr))
-	return runErr
 }
