@@ -254,20 +254,6 @@ func (r *Reader) Lag() int64 {
 	return total
 }
 
-// PartitionLag returns Lag per partition.
-func (r *Reader) PartitionLag() map[int]int64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make(map[int]int64, len(r.lag))
-	for p, l := range r.lag {
-		out[p] = l
-	}
-	return out
-}
-
-// Stats returns kafka-go's statistics since the previous call.
-func (r *Reader) Stats() kafka.ReaderStats { return r.r.Stats() }
-
 // Close leaves the group and releases the connections. Messages fetched but
 // not committed are delivered again to the group. Close is idempotent.
 func (r *Reader) Close() error {

@@ -168,7 +168,7 @@ func TestReaderResumesAfterCommittedOffset(t *testing.T) {
 	for p, ms := range byPartition {
 		wantWatermark[p] = ms[2].Offset
 	}
-	if got := w.Committable(); !maps.Equal(got, wantWatermark) {
+	if got := w.committable(); !maps.Equal(got, wantWatermark) {
 		t.Fatalf("Committable = %v, want %v", got, wantWatermark)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -471,12 +471,12 @@ func TestRebalanceRedeliversUnfinished(t *testing.T) {
 	// The partition it lost is gone from it: forget it, as a caller that
 	// learns of the revocation does.
 	lost := 1 - kept
-	wa.Revoke(lost)
+	wa.revoke(lost)
 	for _, m := range redelivered {
 		wa.Done(m.Partition, m.Offset)
 		processed[position{m.Partition, m.Offset}] = true
 	}
-	if got, _ := wa.CommittableFor(kept); got != 9 {
+	if got, _ := wa.committableFor(kept); got != 9 {
 		t.Errorf("watermark of kept partition = %d, want 9", got)
 	}
 	if err := a.CommitWatermark(ctx, wa); err != nil {

@@ -123,9 +123,9 @@ func (p *partitionMarks) advance() {
 	}
 }
 
-// Committable returns, for each partition that has one, the highest offset
+// committable returns, for each partition that has one, the highest offset
 // whose tracked predecessors (in the current epoch) have all finished.
-func (w *Watermark) Committable() map[int]int64 {
+func (w *Watermark) committable() map[int]int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	out := make(map[int]int64, len(w.parts))
@@ -137,9 +137,9 @@ func (w *Watermark) Committable() map[int]int64 {
 	return out
 }
 
-// CommittableFor returns the committable offset of one partition, and false
+// committableFor returns the committable offset of one partition, and false
 // when it has none yet.
-func (w *Watermark) CommittableFor(partition int) (int64, bool) {
+func (w *Watermark) committableFor(partition int) (int64, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	p := w.parts[partition]
@@ -191,10 +191,10 @@ func (w *Watermark) InFlight() int {
 	return n
 }
 
-// Revoke drops the state of the given partitions, as when a rebalance takes
+// revoke drops the state of the given partitions, as when a rebalance takes
 // them away: later Done calls for them are ignored and they commit nothing
 // until tracked again.
-func (w *Watermark) Revoke(partitions ...int) {
+func (w *Watermark) revoke(partitions ...int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, id := range partitions {
@@ -202,8 +202,8 @@ func (w *Watermark) Revoke(partitions ...int) {
 	}
 }
 
-// Reset drops the state of every partition (a new group generation).
-func (w *Watermark) Reset() {
+// reset drops the state of every partition (a new group generation).
+func (w *Watermark) reset() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	clear(w.parts)

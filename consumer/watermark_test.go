@@ -35,9 +35,9 @@ func run(t *testing.T, w *Watermark, o op) {
 			t.Fatalf("Done(%d, %d) = %t, want %t", o.partition, o.offset, got, o.want)
 		}
 	case "revoke":
-		w.Revoke(o.partition)
+		w.revoke(o.partition)
 	case "reset":
-		w.Reset()
+		w.reset()
 	case "committed":
 		w.MarkCommitted(o.partition, o.offset)
 	}
@@ -160,17 +160,17 @@ func TestWatermark(t *testing.T) {
 			for _, o := range tt.ops {
 				run(t, &w, o)
 			}
-			if got := w.Committable(); !reflect.DeepEqual(got, tt.want) {
+			if got := w.committable(); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Committable = %v, want %v", got, tt.want)
 			}
 			if got := w.Uncommitted(); !reflect.DeepEqual(got, tt.uncommitted) {
 				t.Errorf("Uncommitted = %v, want %v", got, tt.uncommitted)
 			}
 			for p := range 4 {
-				off, ok := w.CommittableFor(p)
+				off, ok := w.committableFor(p)
 				want, wantOK := tt.want[p]
 				if ok != wantOK || off != want {
-					t.Errorf("CommittableFor(%d) = %d, %t; want %d, %t", p, off, ok, want, wantOK)
+					t.Errorf("committableFor(%d) = %d, %t; want %d, %t", p, off, ok, want, wantOK)
 				}
 			}
 			if got := w.InFlight(); got != tt.inFlight {
@@ -228,7 +228,7 @@ func TestWatermarkRandomized(t *testing.T) {
 			finished[it.p][it.o] = true
 		}
 		checkWatermark(t, seed, w, tracked, finished)
-		final := w.Committable()
+		final := w.committable()
 		for p, offs := range tracked {
 			if final[p] != offs[len(offs)-1] {
 				t.Fatalf("seed %d: final watermark of partition %d = %d, want %d", seed, p, final[p], offs[len(offs)-1])
@@ -242,7 +242,7 @@ func TestWatermarkRandomized(t *testing.T) {
 
 func checkWatermark(t *testing.T, seed uint64, w *Watermark, tracked map[int][]int64, finished map[int]map[int64]bool) {
 	t.Helper()
-	got := w.Committable()
+	got := w.committable()
 	for p, offs := range tracked {
 		// The expected watermark is the last offset of the finished prefix.
 		var want int64
@@ -323,7 +323,7 @@ func TestWatermarkConcurrent(t *testing.T) {
 	close(stop)
 	<-committerDone
 	want := map[int]int64{0: perPartition - 1, 1: perPartition - 1, 2: perPartition - 1}
-	if got := w.Committable(); !maps.Equal(got, want) {
+	if got := w.committable(); !maps.Equal(got, want) {
 		t.Errorf("final Committable = %v, want %v", got, want)
 	}
 	if w.InFlight() != 0 {
@@ -358,11 +358,11 @@ func TestWatermarkMemoryIsBounded(t *testing.T) {
 	if c1 < 100_000 {
 		t.Errorf("partition 1 dropped entries it still needs (cap %d)", c1)
 	}
-	if off, ok := w.CommittableFor(1); ok {
+	if off, ok := w.committableFor(1); ok {
 		t.Errorf("partition 1 watermark %d passed the open offset 0", off)
 	}
 	w.Done(1, 0)
-	if off, _ := w.CommittableFor(1); off != 100_000 {
+	if off, _ := w.committableFor(1); off != 100_000 {
 		t.Errorf("partition 1 watermark = %d, want 100000", off)
 	}
 }

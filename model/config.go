@@ -22,6 +22,8 @@ const (
 	ClassPet        = 0
 	ClassBackground = 1
 	ClassBorder     = 2
+	// NumClasses is the number of classes the model predicts.
+	NumClasses = 3
 )
 
 // ClassNames returns the names of the output classes, indexed by class id.

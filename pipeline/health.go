@@ -20,8 +20,7 @@ func (p *Pipeline) probe(ctx context.Context) {
 	checkS3 := func() {
 		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
-		_, err := p.deps.S3.ListBuckets(pctx)
-		p.s3OK.Store(err == nil)
+		p.s3OK.Store(p.deps.Store.Probe(pctx) == nil)
 	}
 	check := func() {
 		checkS3()

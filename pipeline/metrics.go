@@ -19,7 +19,7 @@ type metrics struct {
 	lag            prometheus.Gauge
 	inFlight       prometheus.Gauge
 	modelInfo      *prometheus.GaugeVec   // name, version, provider = 1 for the model in use
-	modelReloads   *prometheus.CounterVec // by result: loaded, failed
+	modelReloads   *prometheus.CounterVec // by result: loaded, failed, refused_image_size
 	commitFailures prometheus.Counter
 }
 

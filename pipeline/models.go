@@ -17,6 +17,7 @@ import (
 type ModelRegistry interface {
 	Current(ctx context.Context) (registry.Pointer, error)
 	Model(ctx context.Context, version string) ([]byte, error)
+	Watch(ctx context.Context, known string, interval time.Duration, fn func(context.Context, registry.Pointer) error) error
 }
 
 // ModelSource says where the model comes from: a file (served as is) or a registry (its current version,
@@ -90,54 +91,58 @@ func (l *modelLoader) initial(ctx context.Context, src ModelSource) (*servingMod
 func (l *modelLoader) fromRegistry(ctx context.Context, reg ModelRegistry, version string) (*servingModel, error) {
 	b, err := reg.Model(ctx, version)
 	if err != nil {
-		return nil, fmt.Errorf("fetch model version %s: %w", version, err)
+		err = fmt.Errorf("fetch model version %s: %w", version, err)
+		if errors.Is(err, registry.ErrIncomplete) || errors.Is(err, registry.ErrNotFound) || errors.Is(err, registry.ErrChecksum) {
+			return nil, registry.Refuse(err) // The version itself is broken: fetching it again cannot help.
+		}
+		return nil, err // Transient (S3 unreachable, say): registry.Watch tries again at the next tick.
 	}
 	m, err := l.load(ctx, b, version)
 	if err != nil {
-		return nil, fmt.Errorf("model version %s: %w", version, err)
+		return nil, registry.Refuse(fmt.Errorf("model version %s: %w", version, err))
 	}
 	return m, nil
 }
 
-// watch polls the registry pointer and sends each new, successfully loaded version on swaps. A version that
-// fails to load is logged, counted and not retried until the pointer moves again; the old model keeps serving.
-func (l *modelLoader) watch(ctx context.Context, src ModelSource, current string, swaps chan<- *servingModel) {
+// watch follows the registry pointer (registry.Watch and its failure policy) and sends each new, loaded and
+// smoke-tested version on swaps; the old model keeps serving until then. A version that cannot be loaded, or
+// whose input size differs from the serving model's, is refused (counted, logged, not retried until the
+// pointer moves): images already decoded for the serving size would all fail on it.
+func (l *modelLoader) watch(ctx context.Context, src ModelSource, serving *servingModel, swaps chan<- *servingModel) {
 	if src.Registry == nil || src.PollInterval <= 0 {
 		return
 	}
-	tick := time.NewTicker(src.PollInterval)
-	defer tick.Stop()
-	failed := ""
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		p, err := src.Registry.Current(ctx)
+	size, version := serving.sess.Config().ImageSize, serving.version
+	_ = src.Registry.Watch(ctx, version, src.PollInterval, func(ctx context.Context, ptr registry.Pointer) error {
+		m, err := l.fromRegistry(ctx, src.Registry, ptr.Version)
 		if err != nil {
-			l.log.Warn("registry pointer unreadable; keeping the current model", zap.Error(err))
-			continue
-		}
-		if p.Version == current || p.Version == failed {
-			continue
-		}
-		m, err := l.fromRegistry(ctx, src.Registry, p.Version)
-		if err != nil {
-			failed = p.Version
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			l.metrics.modelReloads.WithLabelValues("failed").Inc()
-			l.log.Error("model reload refused; the old model keeps serving", zap.String("version", p.Version),
-				zap.String("serving", current), zap.Error(err))
-			continue
+			l.log.Error("model reload refused; the old model keeps serving", zap.String("version", ptr.Version),
+				zap.String("serving", version), zap.Error(err))
+			return err
+		}
+		if got := m.sess.Config().ImageSize; got != size {
+			m.sess.Close() //nolint:errcheck // Refused anyway.
+			l.metrics.modelReloads.WithLabelValues("refused_image_size").Inc()
+			err := fmt.Errorf("model version %s takes %dx%d images, the serving model %s %dx%d: "+
+				"a hot swap cannot change the input size; restart serve to switch to it",
+				ptr.Version, got, got, version, size, size)
+			l.log.Error("model reload refused; the old model keeps serving", zap.String("version", ptr.Version),
+				zap.String("serving", version), zap.Error(err))
+			return registry.Refuse(err)
 		}
 		select {
 		case swaps <- m:
-			current, failed = p.Version, ""
+			version = ptr.Version
 			l.metrics.modelReloads.WithLabelValues("loaded").Inc()
-			l.log.Info("new model version ready", zap.String("version", p.Version))
+			l.log.Info("new model version ready", zap.String("version", ptr.Version))
+			return nil
 		case <-ctx.Done():
-			m.sess.Close() //nolint:errcheck
-			return
+			m.sess.Close() //nolint:errcheck // Shutting down.
+			return ctx.Err()
 		}
-	}
+	})
 }

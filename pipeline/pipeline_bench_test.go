@@ -410,7 +410,7 @@ func benchStartPipeline(tb testing.TB, brokers []string, topic, group string, s3
 	}
 	cfg := pipeline.DefaultConfig()
 	cfg.MaxBatch = maxBatch
-	p, err := pipeline.New(cfg, pipeline.Deps{Reader: reader, Writer: writer, S3: s3, Filter: filter, Runtime: rt,
+	p, err := pipeline.New(cfg, pipeline.Deps{Reader: reader, Writer: writer, Store: pipeline.NewS3Store(s3), Filter: filter, Runtime: rt,
 		Session: opts, Models: pipeline.ModelSource{File: modelPath}, Tracing: tracing})
 	if err != nil {
 		tb.Fatal(err)

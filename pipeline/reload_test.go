@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vitseg/vitseg/internal/modeltest"
+	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/registry"
 	"github.com/vitseg/vitseg/pipeline"
 )
@@ -97,4 +99,56 @@ func counter(t *testing.T, in *instance, name, label string) float64 {
 		}
 	}
 	return 0
+}
+
+// TestModelSwapImageSizeRefused: a version with another image_size made current while the pipeline serves is
+// refused (counted as refused_image_size) instead of being swapped in and failing every image decoded for the
+// serving size; the old version keeps serving and nothing is dead-lettered.
+func TestModelSwapImageSizeRefused(t *testing.T) {
+	s := startStack(t)
+	s.minio.MakeBucket("models")
+	reg := registry.New(s.s3, "models", "vitseg")
+	ctx := context.Background()
+	publish := func(b []byte) string {
+		t.Helper()
+		res, err := reg.Publish(ctx, b, registry.VersionMetadata{Metrics: map[string]float64{"pixel_accuracy": 0.5},
+			EvalSplit: "val@test"}, "", registry.Gate{}, false)
+		if err != nil || !res.Published {
+			t.Fatalf("publish: %+v, %v", res, err)
+		}
+		return res.Version
+	}
+	v1 := publish(exportTiny(t, "local", 1))
+	results, dead := s.collect(t, resultTopic), s.collect(t, dlqTopic)
+	in := s.startPipeline(t, pipeline.ModelSource{Registry: reg, PollInterval: 100 * time.Millisecond}, testLogger(t))
+	s.upload(t, names("before", 4)...)
+	waitFor(t, 60*time.Second, "4 results", func() bool { return len(results.snapshot()) >= 4 })
+
+	smaller, err := model.Preset(model.PresetTiny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	smaller.ImageSize /= 2
+	publish(modeltest.ExportConfig(t, smaller, "local", 2))
+	waitFor(t, 30*time.Second, "the swap to be refused", func() bool {
+		return counter(t, in, "vitseg_model_reloads_total", "refused_image_size") >= 1
+	})
+	s.upload(t, names("after", 4)...)
+	waitFor(t, 60*time.Second, "8 results", func() bool { return len(results.snapshot()) >= 8 })
+	time.Sleep(300 * time.Millisecond) // Two more polls: the refused version is not loaded again.
+
+	for _, ev := range decodeResults(t, results.snapshot()) {
+		if ev.Model.Version != v1 {
+			t.Errorf("%s served by %q, want %s", ev.Source.Key, ev.Model.Version, v1)
+		}
+	}
+	if n := len(dead.snapshot()); n != 0 {
+		t.Errorf("%d dead letters, want none", n)
+	}
+	if n := counter(t, in, "vitseg_model_reloads_total", "refused_image_size"); n != 1 {
+		t.Errorf("refused_image_size = %v, want 1 (a refused version is not retried)", n)
+	}
+	if v := in.p.Status().ModelVersion; v != v1 {
+		t.Errorf("serving %s, want %s", v, v1)
+	}
 }

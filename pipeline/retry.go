@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vitseg/vitseg/producer"
+	"go.uber.org/zap"
 )
 
 // backoff is a capped exponential backoff with full jitter: the one backoff of the pipeline's retries.
@@ -78,6 +79,26 @@ func (r retryPolicy) do(ctx context.Context, fn func() error) error {
 		case <-ctx.Done():
 			t.Stop()
 			return err
+		}
+	}
+}
+
+// policy is the retry policy of one operation; budget 0 takes the configured RetryBudget.
+func (p *Pipeline) policy(op string, served *atomic.Uint64, healthy func() bool, transient func(error) bool, budget int) retryPolicy {
+	if budget == 0 {
+		budget = p.cfg.RetryBudget
+	}
+	return retryPolicy{op: op, backoff: backoff{min: p.cfg.RetryMin, max: p.cfg.RetryMax}, transient: transient,
+		budget: budget, served: served, healthy: healthy, onRetry: p.onRetry(op)}
+}
+
+func alwaysTransient(error) bool { return true }
+
+func (p *Pipeline) onRetry(op string) func(int, error) {
+	return func(attempt int, err error) {
+		p.metrics.retries.WithLabelValues(op).Inc()
+		if attempt == 0 || attempt%10 == 0 {
+			p.log.Warn("transient failure; retrying", zap.String("operation", op), zap.Int("attempt", attempt+1), zap.Error(err))
 		}
 	}
 }

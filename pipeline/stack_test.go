@@ -105,7 +105,7 @@ func (s *stack) startPipeline(t *testing.T, models pipeline.ModelSource, log *za
 	for _, f := range tune {
 		f(&cfg)
 	}
-	p, err := pipeline.New(cfg, pipeline.Deps{Reader: reader, Writer: writer, S3: s.pipelineS3(t), Filter: filter,
+	p, err := pipeline.New(cfg, pipeline.Deps{Reader: reader, Writer: writer, Store: pipeline.NewS3Store(s.pipelineS3(t)), Filter: filter,
 		Runtime: s.runtime, Session: inference.Options{Device: inference.DeviceCPU, IntraOpThreads: 1},
 		Models: models, Logger: log, Tracing: s.tracing})
 	if err != nil {

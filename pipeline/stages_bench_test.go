@@ -84,12 +84,12 @@ func prepareStageInputs(b *testing.B, sess *inference.Session, set pipelineBench
 		b.Fatal(err)
 	}
 	for i, d := range in.full {
-		m, err := imaging.MaskFromLogits(in.logitsOf(sess, i, set.maxBatch), cfg.Classes, cfg.ImageSize, cfg.ImageSize)
+		seg, err := sess.Postprocess(in.logitsOf(sess, i, set.maxBatch), d.Width, d.Height)
 		if err != nil {
 			b.Fatal(err)
 		}
-		in.masks = append(in.masks, imaging.UpsampledMask{Base: m, Width: d.Width, Height: d.Height})
-		in.oldMasks = append(in.oldMasks, imaging.ResizeMask(m, d.Width, d.Height))
+		in.masks = append(in.masks, seg.Mask)
+		in.oldMasks = append(in.oldMasks, imaging.ResizeMask(seg.Mask.Base, d.Width, d.Height))
 	}
 	return in
 }
@@ -117,13 +117,9 @@ func stageCases(sess *inference.Session, set pipelineBenchSettings, in stageInpu
 	own = append(own, false)
 	add("decode (imaging.Decode)", true, func(i int) error { _, err := imaging.DecodeWith(in.photos[i], decodeOpts); return err })
 	add("resize (imaging.ToTensor)", true, func(i int) error { return imaging.ToTensor(in.reduced[i].Image, cfg.ImageSize, tensor) })
-	add("post-process (mask, upsample, stats)", true, func(i int) error {
-		m, err := imaging.MaskFromLogits(in.logitsOf(sess, i, set.maxBatch), cfg.Classes, cfg.ImageSize, cfg.ImageSize)
-		if err != nil {
-			return err
-		}
-		imaging.UpsampledMask{Base: m, Width: in.full[i].Width, Height: in.full[i].Height}.Stats(cfg.Classes)
-		return nil
+	add("post-process (Session.Postprocess: mask, upsample, stats)", true, func(i int) error {
+		_, err := sess.Postprocess(in.logitsOf(sess, i, set.maxBatch), in.full[i].Width, in.full[i].Height)
+		return err
 	})
 	add("mask PNG (EncodeMaskPNG)", true, func(i int) error { buf.Reset(); return enc.Encode(&buf, in.masks[i]) })
 	// The same steps as they were before (image/jpeg at full size, x/image/draw, a full-size mask, image/png).

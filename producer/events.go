@@ -146,6 +146,14 @@ type Timings struct {
 // Millis converts a duration to the milliseconds of Timings.
 func Millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
+// NewResult returns the result event of source segmented by model, its mask at mask, processed at
+// processedAt: the schema version, the deterministic event ID and the UTC time are set here, once. The caller
+// fills in the image size, class fractions, box and timings.
+func NewResult(source Source, model ModelRef, mask MaskRef, processedAt time.Time) ResultEvent {
+	return ResultEvent{SchemaVersion: SchemaVersion, EventID: ResultEventID(source, model), Source: source,
+		Mask: mask, Model: model, ProcessedAt: processedAt.UTC()}
+}
+
 // ResultEventID returns the deterministic event ID of the result for source
 // (identified by bucket, key and ETag) under model: processing the same
 // object version with the same model again yields the same ID, so consumers

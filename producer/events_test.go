@@ -417,3 +417,17 @@ func TestDeadLetterOfHugeMessageFits(t *testing.T) {
 		t.Errorf("kept %d payload bytes and %d headers, want %d and %d", kept, len(o.Headers), MaxOriginalBytes, MaxHeaders)
 	}
 }
+
+func TestNewResult(t *testing.T) {
+	want := sampleResult()
+	local := want.ProcessedAt.In(time.FixedZone("UTC+2", 2*3600))
+	e := NewResult(want.Source, want.Model, want.Mask, local)
+	if e.SchemaVersion != SchemaVersion || e.EventID != want.EventID || e.ProcessedAt.Location() != time.UTC ||
+		!e.ProcessedAt.Equal(want.ProcessedAt) || e.Source != want.Source || e.Mask != want.Mask || e.Model != want.Model {
+		t.Fatalf("NewResult = %+v", e)
+	}
+	e.Image, e.ClassFractions, e.PetBBox, e.TimingsMS = want.Image, want.ClassFractions, want.PetBBox, want.TimingsMS
+	if err := e.Validate(); err != nil {
+		t.Fatalf("NewResult with the caller's fields filled in: %v", err)
+	}
+}

@@ -11,8 +11,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"image"
-	"image/png"
 	"io"
 	"io/fs"
 	"os"
@@ -247,30 +245,19 @@ func preprocessPair(name string, imgBytes, triBytes []byte, opts LoadOptions) (E
 	return ex, "", nil
 }
 
-// DecodeTrimap decodes an Oxford-IIIT Pet trimap PNG (1 pet, 2 background, 3 border) into a mask of class ids
-// (0 pet, 1 background, 2 border).
+// DecodeTrimap decodes an Oxford-IIIT Pet trimap PNG (1 pet, 2 background, 3 border; 8-bit gray or paletted)
+// into a mask of class ids (0 pet, 1 background, 2 border). It is imaging.DecodeMaskPNG, with its input
+// bounds, and the trimap's value check.
 func DecodeTrimap(b []byte) (*imaging.Mask, error) {
-	img, err := png.Decode(bytes.NewReader(b))
+	m, err := imaging.DecodeMaskPNG(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("decode trimap: %w", err)
 	}
-	bounds := img.Bounds()
-	m := imaging.NewMask(bounds.Dx(), bounds.Dy())
-	gray, isGray := img.(*image.Gray)
-	for y := range m.Height {
-		for x := range m.Width {
-			var v uint8
-			if isGray {
-				v = gray.GrayAt(bounds.Min.X+x, bounds.Min.Y+y).Y
-			} else {
-				r, _, _, _ := img.At(bounds.Min.X+x, bounds.Min.Y+y).RGBA()
-				v = uint8(r >> 8)
-			}
-			if v < 1 || v > 3 {
-				return nil, fmt.Errorf("trimap value %d at (%d,%d) is not 1, 2 or 3", v, x, y)
-			}
-			m.Pix[y*m.Width+x] = v - 1
+	for i, v := range m.Pix {
+		if v < 1 || v > 3 {
+			return nil, fmt.Errorf("trimap value %d at (%d,%d) is not 1, 2 or 3", v, i%m.Width, i/m.Width)
 		}
+		m.Pix[i] = v - 1
 	}
 	return m, nil
 }

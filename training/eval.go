@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/model/inference"
 )
 
@@ -17,25 +16,17 @@ func EvaluateSession(ctx context.Context, sess *inference.Session, examples []Ex
 		batchSize = 16
 	}
 	for lo := 0; lo < len(examples); lo += batchSize {
-		hi := min(lo+batchSize, len(examples))
-		images := make([]float32, 0, (hi-lo)*sess.ImageLen())
-		for _, ex := range examples[lo:hi] {
-			if len(ex.Image) != sess.ImageLen() {
-				return Metrics{}, fmt.Errorf("evaluate: example %s has %d values, model wants %d (resolution mismatch)",
-					ex.Name, len(ex.Image), sess.ImageLen())
-			}
-			images = append(images, ex.Image...)
+		batch := examples[lo:min(lo+batchSize, len(examples))]
+		tensors := make([][]float32, len(batch))
+		for i, ex := range batch {
+			tensors[i] = ex.Image
 		}
-		logits, err := sess.Run(ctx, images, hi-lo)
+		masks, err := sess.Masks(ctx, tensors)
 		if err != nil {
-			return Metrics{}, fmt.Errorf("evaluate: %w", err)
+			return Metrics{}, fmt.Errorf("evaluate examples %s..%s: %w", batch[0].Name, batch[len(batch)-1].Name, err)
 		}
-		for i, ex := range examples[lo:hi] {
-			m, err := imaging.MaskFromLogits(logits[i*sess.LogitsLen():(i+1)*sess.LogitsLen()], c.Classes, c.ImageSize, c.ImageSize)
-			if err != nil {
-				return Metrics{}, err
-			}
-			if err := score.Add(ex.Mask, m.Pix); err != nil {
+		for i, ex := range batch {
+			if err := score.Add(ex.Mask, masks[i].Pix); err != nil {
 				return Metrics{}, err
 			}
 		}

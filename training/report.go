@@ -24,6 +24,7 @@ import (
 	plotdraw "gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
+	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/imaging"
 )
 
@@ -225,7 +226,7 @@ func (d *ReportData) predictionGrid() *image.RGBA {
 	}
 	// Legend: a swatch and the name of each class.
 	x, y := reportPad, l.legendTop()
-	for id, name := range imaging.ClassNames() {
+	for id, name := range model.ClassNames() {
 		sw := image.Rect(x, y+1, x+reportSwatch, y+1+reportSwatch)
 		draw.Draw(img, sw, image.NewUniform(gridText), image.Point{}, draw.Src)
 		draw.Draw(img, sw.Inset(1), image.NewUniform(imaging.ClassColor(uint8(id))), image.Point{}, draw.Src)

@@ -143,7 +143,8 @@ func runDLQReplay(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := newFlagSet("dlq replay", "dlq replay --class C [--reason-match RE] [--since D] [--dry-run] [flags]", stderr)
 	var d dlqFlags
 	d.register(fs)
-	inputTopic := fs.String("kafka-input-topic", "vitseg.images", "topic the references are re-published to")
+	var inputTopic string
+	registerInputTopic(fs, &inputTopic, "topic the references are re-published to")
 	reasonMatch := fs.String("reason-match", "", "only dead letters whose reason matches this regular expression")
 	dryRun := fs.Bool("dry-run", false, "print what would be replayed, publish nothing")
 	if err := parseFlags(fs, args); err != nil {
@@ -180,13 +181,13 @@ func runDLQReplay(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, "not replayed:", r)
 	}
 	if *dryRun {
-		_, err := fmt.Fprintf(stdout, "dry run: %d of %d dead letters would be replayed to %s\n", len(msgs), len(letters), *inputTopic)
+		_, err := fmt.Fprintf(stdout, "dry run: %d of %d dead letters would be replayed to %s\n", len(msgs), len(letters), inputTopic)
 		return err
 	}
-	if err := d.publish(ctx, *inputTopic, msgs); err != nil {
+	if err := d.publish(ctx, inputTopic, msgs); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "replayed %d of %d dead letters to %s\n", len(msgs), len(letters), *inputTopic)
+	_, err = fmt.Fprintf(stdout, "replayed %d of %d dead letters to %s\n", len(msgs), len(letters), inputTopic)
 	return err
 }
 

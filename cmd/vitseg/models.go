@@ -33,9 +33,15 @@ type registryFlags struct {
 	force     bool
 }
 
-func (r *registryFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&r.bucket, "registry-bucket", "", "bucket of the model registry (models/NAME/...); empty: do not publish")
+// registerLocation adds --registry-bucket (with the command's usage) and --model-name.
+func (r *registryFlags) registerLocation(fs *flag.FlagSet, bucketUsage string) {
+	fs.StringVar(&r.bucket, "registry-bucket", "", bucketUsage)
 	fs.StringVar(&r.name, "model-name", "vitseg", "model name (in the registry and in the model's metadata)")
+}
+
+// register adds the location and the quality gate flags of publishing.
+func (r *registryFlags) register(fs *flag.FlagSet) {
+	r.registerLocation(fs, "bucket of the model registry (models/NAME/...); empty: do not publish")
 	fs.StringVar(&r.metric, "gate-metric", registry.DefaultGateMetric, "quality gate metric (higher is better)")
 	fs.Float64Var(&r.tolerance, "gate-tolerance", 0.002, "publish when the new metric >= current - tolerance")
 	fs.BoolVar(&r.force, "force", false, "publish even if the quality gate refuses")

@@ -38,8 +38,8 @@ func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	outDir := fs.String("o", "", "output directory for NAME.mask.png (and NAME.overlay.png) (required)")
 	overlay := fs.Bool("overlay", false, "also write NAME.overlay.png: the mask blended over the photo")
 	batchSize := fs.Int("batch", 8, "images per inference batch")
-	maxBytes := fs.Int64("max-image-bytes", imaging.DefaultLimits().MaxBytes, "refuse files larger than this")
-	maxPixels := fs.Int64("max-pixels", imaging.DefaultLimits().MaxPixels, "refuse images declaring more pixels")
+	var lim limitFlags
+	lim.register(fs, "files")
 	orient := exifOrientationFlag(fs)
 	var rt runtimeFlags
 	var sf sessionFlags
@@ -75,7 +75,7 @@ func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 
 	seg := segmenter{sess: sess, outDir: *outDir, overlay: *overlay,
-		decode: imaging.DecodeOptions{Limits: imaging.Limits{MaxBytes: *maxBytes, MaxPixels: *maxPixels},
+		decode: imaging.DecodeOptions{Limits: lim.limits(),
 			IgnoreOrientation: !*orient}, out: json.NewEncoder(stdout)}
 	failed := 0
 	for lo := 0; lo < len(files); lo += *batchSize {

@@ -50,6 +50,12 @@ func Export(tb testing.TB, preset, version string, seed int64) []byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return ExportConfig(tb, cfg, version, seed)
+}
+
+// ExportConfig returns a randomly initialised model of cfg, exported with the given metadata version.
+func ExportConfig(tb testing.TB, cfg model.Config, version string, seed int64) []byte {
+	tb.Helper()
 	net, err := vit.New(cfg)
 	if err != nil {
 		tb.Fatal(err)

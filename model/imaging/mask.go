@@ -7,20 +7,19 @@ import (
 	"image/color"
 	"io"
 	"math"
+
+	"github.com/vitseg/vitseg/model"
 )
 
 // Class ids of the segmentation masks (the Oxford-IIIT Pet trimap values
 // minus one).
 const (
-	ClassPet        uint8 = 0
-	ClassBackground uint8 = 1
-	ClassBorder     uint8 = 2
+	ClassPet        = uint8(model.ClassPet)
+	ClassBackground = uint8(model.ClassBackground)
+	ClassBorder     = uint8(model.ClassBorder)
 	// NumClasses is the number of classes the model predicts.
-	NumClasses = 3
+	NumClasses = model.NumClasses
 )
-
-// ClassNames returns the class names indexed by class id.
-func ClassNames() []string { return []string{"pet", "background", "border"} }
 
 // ClassColor returns the display colour of class id in mask PNGs and
 // overlays: pet orange, background dark blue, border white. Ids beyond the

@@ -10,12 +10,14 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/vitseg/vitseg/model"
 )
 
 func TestClassNames(t *testing.T) {
-	names := ClassNames()
+	names := model.ClassNames()
 	if !slices.Equal(names, []string{"pet", "background", "border"}) || len(names) != NumClasses {
-		t.Fatalf("ClassNames() = %v", names)
+		t.Fatalf("model.ClassNames() = %v", names)
 	}
 	if names[ClassPet] != "pet" || names[ClassBackground] != "background" || names[ClassBorder] != "border" {
 		t.Fatalf("class constants do not index ClassNames: %v", names)

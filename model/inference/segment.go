@@ -10,8 +10,7 @@ import (
 
 // Prepared is one decoded image, pre-processed for the model.
 type Prepared struct {
-	Width, Height int // full size as displayed (after the EXIF orientation)
-	Format        imaging.Format
+	Width, Height int                 // full size as displayed (after the EXIF orientation)
 	Orientation   imaging.Orientation // the EXIF orientation that was applied
 	// Image is the decoded photo at the reduced size it was decoded at for
 	// the model (see imaging.DecodeOptions.MinSize), at least the model's
@@ -28,7 +27,7 @@ func Prepare(data []byte, size int, opts imaging.DecodeOptions) (*Prepared, erro
 	if err != nil {
 		return nil, err
 	}
-	p := &Prepared{Width: dec.Width, Height: dec.Height, Format: dec.Format, Orientation: dec.Orientation,
+	p := &Prepared{Width: dec.Width, Height: dec.Height, Orientation: dec.Orientation,
 		Image: dec.Image, Tensor: make([]float32, 3*size*size)}
 	if err := imaging.ToTensor(dec.Image, size, p.Tensor); err != nil {
 		return nil, err
@@ -49,26 +48,66 @@ func (s *Session) Segment(ctx context.Context, batch []*Prepared) ([]Segmentatio
 	if len(batch) == 0 {
 		return nil, nil
 	}
-	c := s.meta.Config
-	images := make([]float32, 0, len(batch)*s.ImageLen())
+	tensors := make([][]float32, len(batch))
 	for i, p := range batch {
-		if len(p.Tensor) != s.ImageLen() {
-			return nil, fmt.Errorf("segment: image %d has %d values, model wants %d", i, len(p.Tensor), s.ImageLen())
-		}
-		images = append(images, p.Tensor...)
+		tensors[i] = p.Tensor
 	}
-	logits, err := s.Run(ctx, images, len(batch))
+	masks, err := s.Masks(ctx, tensors)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Segmentation, len(batch))
 	for i, p := range batch {
-		m, err := imaging.MaskFromLogits(logits[i*s.LogitsLen():(i+1)*s.LogitsLen()], c.Classes, c.ImageSize, c.ImageSize)
+		out[i] = s.segmentation(masks[i], p.Width, p.Height)
+	}
+	return out, nil
+}
+
+// Postprocess is Segment's post-processing of one image's logits (LogitsLen values), shown at width x height.
+func (s *Session) Postprocess(logits []float32, width, height int) (Segmentation, error) {
+	m, err := s.maskOf(logits)
+	if err != nil {
+		return Segmentation{}, err
+	}
+	return s.segmentation(m, width, height), nil
+}
+
+func (s *Session) segmentation(m *imaging.Mask, width, height int) Segmentation {
+	u := imaging.UpsampledMask{Base: m, Width: width, Height: height}
+	return Segmentation{Mask: u, Stats: u.Stats(s.meta.Config.Classes)}
+}
+
+// maskOf returns the class ids of one image's logits at the model resolution.
+func (s *Session) maskOf(logits []float32) (*imaging.Mask, error) {
+	c := s.meta.Config
+	return imaging.MaskFromLogits(logits, c.Classes, c.ImageSize, c.ImageSize)
+}
+
+// Masks runs tensors (CHW in 0..1 at the model resolution, ImageLen values each) through the model as one
+// batch and returns each one's class ids at the model resolution: the batching loop of serving (Segment)
+// and evaluation (training.EvaluateSession).
+func (s *Session) Masks(ctx context.Context, tensors [][]float32) ([]*imaging.Mask, error) {
+	if len(tensors) == 0 {
+		return nil, nil
+	}
+	images := make([]float32, 0, len(tensors)*s.ImageLen())
+	for i, t := range tensors {
+		if len(t) != s.ImageLen() {
+			return nil, fmt.Errorf("segment: image %d has %d values, model wants %d (resolution mismatch)", i, len(t), s.ImageLen())
+		}
+		images = append(images, t...)
+	}
+	logits, err := s.Run(ctx, images, len(tensors))
+	if err != nil {
+		return nil, err
+	}
+	masks := make([]*imaging.Mask, len(tensors))
+	for i := range tensors {
+		m, err := s.maskOf(logits[i*s.LogitsLen() : (i+1)*s.LogitsLen()])
 		if err != nil {
 			return nil, err
 		}
-		u := imaging.UpsampledMask{Base: m, Width: p.Width, Height: p.Height}
-		out[i] = Segmentation{Mask: u, Stats: u.Stats(c.Classes)}
+		masks[i] = m
 	}
-	return out, nil
+	return masks, nil
 }

@@ -126,8 +126,15 @@ func (s *Session) Run(ctx context.Context, images []float32, batch int) ([]float
 		return nil, fmt.Errorf("run options: %w", err)
 	}
 	defer ro.Destroy()
-	stop := context.AfterFunc(ctx, func() { _ = ro.Terminate() })
-	defer stop()
+	// Cancelling ctx terminates the run. The terminating call must be over before ro is destroyed (the
+	// deferred Destroy above runs after this): stop does not wait for a call that has already begun.
+	terminated := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() { defer close(terminated); _ = ro.Terminate() })
+	defer func() {
+		if !stop() {
+			<-terminated
+		}
+	}()
 	err = s.sess.RunWithOptions([]ort.Value{in}, []ort.Value{out}, ro)
 	if s.afterRun != nil {
 		s.afterRun()

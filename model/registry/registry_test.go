@@ -732,3 +732,63 @@ func TestPublishGateWithBaseline(t *testing.T) {
 		t.Errorf("stale baseline used: %s", res.Reason)
 	}
 }
+
+// TestWatchRefused: a version the callback refuses (ErrRefused) is offered once, not again until the pointer
+// moves; when the pointer comes back to it, it is offered again.
+func TestWatchRefused(t *testing.T) {
+	e := newEnv(t)
+	ctx := testCtx(t)
+	r := e.reg
+	publish := func(metric float64) string {
+		t.Helper()
+		res, err := r.Publish(ctx, fakeModel(1), versionMeta("val", acc(metric)), "", Gate{}, false)
+		if err != nil || !res.Published {
+			t.Fatalf("publish: %+v, %v", res, err)
+		}
+		return res.Version
+	}
+	v1 := publish(0.8)
+	watchCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	offered := make(chan string, 10)
+	refuse := map[string]bool{}
+	var mu sync.Mutex
+	done := make(chan error, 1)
+	go func() {
+		done <- r.Watch(watchCtx, v1, 20*time.Millisecond, func(_ context.Context, p Pointer) error {
+			offered <- p.Version
+			mu.Lock()
+			defer mu.Unlock()
+			if refuse[p.Version] {
+				return Refuse(errors.New("image_size differs"))
+			}
+			return nil
+		})
+	}()
+	mu.Lock()
+	refuse["000002"] = true
+	mu.Unlock()
+	v2 := publish(0.9)
+	if got := <-offered; got != v2 {
+		t.Fatalf("offered %q, want %q", got, v2)
+	}
+	select {
+	case v := <-offered:
+		t.Fatalf("refused version offered again: %q", v)
+	case <-time.After(300 * time.Millisecond): // 15 ticks.
+	}
+	v3 := publish(0.95)
+	if got := <-offered; got != v3 {
+		t.Fatalf("offered %q after the pointer moved, want %q", got, v3)
+	}
+	if _, err := r.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-offered; got != v2 {
+		t.Fatalf("after rollback offered %q, want the refused %q again", got, v2)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Watch returned %v, want context.Canceled", err)
+	}
+}

@@ -1,0 +1,65 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"go.uber.org/zap"
+
+	"github.com/vitseg/vitseg/consumer"
+	"github.com/vitseg/vitseg/producer"
+)
+
+// deadLetter produces a dead-letter event, retrying transient failures until ctx ends. It reports whether the
+// event was durably written (only then may the message be committed).
+func (p *Pipeline) deadLetter(ctx context.Context, m *message, class producer.ErrorClass, why string, ref *consumer.ImageRef) bool {
+	ctx = messageContext(ctx, m)
+	var src *producer.ObjectRef
+	if ref != nil {
+		src = &producer.ObjectRef{Bucket: ref.Bucket, Key: ref.Key}
+	}
+	ev := producer.NewDeadLetter(m.msg, class, why, src, time.Now().UTC())
+	stripped := false
+	// No budget: a dead letter that cannot be written leaves nothing else to do but wait (see RELIABILITY.md).
+	policy := p.policy("kafka_produce_deadletter", &p.ops.produceDeadLetter, p.kafkaOK.Load, alwaysTransient, -1)
+	err := policy.do(ctx, func() error {
+		err := p.deps.Writer.PublishDeadLetters(ctx, ev)
+		if tooLarge(err) && !stripped {
+			// Retrying cannot help: write the event without the copy of the original message.
+			p.log.Warn("dead-letter event too large for its topic; writing it without the original message", zap.Error(err))
+			ev, stripped = withoutOriginalPayload(ev), true
+			err = p.deps.Writer.PublishDeadLetters(ctx, ev)
+		}
+		return err
+	})
+	if err != nil {
+		p.log.Error("dead-letter event not written; the message stays uncommitted", zap.Error(err))
+		return false
+	}
+	p.metrics.failed.WithLabelValues(string(class)).Inc()
+	p.metrics.deadLettered.WithLabelValues(string(class)).Inc()
+	p.log.Warn("dead-lettered", zap.String("class", string(class)), zap.String("reason", why),
+		zap.Int("partition", m.msg.Partition), zap.Int64("offset", m.msg.Offset))
+	return true
+}
+
+// tooLarge reports whether a produce failed because the message is over the client's or the topic's size limit.
+func tooLarge(err error) bool {
+	return errors.Is(err, kafka.MessageSizeTooLarge) || errors.As(err, new(kafka.MessageTooLargeError))
+}
+
+// withoutOriginalPayload drops the copied key, value and headers of a dead-letter event, keeping the sizes.
+func withoutOriginalPayload(ev producer.DeadLetterEvent) producer.DeadLetterEvent {
+	empty := func(p producer.Payload) producer.Payload {
+		return producer.Payload{Encoding: producer.EncodingUTF8, Size: p.Size, Truncated: p.Size > 0}
+	}
+	ev.Original.Value = empty(ev.Original.Value)
+	if k := ev.Original.Key; k != nil {
+		e := empty(*k)
+		ev.Original.Key = &e
+	}
+	ev.Original.Headers = []producer.Header{}
+	return ev
+}

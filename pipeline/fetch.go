@@ -1,0 +1,61 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/vitseg/vitseg/producer"
+)
+
+// fetch downloads one object (bounded by Limits.MaxBytes), retrying transient failures.
+func (p *Pipeline) fetch(ctx context.Context, j *job) bool {
+	policy := p.policy("s3_get", &p.ops.s3Get, p.s3OK.Load, isTransient, 0)
+	err := checkObjectName(s3Get, j.ref.Key)
+	if err == nil {
+		err = policy.do(ctx, func() error { return p.noteS3(p.getObject(ctx, j)) })
+	}
+	if err != nil {
+		var pe errPermanent
+		if errors.As(err, &pe) {
+			p.failJob(ctx, j, pe.class, err)
+		} else {
+			p.log.Warn("fetch abandoned at shutdown; the message stays uncommitted", zap.Stringer("object", j.ref), zap.Error(err))
+		}
+		return false
+	}
+	j.fetched = time.Now()
+	p.metrics.stageSeconds.WithLabelValues("fetch").Observe(j.fetched.Sub(j.received).Seconds())
+	return true
+}
+
+// getObject makes one attempt at downloading j's object; its error is classified (classifyS3).
+func (p *Pipeline) getObject(ctx context.Context, j *job) error {
+	limit := p.cfg.Limits.MaxBytes
+	obj, err := p.deps.Store.Get(ctx, j.ref.Bucket, j.ref.Key, limit)
+	if err != nil {
+		return classifyS3(s3Get, err)
+	}
+	if obj.Size > limit || int64(len(obj.Data)) > limit {
+		return errPermanent{producer.ClassTooLarge, fmt.Errorf("object is %d bytes, over the limit of %d",
+			max(obj.Size, int64(len(obj.Data))), limit)}
+	}
+	p.s3OK.Store(true)
+	j.data, j.etag, j.size = obj.Data, obj.ETag, obj.Size
+	return nil
+}
+
+// noteS3 passes a classified S3 error through; a transient one asks the prober to check S3 now, so that
+// readiness follows the dependency's health (its probe), never one item's failures.
+func (p *Pipeline) noteS3(err error) error {
+	if err != nil && isTransient(err) {
+		select {
+		case p.probeNow <- struct{}{}:
+		default:
+		}
+	}
+	return err
+}

@@ -1,0 +1,151 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/vitseg/vitseg/consumer"
+	"github.com/vitseg/vitseg/producer"
+)
+
+// consume fetches messages until ctx ends, tracking each in the watermark and fanning out its references.
+// Dead letters are written on workCtx, so that one begun before shutdown can still finish.
+func (p *Pipeline) consume(ctx, workCtx context.Context, out chan<- *job) error {
+	for {
+		msg, ok := p.fetchMessage(ctx)
+		if !ok {
+			return nil
+		}
+		received := time.Now()
+		m := p.track(msg)
+		refs, next := p.screen(workCtx, m)
+		switch next {
+		case stopIntake:
+			return nil // Shutdown before a dead letter was written: the message is redelivered later.
+		case nextMessage:
+			continue
+		}
+		if class, why := p.admission(msg, received); class != "" {
+			if !p.refuse(workCtx, m, refs, class, why) {
+				return nil
+			}
+			continue
+		}
+		m.pending.Store(int32(len(refs)))
+		for _, ref := range refs {
+			select {
+			case out <- p.newJob(m, ref, received):
+			case <-ctx.Done():
+				// Shutdown while the queue is full: this message stays uncommitted and will be redelivered.
+				return nil
+			}
+		}
+	}
+}
+
+// fetchMessage fetches the next message, retrying failures every RetryMin; false when ctx ends.
+func (p *Pipeline) fetchMessage(ctx context.Context) (kafka.Message, bool) {
+	for {
+		msg, err := p.deps.Reader.Fetch(ctx)
+		if err == nil {
+			return msg, true
+		}
+		if ctx.Err() != nil {
+			return kafka.Message{}, false
+		}
+		p.kafkaOK.Store(false)
+		p.log.Warn("fetch failed; retrying", zap.Error(err))
+		p.metrics.retries.WithLabelValues("kafka_fetch").Inc()
+		select {
+		case <-time.After(p.cfg.RetryMin):
+		case <-ctx.Done():
+			return kafka.Message{}, false
+		}
+	}
+}
+
+// track records msg in the watermark (it is in flight until finished).
+func (p *Pipeline) track(msg kafka.Message) *message {
+	p.metrics.consumed.Inc()
+	p.metrics.lag.Set(float64(p.deps.Reader.Lag()))
+	if p.wm.Track(msg.Partition, msg.Offset) {
+		p.log.Info("partition restarted (rebalance or redelivery)", zap.Int("partition", msg.Partition),
+			zap.Int64("offset", msg.Offset))
+	}
+	p.metrics.inFlight.Set(float64(p.wm.InFlight()))
+	return &message{msg: msg}
+}
+
+// intakeNext says what consume does after screening a message.
+type intakeNext int
+
+const (
+	processRefs intakeNext = iota // the accepted references go on to the stages
+	nextMessage                   // nothing to process: the message is finished (or left for redelivery)
+	stopIntake                    // shutdown before a dead letter was written
+)
+
+// screen parses m and filters its references: ignored ones are dropped, refused ones dead-lettered (a
+// message of one refused reference as a whole, by reject). It returns the references to process.
+func (p *Pipeline) screen(ctx context.Context, m *message) ([]consumer.ImageRef, intakeNext) {
+	refs, err := consumer.ParseMessage(m.msg.Value)
+	if err != nil {
+		p.reject(ctx, m, nil, err)
+		return nil, nextMessage
+	}
+	var accepted []consumer.ImageRef
+	for _, ref := range refs {
+		err := p.deps.Filter.Check(ref)
+		switch {
+		case err == nil:
+			accepted = append(accepted, ref)
+		case errors.Is(err, consumer.ErrIgnored):
+			p.metrics.ignored.Inc()
+		case len(refs) == 1:
+			p.reject(ctx, m, &ref, err)
+			return nil, nextMessage
+		case !p.deadLetter(ctx, m, producer.ClassNotAllowed, reason(err), &ref):
+			// Shutdown before this record's dead letter was written: leave the whole message uncommitted.
+			return nil, stopIntake
+		}
+	}
+	if len(accepted) == 0 {
+		p.finishMessage(m)
+		return nil, nextMessage
+	}
+	return accepted, processRefs
+}
+
+// reject handles a message that yields no work: ignored messages are just finished; others are dead-lettered.
+func (p *Pipeline) reject(ctx context.Context, m *message, ref *consumer.ImageRef, err error) {
+	switch {
+	case errors.Is(err, consumer.ErrIgnored):
+		p.metrics.ignored.Inc()
+		p.finishMessage(m)
+	case errors.Is(err, consumer.ErrNotAllowed):
+		if p.deadLetter(ctx, m, producer.ClassNotAllowed, reason(err), ref) {
+			p.finishMessage(m)
+		}
+	default:
+		if p.deadLetter(ctx, m, producer.ClassMalformedMessage, reason(err), ref) {
+			p.finishMessage(m)
+		}
+	}
+}
+
+// reason is the dead-letter reason of a rejected message: its kind, the parser's reason and the cause (a JSON
+// syntax error, say), if any.
+func reason(err error) string {
+	var me *consumer.MessageError
+	if errors.As(err, &me) {
+		if me.Err != nil {
+			return me.Kind.Error() + ": " + me.Reason + ": " + me.Err.Error()
+		}
+		return me.Kind.Error() + ": " + me.Reason
+	}
+	return err.Error()
+}
