@@ -101,6 +101,13 @@ func BuildOnly(forward Forward, cfg model.Config, store *gomlx.Store, batch int)
 // Tracer receives the name and output shape of each stage as a graph is built. It may be nil.
 type Tracer func(stage string, dims []int)
 
+// Record reports x's shape as the output of stage; it does nothing when t is nil.
+func (t Tracer) Record(stage string, x *graph.Node) {
+	if t != nil {
+		t(stage, x.Shape().Dimensions)
+	}
+}
+
 // TraceShapes returns the output shape of every stage that the forward function of newForward(tracer) reports,
 // for a batch of the given size, by building (not running) the graph.
 func TraceShapes(cfg model.Config, batch int, newForward func(Tracer) Forward) ([]model.Stage, error) {

@@ -20,6 +20,7 @@ import (
 	"github.com/gomlx/gomlx/ml/model/initializer"
 
 	"github.com/vitseg/vitseg/model"
+	"github.com/vitseg/vitseg/model/graphexport"
 	"github.com/vitseg/vitseg/model/vit"
 )
 
@@ -28,7 +29,7 @@ const normEpsilon = 1e-5 // PyTorch's LayerNorm and BatchNorm default
 // Network is SegFormer-B0 for a model.Config with Architecture model.ArchSegFormer.
 type Network struct {
 	Config model.Config
-	Trace  vit.Tracer
+	Trace  graphexport.Tracer
 }
 
 // New returns the network for cfg, after validating it.
@@ -42,15 +43,9 @@ func New(cfg model.Config) (*Network, error) {
 	return &Network{Config: cfg}, nil
 }
 
-func (n *Network) trace(stage string, x *graph.Node) {
-	if n.Trace != nil {
-		n.Trace(stage, x.Shape().Dimensions)
-	}
-}
-
 // Forward is the model function: images [B, C, H, W] (0..1) -> logits [B, classes, H, W].
 func (n *Network) Forward(scope *gomlx.Scope, images *graph.Node) *graph.Node {
-	n.trace("input", images)
+	n.Trace.Record("input", images)
 	x := norm.BatchNorm(scope.In("batch_norm"), images, 1).CurrentScope().
 		Momentum(0.9).Epsilon(normEpsilon).UseBackendInference(false).Done()
 	stages := model.SegFormerB0()
@@ -72,11 +67,11 @@ func (n *Network) Forward(scope *gomlx.Scope, images *graph.Node) *graph.Node {
 		tokens = layerNorm(st.In("norm"), tokens)
 		x = tokensToImage(tokens, side)
 		features[i] = x
-		n.trace(fmt.Sprintf("stage_%d", i+1), x)
+		n.Trace.Record(fmt.Sprintf("stage_%d", i+1), x)
 	}
 	logits := n.decoder(scope.In("decoder"), features)
 	logits = resize(logits, n.Config.ImageSize)
-	n.trace("upsample", logits)
+	n.Trace.Record("upsample", logits)
 	return logits
 }
 
@@ -155,13 +150,13 @@ func (n *Network) decoder(scope *gomlx.Scope, features []*graph.Node) *graph.Nod
 			fused = graph.Add(fused, part)
 		}
 	}
-	n.trace("decoder_fuse", fused)
+	n.Trace.Record("decoder_fuse", fused)
 	fused = norm.BatchNorm(fuse.In("batch_norm"), fused, 1).CurrentScope().
 		Momentum(0.9).Epsilon(normEpsilon).UseBackendInference(false).Done()
 	fused = relu(fused)
 	fused = layers.DropoutStatic(scope, fused, n.Config.Dropout)
 	logits := tokensToImage(linear(scope.In("linear_pred"), imageToTokens(fused), n.Config.Classes), quarter)
-	n.trace("decoder_logits", logits)
+	n.Trace.Record("decoder_logits", logits)
 	return logits
 }
 

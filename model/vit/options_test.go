@@ -1,68 +1,14 @@
 package vit_test
 
 import (
-	"context"
-	"math/rand/v2"
-	"slices"
 	"testing"
 
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	gomlx "github.com/gomlx/gomlx/ml/model"
 
-	"github.com/vitseg/vitseg/model"
-	"github.com/vitseg/vitseg/model/inference"
 	"github.com/vitseg/vitseg/model/vit"
 )
-
-// TestOptionsExportParity: the article's hypotheses (MLP head, patch 8) and stochastic depth (a training-only
-// option) export and serve like the article's architecture, ONNX Runtime matching GoMLX.
-func TestOptionsExportParity(t *testing.T) {
-	rt, backend := openRuntime(t)
-	tiny := must(model.Preset(model.PresetTiny))
-	tests := []struct {
-		name   string
-		change func(*model.Config)
-	}{
-		{"MLP head", func(c *model.Config) { c.HeadHidden = 48 }},
-		{"patch 8", func(c *model.Config) { c.PatchSize = 8 }},
-		{"drop path", func(c *model.Config) { c.DropPath = 0.3 }},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg := tiny
-			tc.change(&cfg)
-			net := must(vit.New(cfg))
-			store := gomlx.NewStore()
-			store.SetParam(gomlx.ParamInitialSeed, int64(3))
-			b, err := vit.Export(backend, net, store, model.Metadata{Name: tc.name, Version: "0"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			sess, err := rt.Load(b, inference.Options{Device: inference.DeviceCPU})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sess.Close()
-			if sess.Config() != cfg {
-				t.Errorf("served config %+v, want %+v", sess.Config(), cfg)
-			}
-			exec := must(net.InferenceExec(backend, store))
-			images := randomImages(rand.New(rand.NewPCG(4, 5)), 2, cfg)
-			got, err := sess.Run(context.Background(), images, 2)
-			if err != nil {
-				t.Fatal(err)
-			}
-			outs, err := exec.Call(tensors.FromFlatDataAndDimensions(slices.Clone(images), 2, cfg.InChannels, cfg.ImageSize, cfg.ImageSize))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := maxAbsDiff(got, tensors.MustCopyFlatData[float32](outs[0])); d > 1e-4 {
-				t.Errorf("ONNX Runtime vs GoMLX max abs diff %g > 1e-4", d)
-			}
-		})
-	}
-}
 
 // TestDropPath: in training, each example is either dropped (zero) or scaled by 1/(1-rate); in inference it is
 // the identity.

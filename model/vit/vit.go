@@ -44,55 +44,49 @@ func New(cfg model.Config) (*Network, error) {
 	return &Network{Config: cfg}, nil
 }
 
-func (n *Network) trace(stage string, x *graph.Node) {
-	if n.Trace != nil {
-		n.Trace(stage, x.Shape().Dimensions)
-	}
-}
-
 // Forward is the model function: images [B, C, H, W] -> logits [B, classes, H, W].
 func (n *Network) Forward(scope *gomlx.Scope, images *graph.Node) *graph.Node {
 	c := n.Config
-	n.trace("input", images)
+	n.Trace.Record("input", images)
 
 	x := norm.BatchNorm(scope.In("batch_norm"), images, 1).CurrentScope().
 		Momentum(0.9). // PyTorch momentum 0.1: running = 0.9*running + 0.1*batch.
 		Epsilon(normEpsilon).
 		UseBackendInference(false).
 		Done()
-	n.trace("batch_norm", x)
+	n.Trace.Record("batch_norm", x)
 
 	x = ImageToPatches(x, c.PatchSize)
-	n.trace("image_to_patches", x)
+	n.Trace.Record("image_to_patches", x)
 
 	x = dense(scope.In("patch_embedding"), x, c.EmbedSize)
-	n.trace("patch_embedding", x)
+	n.Trace.Record("patch_embedding", x)
 
 	pos := scope.In("position_embedding").
 		WithInitializer(initializer.RandomNormalFn(scope, 1.0)). // torch.randn
 		VariableWithShape("embedding", shapes.Make(x.DType(), c.NumPatches(), c.EmbedSize)).
 		NodeValue(x.Graph())
 	x = graph.Add(x, graph.ExpandAxes(pos, 0))
-	n.trace("position_embedding", x)
+	n.Trace.Record("position_embedding", x)
 
 	encoder := scope.In("encoder")
 	for i := range c.Blocks {
 		x = n.encoderBlock(encoder.In("block_%02d", i), x, n.dropPathRate(i))
-		n.trace("encoder_block", x)
+		n.Trace.Record("encoder_block", x)
 	}
 
 	if c.HeadHidden > 0 {
 		head := scope.In("output_head")
 		x = activation.Gelu(dense(head.In("fc1"), x, c.HeadHidden))
 		x = dense(head.In("fc2"), x, c.OutPatchDim())
-		n.trace("output_head", x)
+		n.Trace.Record("output_head", x)
 	} else {
 		x = dense(scope.In("output_projection"), x, c.OutPatchDim())
-		n.trace("output_projection", x)
+		n.Trace.Record("output_projection", x)
 	}
 
 	x = PatchesToImage(x, c.ImageSize, c.PatchSize, c.Classes)
-	n.trace("fold", x)
+	n.Trace.Record("fold", x)
 	return x
 }
 

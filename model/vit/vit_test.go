@@ -1,9 +1,6 @@
 package vit_test
 
 import (
-	"context"
-	"math"
-	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -12,7 +9,6 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
-	gomlx "github.com/gomlx/gomlx/ml/model"
 
 	"github.com/vitseg/vitseg/internal/modeltest"
 	"github.com/vitseg/vitseg/model"
@@ -25,82 +21,6 @@ import (
 func openRuntime(t *testing.T) (*inference.Runtime, compute.Backend) {
 	t.Helper()
 	return modeltest.Runtime(t), modeltest.Backend(t)
-}
-
-func randomImages(r *rand.Rand, n int, c model.Config) []float32 {
-	x := make([]float32, n*c.InChannels*c.ImageSize*c.ImageSize)
-	for i := range x {
-		x[i] = r.Float32()
-	}
-	return x
-}
-
-func TestExportParityDynamicBatch(t *testing.T) {
-	rt, backend := openRuntime(t)
-	cfg, err := model.Preset(model.PresetTiny)
-	if err != nil {
-		t.Fatal(err)
-	}
-	net, err := vit.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := gomlx.NewStore()
-	store.SetParam(gomlx.ParamInitialSeed, int64(7))
-	onnxBytes, err := vit.Export(backend, net, store, model.Metadata{Name: "parity", Version: "0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := rt.Load(onnxBytes, inference.Options{Device: inference.DeviceCPU})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
-	if got := sess.Metadata(); got.Name != "parity" || got.Params != cfg.NumParams() || got.Config != cfg {
-		t.Errorf("metadata = %+v", got)
-	}
-
-	exec, err := net.InferenceExec(backend, store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := rand.New(rand.NewPCG(1, 2))
-	perImage := cfg.Classes * cfg.ImageSize * cfg.ImageSize
-	var firstAlone []float32
-	images8 := randomImages(r, 8, cfg)
-	for _, batch := range []int{1, 3, 8} {
-		images := images8[:batch*sess.ImageLen()]
-		got, err := sess.Run(context.Background(), images, batch)
-		if err != nil {
-			t.Fatalf("batch %d: %v", batch, err)
-		}
-		in := tensors.FromFlatDataAndDimensions(slices.Clone(images), batch, cfg.InChannels, cfg.ImageSize, cfg.ImageSize)
-		outs, err := exec.Call(in)
-		if err != nil {
-			t.Fatalf("GoMLX batch %d: %v", batch, err)
-		}
-		want := tensors.MustCopyFlatData[float32](outs[0])
-		if d := maxAbsDiff(got, want); d > 1e-4 {
-			t.Errorf("batch %d: ONNX Runtime vs GoMLX max abs diff %g > 1e-4", batch, d)
-		}
-		// An image's logits must not depend on the rest of its batch.
-		if batch == 1 {
-			firstAlone = got
-		} else if d := maxAbsDiff(got[:perImage], firstAlone); d > 1e-5 {
-			t.Errorf("batch %d: image 0 differs from its batch-1 result by %g", batch, d)
-		}
-	}
-}
-
-func maxAbsDiff(a, b []float32) float64 {
-	if len(a) != len(b) {
-		return math.Inf(1)
-	}
-	m := 0.0
-	for i := range a {
-		m = max(m, math.Abs(float64(a[i]-b[i])))
-	}
-	return m
 }
 
 func TestParameterCountsMatchGraph(t *testing.T) {
