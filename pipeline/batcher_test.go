@@ -61,12 +61,3 @@ func TestBatchItems(t *testing.T) {
 		})
 	}
 }
-
-func TestBackoffDelayIsBounded(t *testing.T) {
-	b := backoff{min: 10 * time.Millisecond, max: 200 * time.Millisecond}
-	for n := range 40 {
-		if d := b.delay(n); d <= 0 || d > b.max {
-			t.Fatalf("delay(%d) = %v, want in (0, %v]", n, d, b.max)
-		}
-	}
-}

@@ -3,27 +3,14 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
-	"github.com/vitseg/vitseg/producer"
 	"go.uber.org/zap"
+
+	"github.com/vitseg/vitseg/internal/backoff"
+	"github.com/vitseg/vitseg/producer"
 )
-
-// backoff is a capped exponential backoff with full jitter: the one backoff of the pipeline's retries.
-type backoff struct {
-	min, max time.Duration
-}
-
-// delay returns the wait before retry attempt n (0-based).
-func (b backoff) delay(n int) time.Duration {
-	d := b.min << min(n, 20)
-	if d <= 0 || d > b.max {
-		d = b.max
-	}
-	return time.Duration(rand.Int64N(int64(d)) + 1)
-}
 
 // operations counts the successful calls of each external operation the pipeline retries, so that an item
 // that keeps failing can tell whether the same operation works for other items meanwhile.
@@ -35,7 +22,7 @@ type operations struct {
 // (minio-go MaxRetries 1, producer.Writer MaxAttempts 1, see cmd/vitseg serve).
 type retryPolicy struct {
 	op        string // for metrics, logs and dead-letter reasons
-	backoff   backoff
+	backoff   backoff.Exponential
 	transient func(error) bool
 	// budget bounds the attempts of one item that fail while the operation succeeds for other items and the
 	// dependency's readiness probe passes; past it the item fails with class retries_exhausted. Attempts
@@ -73,7 +60,7 @@ func (r retryPolicy) do(ctx context.Context, fn func() error) error {
 		if r.onRetry != nil {
 			r.onRetry(attempt, err)
 		}
-		t := time.NewTimer(r.backoff.delay(attempt))
+		t := time.NewTimer(r.backoff.Delay(attempt + 1))
 		select {
 		case <-t.C:
 		case <-ctx.Done():
@@ -88,7 +75,7 @@ func (p *Pipeline) policy(op string, served *atomic.Uint64, healthy func() bool,
 	if budget == 0 {
 		budget = p.cfg.RetryBudget
 	}
-	return retryPolicy{op: op, backoff: backoff{min: p.cfg.RetryMin, max: p.cfg.RetryMax}, transient: transient,
+	return retryPolicy{op: op, backoff: backoff.Exponential{Min: p.cfg.RetryMin, Max: p.cfg.RetryMax}, transient: transient,
 		budget: budget, served: served, healthy: healthy, onRetry: p.onRetry(op)}
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vitseg/vitseg/internal/backoff"
 	"github.com/vitseg/vitseg/producer"
 )
 
@@ -30,7 +31,7 @@ func TestRetryBudget(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var served atomic.Uint64
 			calls := 0
-			r := retryPolicy{op: "s3_get", backoff: backoff{min: time.Microsecond, max: time.Microsecond},
+			r := retryPolicy{op: "s3_get", backoff: backoff.Exponential{Min: time.Microsecond, Max: time.Microsecond},
 				transient: isTransient, budget: 3, served: &served, healthy: func() bool { return tc.healthy }}
 			err := r.do(context.Background(), func() error {
 				calls++
@@ -58,7 +59,7 @@ func TestRetryBudget(t *testing.T) {
 
 func TestRetryStopsAtPermanentAndContext(t *testing.T) {
 	var served atomic.Uint64
-	r := retryPolicy{op: "s3_put", backoff: backoff{min: time.Millisecond, max: time.Millisecond}, transient: isTransient,
+	r := retryPolicy{op: "s3_put", backoff: backoff.Exponential{Min: time.Millisecond, Max: time.Millisecond}, transient: isTransient,
 		budget: -1, served: &served}
 	perm := errPermanent{producer.ClassInternal, errors.New("403")}
 	calls := 0

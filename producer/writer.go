@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/url"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/vitseg/vitseg/internal/backoff"
 	"github.com/vitseg/vitseg/internal/kafkaheaders"
 	"github.com/vitseg/vitseg/internal/kafkasec"
 )
@@ -274,7 +274,7 @@ func (w *Writer) write(ctx context.Context, msgs []kafka.Message) error {
 		if attempt >= w.cfg.MaxAttempts {
 			return fmt.Errorf("producer: %d of %d messages not written after %d attempts: %w", len(failed), len(msgs), attempt, cause)
 		}
-		delay := backoff(attempt, w.cfg.BackoffMin, w.cfg.BackoffMax)
+		delay := backoff.Exponential{Min: w.cfg.BackoffMin, Max: w.cfg.BackoffMax}.Delay(attempt)
 		w.log.Warn("retrying event write", zap.Int("messages", len(failed)), zap.Int("attempt", attempt),
 			zap.Duration("backoff", delay), zap.Error(cause))
 		timer := time.NewTimer(delay)
@@ -324,18 +324,6 @@ func transient(err error) bool {
 		return kerr.Temporary()
 	}
 	return true
-}
-
-// backoff returns the wait before try attempt+1: min doubled per attempt,
-// capped at max, with "equal jitter" (half fixed, half random).
-func backoff(attempt int, minDelay, maxDelay time.Duration) time.Duration {
-	d := minDelay
-	for i := 1; i < attempt && d < maxDelay; i++ {
-		d *= 2
-	}
-	d = min(d, maxDelay)
-	half := d / 2
-	return half + rand.N(half+1)
 }
 
 // Close flushes and closes the writer and its connections.

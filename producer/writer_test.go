@@ -54,26 +54,6 @@ func TestNewWriterConfig(t *testing.T) {
 	}
 }
 
-func TestBackoff(t *testing.T) {
-	const lo, hi = 100 * time.Millisecond, time.Second
-	for attempt := 1; attempt <= 10; attempt++ {
-		ceiling := min(lo<<(attempt-1), hi)
-		for range 200 {
-			d := backoff(attempt, lo, hi)
-			if d < ceiling/2 || d > ceiling {
-				t.Fatalf("backoff(%d) = %v, want within [%v, %v]", attempt, d, ceiling/2, ceiling)
-			}
-		}
-	}
-	seen := make(map[time.Duration]bool)
-	for range 50 {
-		seen[backoff(3, lo, hi)] = true
-	}
-	if len(seen) < 10 {
-		t.Errorf("backoff has no jitter: %d distinct values", len(seen))
-	}
-}
-
 func TestClassify(t *testing.T) {
 	msgs := []kafka.Message{{Value: []byte("a")}, {Value: []byte("b")}, {Value: []byte("c")}}
 	tests := []struct {
