@@ -179,6 +179,29 @@ func idInput(parts ...string) []byte {
 	return b
 }
 
+// problems collects the invariants an event breaks, for Validate.
+type problems []error
+
+func (p *problems) add(format string, args ...any) { *p = append(*p, fmt.Errorf(format, args...)) }
+
+// envelope checks the fields every event carries.
+func (p *problems) envelope(schemaVersion int, eventID string) {
+	if schemaVersion != SchemaVersion {
+		p.add("schema_version is %d, want %d", schemaVersion, SchemaVersion)
+	}
+	if _, err := uuid.Parse(eventID); err != nil {
+		p.add("event_id %q is not a UUID", eventID)
+	}
+}
+
+// err is nil when there are no problems, else ErrInvalidEvent with all of them for an event of the kind.
+func (p problems) err(kind string) error {
+	if len(p) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s: %w", ErrInvalidEvent, kind, errors.Join(p...))
+}
+
 // named is a number with its field name, for validation messages.
 type named struct {
 	name string
@@ -188,59 +211,50 @@ type named struct {
 // Validate checks the invariants the JSON Schema states, and those it cannot
 // (fractions summing to 1, the box inside the image).
 func (e ResultEvent) Validate() error {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if e.SchemaVersion != SchemaVersion {
-		bad("schema_version is %d, want %d", e.SchemaVersion, SchemaVersion)
-	}
-	if _, err := uuid.Parse(e.EventID); err != nil {
-		bad("event_id %q is not a UUID", e.EventID)
-	}
+	var p problems
+	p.envelope(e.SchemaVersion, e.EventID)
 	if e.Source.Bucket == "" || e.Source.Key == "" {
-		bad("source bucket and key are required")
+		p.add("source bucket and key are required")
 	}
 	if e.Source.Size < 0 {
-		bad("source size %d is negative", e.Source.Size)
+		p.add("source size %d is negative", e.Source.Size)
 	}
 	if e.Mask.Bucket == "" || e.Mask.Key == "" {
-		bad("mask bucket and key are required")
+		p.add("mask bucket and key are required")
 	}
 	if f := e.Mask.KeyForm; f != "" && f != MaskKeyDerived && f != MaskKeyBounded {
-		bad("mask key_form %q is neither derived nor bounded", f)
+		p.add("mask key_form %q is neither derived nor bounded", f)
 	}
 	if e.Model.Name == "" || e.Model.Version == "" {
-		bad("model name and version are required")
+		p.add("model name and version are required")
 	}
 	if e.Image.Width < 1 || e.Image.Height < 1 {
-		bad("image size %dx%d is not positive", e.Image.Width, e.Image.Height)
+		p.add("image size %dx%d is not positive", e.Image.Width, e.Image.Height)
 	}
 	f := e.ClassFractions
 	for _, c := range []named{{"pet", f.Pet}, {"background", f.Background}, {"border", f.Border}} {
 		if !(c.v >= 0 && c.v <= 1) {
-			bad("class fraction %s = %v is outside [0, 1]", c.name, c.v)
+			p.add("class fraction %s = %v is outside [0, 1]", c.name, c.v)
 		}
 	}
 	if sum := f.Pet + f.Background + f.Border; !(math.Abs(sum-1) <= fractionTolerance) {
-		bad("class fractions sum to %v, want 1", sum)
+		p.add("class fractions sum to %v, want 1", sum)
 	}
 	if b := e.PetBBox; b != nil {
 		if b.X0 < 0 || b.Y0 < 0 || b.X1 <= b.X0 || b.Y1 <= b.Y0 || b.X1 > e.Image.Width || b.Y1 > e.Image.Height {
-			bad("pet_bbox %+v is not a non-empty box inside the %dx%d image", *b, e.Image.Width, e.Image.Height)
+			p.add("pet_bbox %+v is not a non-empty box inside the %dx%d image", *b, e.Image.Width, e.Image.Height)
 		}
 	}
 	t := e.TimingsMS
 	for _, c := range []named{{"queue", t.Queue}, {"fetch", t.Fetch}, {"decode", t.Decode}, {"infer", t.Infer}, {"total", t.Total}} {
 		if !(c.v >= 0) || math.IsInf(c.v, 0) {
-			bad("timings_ms.%s = %v is not a finite, non-negative number", c.name, c.v)
+			p.add("timings_ms.%s = %v is not a finite, non-negative number", c.name, c.v)
 		}
 	}
 	if e.ProcessedAt.IsZero() {
-		bad("processed_at is not set")
+		p.add("processed_at is not set")
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%w: result: %w", ErrInvalidEvent, errors.Join(errs...))
-	}
-	return nil
+	return p.err("result")
 }
 
 // ErrorClass classifies why a message was dead-lettered.
@@ -453,49 +467,40 @@ func truncateUTF8(s string, n int) string {
 
 // Validate checks the invariants the JSON Schema states.
 func (e DeadLetterEvent) Validate() error {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if e.SchemaVersion != SchemaVersion {
-		bad("schema_version is %d, want %d", e.SchemaVersion, SchemaVersion)
-	}
-	if _, err := uuid.Parse(e.EventID); err != nil {
-		bad("event_id %q is not a UUID", e.EventID)
-	}
+	var p problems
+	p.envelope(e.SchemaVersion, e.EventID)
 	o := e.Original
 	if o.Topic == "" || o.Partition < 0 || o.Offset < 0 {
-		bad("original topic/partition/offset %q/%d/%d is not a message position", o.Topic, o.Partition, o.Offset)
+		p.add("original topic/partition/offset %q/%d/%d is not a message position", o.Topic, o.Partition, o.Offset)
 	}
 	payloads := []Payload{o.Value}
 	if o.Key != nil {
 		payloads = append(payloads, *o.Key)
 	}
 	if len(o.Headers) > MaxHeaders {
-		bad("original has %d headers, over %d", len(o.Headers), MaxHeaders)
+		p.add("original has %d headers, over %d", len(o.Headers), MaxHeaders)
 	}
 	for _, h := range o.Headers {
 		payloads = append(payloads, h.Value)
 	}
-	for _, p := range payloads {
-		if err := p.validate(); err != nil {
-			bad("original payload: %w", err)
+	for _, pl := range payloads {
+		if err := pl.validate(); err != nil {
+			p.add("original payload: %w", err)
 		}
 	}
 	if !e.ErrorClass.Valid() {
-		bad("error_class %q is not one of %v", e.ErrorClass, ErrorClasses())
+		p.add("error_class %q is not one of %v", e.ErrorClass, ErrorClasses())
 	}
 	if e.Reason == "" || len(e.Reason) > MaxReasonBytes {
-		bad("reason must be 1 to %d bytes, is %d", MaxReasonBytes, len(e.Reason))
+		p.add("reason must be 1 to %d bytes, is %d", MaxReasonBytes, len(e.Reason))
 	}
 	if e.Source != nil && (e.Source.Bucket == "" || e.Source.Key == "") {
-		bad("source, when present, needs a bucket and a key")
+		p.add("source, when present, needs a bucket and a key")
 	}
 	if e.FailedAt.IsZero() {
-		bad("failed_at is not set")
+		p.add("failed_at is not set")
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%w: dead letter: %w", ErrInvalidEvent, errors.Join(errs...))
-	}
-	return nil
+	return p.err("dead letter")
 }
 
 func (p Payload) validate() error {
