@@ -102,6 +102,7 @@ type sessionFlags struct {
 	intraOpThreads int
 	interOpThreads int
 	spinning       bool
+	tta            string
 }
 
 // register adds the session flags; spinning is the default of --ort-spinning (off for the pipeline, whose
@@ -112,16 +113,22 @@ func (s *sessionFlags) register(fs *flag.FlagSet, spinning bool) {
 	fs.IntVar(&s.interOpThreads, "inter-op-threads", 0, "ONNX Runtime inter-op threads (0: default)")
 	fs.BoolVar(&s.spinning, "ort-spinning", spinning, "let ONNX Runtime's pool threads busy-wait between runs "+
 		"(off frees the cores for the pipeline's decoding)")
+	fs.StringVar(&s.tta, "tta", string(inference.TTANone), fmt.Sprintf("test-time augmentation, one of %v: flip also "+
+		"runs each image's mirror image and adds its mirrored logits (about twice the model's work)", inference.TTAs()))
 }
 
 // options are the session options, with the device decided once for the process (see deviceFlag.resolve).
 func (s *sessionFlags) options(rt *inference.Runtime, log *zap.Logger) (inference.Options, error) {
+	tta, err := inference.ParseTTA(s.tta)
+	if err != nil {
+		return inference.Options{}, fmt.Errorf("--tta: %w", err)
+	}
 	dev, err := s.device.resolve(rt, log)
 	if err != nil {
 		return inference.Options{}, err
 	}
 	return inference.Options{Device: dev, IntraOpThreads: s.intraOpThreads, InterOpThreads: s.interOpThreads,
-		DisableSpinning: !s.spinning, Logger: log}, nil
+		DisableSpinning: !s.spinning, TTA: tta, Logger: log}, nil
 }
 
 // loadSession opens ONNX Runtime and loads the model file with the session flags.

@@ -17,10 +17,11 @@ import (
 	"github.com/vitseg/vitseg/model/inference"
 )
 
-// BenchmarkSegmentVsRun measures, side by side in alternating rounds, Session.Run (the model alone) and
+// BenchmarkSegmentVsRun measures, side by side in alternating rounds, Session.Run (the model alone),
 // Session.Segment (the model plus the per-image post-processing: arg-max mask, nearest-neighbour upsampling to
-// the photo's resolution, class statistics) on real photos, at batch 8 with the small preset, and reports the
-// post-processing's share. Run it once:
+// the photo's resolution, class statistics) and Segment with the flip test-time augmentation, on real photos,
+// at batch 8 with the small preset, and reports the post-processing's share and the augmentation's cost. Run
+// it once:
 //
 //	go test -tags onnx -run '^$' -bench SegmentVsRun -benchtime 1x ./model/inference
 //
@@ -34,6 +35,12 @@ func BenchmarkSegmentVsRun(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer sess.Close()
+	tta, err := rt.Load(modeltest.Export(b, model.PresetSmall, "bench", 1),
+		inference.Options{Device: inference.DeviceCPU, IntraOpThreads: runtime.NumCPU(), TTA: inference.TTAFlip})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tta.Close()
 	prepared := benchPreparedPhotos(b, sess.Config().ImageSize, batch)
 	images := make([]float32, 0, batch*sess.ImageLen())
 	for _, p := range prepared {
@@ -48,6 +55,10 @@ func BenchmarkSegmentVsRun(b *testing.B) {
 			bench.Case{Name: "Segment", Units: batch, Call: bench.Timed(func(ctx context.Context) error {
 				_, err := sess.Segment(ctx, prepared)
 				return err
+			})},
+			bench.Case{Name: "Segment --tta flip", Units: batch, Call: bench.Timed(func(ctx context.Context) error {
+				_, err := tta.Segment(ctx, prepared)
+				return err
 			})})
 		if err != nil {
 			b.Fatal(err)
@@ -58,6 +69,10 @@ func BenchmarkSegmentVsRun(b *testing.B) {
 		b.ReportMetric(ratio, "segment/run")
 		fmt.Fprintf(os.Stdout, "Run %.1f images/s, Segment %.1f images/s, Segment/Run %.3f (post-processing %.1f%% of Segment)\n",
 			series[0].Median(), series[1].Median(), ratio, 100*(1-ratio))
+		flip := bench.Median(bench.Ratios(series[1], series[2]))
+		b.ReportMetric(series[2].Median(), "segment-tta-flip-images/s")
+		b.ReportMetric(flip, "tta-flip-cost")
+		fmt.Fprintf(os.Stdout, "Segment --tta flip %.1f images/s: %.2fx the time of Segment\n", series[2].Median(), flip)
 	}
 }
 

@@ -85,25 +85,39 @@ func (s *Session) maskOf(logits []float32) (*imaging.Mask, error) {
 
 // Masks runs tensors (CHW in 0..1 at the model resolution, ImageLen values each) through the model as one
 // batch and returns each one's class ids at the model resolution: the batching loop of serving (Segment)
-// and evaluation (training.EvaluateSession).
+// and evaluation (training.EvaluateSession). With TTAFlip the batch also holds each image's mirror image, and
+// an image's mask is the arg-max of its logits plus the mirrored logits of its mirror image.
 func (s *Session) Masks(ctx context.Context, tensors [][]float32) ([]*imaging.Mask, error) {
-	if len(tensors) == 0 {
+	n := len(tensors)
+	if n == 0 {
 		return nil, nil
 	}
-	images := make([]float32, 0, len(tensors)*s.ImageLen())
+	side := s.meta.Config.ImageSize
+	images := make([]float32, n*s.tta.views()*s.ImageLen())
 	for i, t := range tensors {
 		if len(t) != s.ImageLen() {
 			return nil, fmt.Errorf("segment: image %d has %d values, model wants %d (resolution mismatch)", i, len(t), s.ImageLen())
 		}
-		images = append(images, t...)
+		copy(images[i*s.ImageLen():], t)
+		if s.tta == TTAFlip {
+			mirrorRows(images[(n+i)*s.ImageLen():(n+i+1)*s.ImageLen()], t, side)
+		}
 	}
-	logits, err := s.Run(ctx, images, len(tensors))
+	logits, err := s.Run(ctx, images, n*s.tta.views())
 	if err != nil {
 		return nil, err
 	}
-	masks := make([]*imaging.Mask, len(tensors))
-	for i := range tensors {
-		m, err := s.maskOf(logits[i*s.LogitsLen() : (i+1)*s.LogitsLen()])
+	masks := make([]*imaging.Mask, n)
+	for i := range n {
+		own := logits[i*s.LogitsLen() : (i+1)*s.LogitsLen()]
+		if s.tta == TTAFlip {
+			mirror := logits[(n+i)*s.LogitsLen() : (n+i+1)*s.LogitsLen()]
+			mirrorRows(mirror, mirror, side)
+			for j, v := range mirror {
+				own[j] += v
+			}
+		}
+		m, err := s.maskOf(own)
 		if err != nil {
 			return nil, err
 		}

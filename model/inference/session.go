@@ -21,7 +21,9 @@ type Options struct {
 	// (session.intra_op.allow_spinning=0 and session.inter_op.allow_spinning=0), leaving the cores to the other
 	// stages of a pipeline that share them.
 	DisableSpinning bool
-	Logger          *zap.Logger // nil: no logging
+	// TTA is the test-time augmentation of Segment and Masks ("" or TTANone: none).
+	TTA    TTA
+	Logger *zap.Logger // nil: no logging
 }
 
 // Provider names reported by Session.Provider.
@@ -35,6 +37,7 @@ type Session struct {
 	sess     *ort.DynamicAdvancedSession
 	meta     model.Metadata
 	provider string
+	tta      TTA
 	afterRun func() // CUDA: put back the signal handlers that CUDA's threads may have replaced
 }
 
@@ -60,6 +63,10 @@ func (r *Runtime) Load(onnxModel []byte, opts Options) (*Session, error) {
 	if opts.Device == "" {
 		opts.Device = DeviceCPU
 	}
+	tta, err := ParseTTA(string(opts.TTA))
+	if err != nil {
+		return nil, err
+	}
 	log := opts.Logger
 	if log == nil {
 		log = zap.NewNop()
@@ -70,8 +77,8 @@ func (r *Runtime) Load(onnxModel []byte, opts Options) (*Session, error) {
 		return nil, err
 	}
 	log.Info("model loaded", zap.String("name", meta.Name), zap.String("version", meta.Version),
-		zap.String("provider", provider), zap.Int("params", meta.Params))
-	out := &Session{sess: sess, meta: meta, provider: provider}
+		zap.String("provider", provider), zap.String("tta", string(tta)), zap.Int("params", meta.Params))
+	out := &Session{sess: sess, meta: meta, provider: provider, tta: tta}
 	if provider == ProviderCUDA {
 		out.afterRun = func() { r.RestoreSignals(log) }
 	}
@@ -86,6 +93,9 @@ func (s *Session) Config() model.Config { return s.meta.Config }
 
 // Provider is the execution provider the session runs on (ProviderCPU or ProviderCUDA).
 func (s *Session) Provider() string { return s.provider }
+
+// TTA is the session's test-time augmentation.
+func (s *Session) TTA() TTA { return s.tta }
 
 // ImageLen is the number of float32 values of one pre-processed image.
 func (s *Session) ImageLen() int {
