@@ -43,8 +43,8 @@ type ImageRef struct {
 // String returns "bucket/key".
 func (r ImageRef) String() string { return r.Bucket + "/" + r.Key }
 
-// Skipped is a notification record that asked for no work.
-type Skipped struct {
+// skippedRecord is a notification record that asked for no work.
+type skippedRecord struct {
 	// Index is the record's position in the message's Records array.
 	Index int
 	// EventName is the record's eventName.
@@ -53,12 +53,12 @@ type Skipped struct {
 	Reason string
 }
 
-// Parsed is the content of one input message.
-type Parsed struct {
+// parsed is the content of one input message.
+type parsed struct {
 	// Refs are the objects to process, in message order.
 	Refs []ImageRef
 	// Skipped are the notification records that ask for no work.
-	Skipped []Skipped
+	Skipped []skippedRecord
 }
 
 // ParseMessage returns the image references in one input message: a MinIO
@@ -71,7 +71,7 @@ type Parsed struct {
 // ErrInvalidReference otherwise. Any invalid ObjectCreated record rejects the
 // whole message.
 func ParseMessage(value []byte) ([]ImageRef, error) {
-	p, err := Parse(value)
+	p, err := parse(value)
 	if err != nil {
 		return nil, err
 	}
@@ -85,15 +85,15 @@ func ParseMessage(value []byte) ([]ImageRef, error) {
 	return p.Refs, nil
 }
 
-// Parse is ParseMessage that also reports the skipped records; a message whose
+// parse is ParseMessage that also reports the skipped records; a message whose
 // records are all skipped returns an empty Refs and no error.
-func Parse(value []byte) (Parsed, error) {
+func parse(value []byte) (parsed, error) {
 	if len(bytes.TrimSpace(value)) == 0 {
-		return Parsed{}, newMessageError(ErrMalformed, nil, "empty message")
+		return parsed{}, newMessageError(ErrMalformed, nil, "empty message")
 	}
 	var fields map[string]json.RawMessage
 	if err := decodeStrict(value, &fields); err != nil {
-		return Parsed{}, newMessageError(ErrMalformed, err, "not a JSON object")
+		return parsed{}, newMessageError(ErrMalformed, err, "not a JSON object")
 	}
 	switch {
 	case has(fields, "Records"):
@@ -101,13 +101,13 @@ func Parse(value []byte) (Parsed, error) {
 	case has(fields, "bucket") || has(fields, "key"):
 		ref, err := parsePlain(fields)
 		if err != nil {
-			return Parsed{}, err
+			return parsed{}, err
 		}
-		return Parsed{Refs: []ImageRef{ref}}, nil
+		return parsed{Refs: []ImageRef{ref}}, nil
 	case isTestEvent(fields):
-		return Parsed{}, newMessageError(ErrIgnored, nil, "s3:TestEvent")
+		return parsed{}, newMessageError(ErrIgnored, nil, "s3:TestEvent")
 	default:
-		return Parsed{}, newMessageError(ErrMalformed, nil,
+		return parsed{}, newMessageError(ErrMalformed, nil,
 			"unknown message shape: neither a bucket notification (Records) nor a reference (bucket, key)")
 	}
 }
@@ -185,31 +185,31 @@ type s3Entity struct {
 	} `json:"object"`
 }
 
-func parseNotification(value []byte) (Parsed, error) {
+func parseNotification(value []byte) (parsed, error) {
 	var n notification
 	if err := decodeStrict(value, &n); err != nil {
-		return Parsed{}, newMessageError(ErrMalformed, err, "bucket notification does not decode")
+		return parsed{}, newMessageError(ErrMalformed, err, "bucket notification does not decode")
 	}
 	if len(n.Records) == 0 {
-		return Parsed{}, newMessageError(ErrMalformed, nil, "bucket notification has no records")
+		return parsed{}, newMessageError(ErrMalformed, nil, "bucket notification has no records")
 	}
-	var p Parsed
+	var p parsed
 	for i, rec := range n.Records {
 		if !isObjectCreated(rec.EventName) {
 			reason := "event is not an object creation"
 			if rec.EventName == "" {
 				reason = "record has no eventName"
 			}
-			p.Skipped = append(p.Skipped, Skipped{Index: i, EventName: excerpt(rec.EventName), Reason: reason})
+			p.Skipped = append(p.Skipped, skippedRecord{Index: i, EventName: excerpt(rec.EventName), Reason: reason})
 			continue
 		}
 		ref, err := recordRef(rec)
 		if err != nil {
 			var me *MessageError
 			if errors.As(err, &me) {
-				return Parsed{}, &MessageError{Kind: me.Kind, Reason: fmt.Sprintf("record %d: %s", i, me.Reason), Err: me.Err}
+				return parsed{}, &MessageError{Kind: me.Kind, Reason: fmt.Sprintf("record %d: %s", i, me.Reason), Err: me.Err}
 			}
-			return Parsed{}, err
+			return parsed{}, err
 		}
 		p.Refs = append(p.Refs, ref)
 	}

@@ -50,11 +50,11 @@ func TestParseMessageMinIODeleteIsIgnored(t *testing.T) {
 	if !errors.As(err, &me) || !strings.Contains(me.Reason, "no ObjectCreated records") {
 		t.Errorf("error %v lacks a reason", err)
 	}
-	p, err := Parse(readFixture(t, "minio-delete.json"))
+	p, err := parse(readFixture(t, "minio-delete.json"))
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
-	want := []Skipped{{Index: 0, EventName: "s3:ObjectRemoved:Delete", Reason: "event is not an object creation"}}
+	want := []skippedRecord{{Index: 0, EventName: "s3:ObjectRemoved:Delete", Reason: "event is not an object creation"}}
 	if len(p.Refs) != 0 || !reflect.DeepEqual(p.Skipped, want) {
 		t.Errorf("Parse = %+v, want no refs and skipped %+v", p, want)
 	}

@@ -25,7 +25,7 @@ const (
 	// MaxOriginalBytes is the most bytes of an original message copied into
 	// a dead-letter event in all: the value first, then the key, then the
 	// header values in order, each also bounded by MaxPayloadBytes. Together
-	// with MaxHeaderKeyBytes and the encoding rule of NewPayload it keeps
+	// with MaxHeaderKeyBytes and the encoding rule of payloads it keeps
 	// every dead-letter event well under Kafka's default 1 MB message limit,
 	// whatever the original message holds.
 	MaxOriginalBytes = 256 << 10
@@ -345,13 +345,10 @@ const (
 	EncodingBase64 = "base64"
 )
 
-// NewPayload encodes b, keeping at most MaxPayloadBytes of it: as text when
-// it is valid UTF-8 whose JSON \u escapes do not grow it by more than a
-// third, else as base64 (so the encoded payload is at most a little over
-// twice the bytes kept, never six times).
-func NewPayload(b []byte) Payload { return newPayload(b, MaxPayloadBytes) }
-
-// newPayload encodes b, keeping at most limit bytes of it.
+// newPayload encodes b, keeping at most limit bytes of it: as text when it
+// is valid UTF-8 whose JSON \u escapes do not grow it by more than a third,
+// else as base64 (so the encoded payload is at most a little over twice the
+// bytes kept, never six times).
 func newPayload(b []byte, limit int) Payload {
 	p := Payload{Size: len(b)}
 	if len(b) > limit {
@@ -417,7 +414,7 @@ type Header struct {
 	Value Payload `json:"value"`
 }
 
-// NewOriginal copies msg: each payload bounded as NewPayload does and all
+// NewOriginal copies msg: each payload bounded by MaxPayloadBytes and encoded as text or base64, all
 // of them by MaxOriginalBytes, at most MaxHeaders headers, header keys cut to
 // MaxHeaderKeyBytes.
 func NewOriginal(msg kafka.Message) OriginalMessage {

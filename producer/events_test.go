@@ -334,7 +334,7 @@ func TestEventIDs(t *testing.T) {
 	}
 }
 
-func TestNewPayload(t *testing.T) {
+func TestPayloadEncoding(t *testing.T) {
 	tests := []struct {
 		name      string
 		in        []byte
@@ -351,7 +351,7 @@ func TestNewPayload(t *testing.T) {
 		{"markup heavy", bytes.Repeat([]byte("<>&"), 100), EncodingBase64, false},
 	}
 	for _, tt := range tests {
-		p := NewPayload(tt.in)
+		p := newPayload(tt.in, MaxPayloadBytes)
 		if p.Encoding != tt.encoding || p.Truncated != tt.truncated || p.Size != len(tt.in) {
 			t.Errorf("%s: %s truncated=%t size=%d", tt.name, p.Encoding, p.Truncated, p.Size)
 		}

@@ -335,6 +335,3 @@ func (w *Writer) Close() error {
 	}
 	return nil
 }
-
-// Stats returns kafka-go's statistics since the previous call.
-func (w *Writer) Stats() kafka.WriterStats { return w.kw.Stats() }

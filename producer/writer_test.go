@@ -100,7 +100,7 @@ func TestPublishRejectsInvalidEvents(t *testing.T) {
 	if err := w.PublishDeadLetters(context.Background(), dl); !errors.Is(err, ErrInvalidEvent) {
 		t.Errorf("PublishDeadLetters = %v, want ErrInvalidEvent", err)
 	}
-	if w.Stats().Writes != 0 {
+	if w.kw.Stats().Writes != 0 {
 		t.Error("an invalid batch reached the broker")
 	}
 }
