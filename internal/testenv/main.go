@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -52,6 +53,8 @@ type mainTB struct {
 	failed    bool
 	setupDone bool
 	cleanups  []func()
+	ctx       context.Context
+	cancel    context.CancelFunc
 }
 
 // stopSetup is the panic value with which FailNow ends setup.
@@ -72,6 +75,9 @@ func (tb *mainTB) runSetup(setup func(testing.TB)) (ok bool) {
 }
 
 func (tb *mainTB) runCleanups() {
+	if tb.cancel != nil {
+		tb.cancel()
+	}
 	for i := len(tb.cleanups) - 1; i >= 0; i-- {
 		tb.cleanups[i]()
 	}
@@ -124,6 +130,14 @@ func (tb *mainTB) Skipf(format string, args ...any) {
 	tb.FailNow()
 }
 func (tb *mainTB) SkipNow() { tb.Log("skip refused"); tb.FailNow() }
+
+// Context returns a context canceled just before the Cleanup functions run.
+func (tb *mainTB) Context() context.Context {
+	if tb.ctx == nil {
+		tb.ctx, tb.cancel = context.WithCancel(context.Background())
+	}
+	return tb.ctx
+}
 
 // TempDir returns a new directory, removed after the last test.
 func (tb *mainTB) TempDir() string {

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"context"
 	"os"
 	"slices"
 	"testing"
@@ -34,7 +35,9 @@ func TestMainTBCleanupsAndTempDir(t *testing.T) {
 	tb := &mainTB{}
 	var order []int
 	var dir string
+	var ctx context.Context
 	ok := tb.runSetup(func(tb testing.TB) {
+		ctx = tb.Context()
 		dir = tb.TempDir()
 		tb.Cleanup(func() { order = append(order, 1) })
 		tb.Cleanup(func() { order = append(order, 2) })
@@ -45,7 +48,13 @@ func TestMainTBCleanupsAndTempDir(t *testing.T) {
 	if _, err := os.Stat(dir); err != nil {
 		t.Fatalf("TempDir: %v", err)
 	}
+	if ctx.Err() != nil {
+		t.Fatal("Context canceled before the cleanups")
+	}
 	tb.runCleanups()
+	if ctx.Err() == nil {
+		t.Error("Context not canceled by the cleanups")
+	}
 	if !slices.Equal(order, []int{2, 1}) {
 		t.Errorf("cleanups ran in order %v, want [2 1]", order)
 	}
