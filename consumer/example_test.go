@@ -1,8 +1,11 @@
 package consumer_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log"
+	"time"
 
 	"github.com/vitseg/vitseg/consumer"
 )
@@ -46,4 +49,39 @@ func ExampleParseMessage() {
 	// ignore our own output masks/uploads/cat.jpg.e.v.mask.png
 	// not allowed other
 	// malformed: true
+}
+
+// A Reader consumes the input topic as a member of a consumer group and commits nothing on its own: commit a
+// message once its images are processed, and a restarted consumer resumes after it.
+func ExampleReader() {
+	r, err := consumer.NewReader(consumer.ReaderConfig{
+		Brokers: brokers, // for instance []string{"kafka-1:9092", "kafka-2:9092"}
+		GroupID: "vitseg",
+		Topic:   "vitseg.images",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	msg, err := r.Fetch(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	refs, err := consumer.ParseMessage(msg.Value)
+	if err != nil {
+		log.Fatal(err) // a real consumer dead-letters it instead (errors.Is(err, consumer.ErrMalformed))
+	}
+	for _, ref := range refs {
+		fmt.Println("segment", ref) // process the image here
+	}
+	if err := r.Commit(ctx, msg); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("committed partition %d offset %d, lag %d\n", msg.Partition, msg.Offset, r.Lag())
+	// Output:
+	// segment pets/uploads/cat.jpg
+	// committed partition 0 offset 0, lag 0
 }
