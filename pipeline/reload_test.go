@@ -21,7 +21,7 @@ func TestModelSwapMidStream(t *testing.T) {
 	publish := func(b []byte, acc float64) string {
 		t.Helper()
 		res, err := reg.Publish(ctx, b, registry.VersionMetadata{Metrics: map[string]float64{"pixel_accuracy": acc},
-			EvalSplit: "val@test"}, "", registry.Gate{}, false)
+			EvalSplit: "val@test"}, registry.PublishOptions{})
 		if err != nil || !res.Published {
 			t.Fatalf("publish: %+v, %v", res, err)
 		}
@@ -112,7 +112,7 @@ func TestModelSwapImageSizeRefused(t *testing.T) {
 	publish := func(b []byte) string {
 		t.Helper()
 		res, err := reg.Publish(ctx, b, registry.VersionMetadata{Metrics: map[string]float64{"pixel_accuracy": 0.5},
-			EvalSplit: "val@test"}, "", registry.Gate{}, false)
+			EvalSplit: "val@test"}, registry.PublishOptions{})
 		if err != nil || !res.Published {
 			t.Fatalf("publish: %+v, %v", res, err)
 		}

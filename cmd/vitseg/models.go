@@ -97,7 +97,7 @@ func publishRun(ctx context.Context, reg *registry.Registry, rf registryFlags, r
 	}
 	res, err := reg.Publish(ctx, onnxBytes, registry.VersionMetadata{
 		Model: meta, Metrics: meta.Metrics, EvalSplit: split, Dataset: dataset, CodeVersion: version,
-	}, reportDir, gate, rf.force)
+	}, registry.PublishOptions{ReportDir: reportDir, Gate: gate, Force: rf.force})
 	if err != nil {
 		return res, err
 	}
@@ -207,7 +207,7 @@ func publishFile(ctx context.Context, reg *registry.Registry, rf registryFlags, 
 	}
 	res, err := reg.Publish(ctx, b, registry.VersionMetadata{Model: meta, Metrics: meta.Metrics,
 		EvalSplit: "file:" + meta.Name + "@" + meta.Version, CodeVersion: meta.CodeVersion},
-		"", registry.Gate{Metric: rf.metric, Tolerance: rf.tolerance}, rf.force)
+		registry.PublishOptions{Gate: registry.Gate{Metric: rf.metric, Tolerance: rf.tolerance}, Force: rf.force})
 	if err != nil {
 		return err
 	}

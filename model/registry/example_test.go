@@ -40,7 +40,7 @@ func ExampleRegistry_Publish() {
 	onnx := []byte("model.onnx as exported by training") // stored as is
 	gate := registry.Gate{Metric: "pixel_accuracy", Tolerance: 0.01}
 	for _, acc := range []float64{0.80, 0.75, 0.795} {
-		res, err := reg.Publish(ctx, onnx, candidate(acc), "", gate, false)
+		res, err := reg.Publish(ctx, onnx, candidate(acc), registry.PublishOptions{Gate: gate})
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -64,7 +64,7 @@ func ExampleRegistry_Watch() {
 	reg := registry.New(newClient(), "models", "pets-watch")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if _, err := reg.Publish(ctx, []byte("model one"), candidate(0.80), "", registry.Gate{}, false); err != nil {
+	if _, err := reg.Publish(ctx, []byte("model one"), candidate(0.80), registry.PublishOptions{}); err != nil {
 		log.Fatal(err)
 	}
 
@@ -92,7 +92,7 @@ func ExampleRegistry_Watch() {
 	}
 	fmt.Println(next())
 
-	if _, err := reg.Publish(ctx, []byte("model two"), candidate(0.85), "", registry.Gate{}, false); err != nil {
+	if _, err := reg.Publish(ctx, []byte("model two"), candidate(0.85), registry.PublishOptions{}); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(next())

@@ -47,16 +47,27 @@ type PublishResult struct {
 	Comparable bool
 }
 
+// PublishOptions are the optional parts of a publish.
+type PublishOptions struct {
+	// ReportDir, when set, is a directory of training report files uploaded with the version.
+	ReportDir string
+	// Gate is the quality gate (zero: DefaultGateMetric, no tolerance).
+	Gate Gate
+	// Force publishes whatever the gate says, and without the gate metric.
+	Force bool
+}
+
 // Publish uploads onnx as the next version and runs the quality gate against the current version: with no
-// current version, or when meta.Metrics[gate.Metric] >= the current value - gate.Tolerance on the same
+// current version, or when meta.Metrics[opts.Gate.Metric] >= the current value - opts.Gate.Tolerance on the same
 // meta.EvalSplit, the version is marked StatusPublished and made current; otherwise it is marked StatusRejected
 // with the reason and current.json is left untouched. Metrics that are not comparable (different evaluation
-// splits, or the metric missing on the current version) refuse the publish. force publishes in every case.
-// A new version without the gate metric is an error (ErrMissingMetric, nothing uploaded) unless force.
+// splits, or the metric missing on the current version) refuse the publish. opts.Force publishes in every case.
+// A new version without the gate metric is an error (ErrMissingMetric, nothing uploaded) unless forced.
 //
 // If another publisher moves current.json between the gate and the pointer update, the gate runs again against
 // the new current version.
-func (r *Registry) Publish(ctx context.Context, onnx []byte, meta VersionMetadata, reportDir string, gate Gate, force bool) (PublishResult, error) {
+func (r *Registry) Publish(ctx context.Context, onnx []byte, meta VersionMetadata, opts PublishOptions) (PublishResult, error) {
+	gate, force := opts.Gate, opts.Force
 	if gate.Metric == "" {
 		gate.Metric = DefaultGateMetric
 	}
@@ -67,7 +78,7 @@ func (r *Registry) Publish(ctx context.Context, onnx []byte, meta VersionMetadat
 	if !hasValue && !force {
 		return PublishResult{}, fmt.Errorf("%w: metrics have no %q", ErrMissingMetric, gate.Metric)
 	}
-	meta, err := r.uploadNext(ctx, onnx, meta, reportDir)
+	meta, err := r.uploadNext(ctx, onnx, meta, opts.ReportDir)
 	if err != nil {
 		return PublishResult{}, err
 	}

@@ -228,7 +228,7 @@ func TestUploadReport(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	res, err := e.reg.Publish(ctx, fakeModel(1), versionMeta("val", acc(0.8)), dir, Gate{}, false)
+	res, err := e.reg.Publish(ctx, fakeModel(1), versionMeta("val", acc(0.8)), PublishOptions{ReportDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,14 +243,14 @@ func TestUploadReport(t *testing.T) {
 	if err := os.Symlink(dir, link); err != nil {
 		t.Fatal(err)
 	}
-	res2, err := e.reg.Publish(ctx, fakeModel(2), versionMeta("val", acc(0.8)), link, Gate{}, false)
+	res2, err := e.reg.Publish(ctx, fakeModel(2), versionMeta("val", acc(0.8)), PublishOptions{ReportDir: link})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := rawObject(t, ctx, e.client, "models/vitseg/"+res2.Version+"/report/plots/loss.svg"); string(got) != "<svg/>" {
 		t.Errorf("report through a symlink: loss.svg = %q", got)
 	}
-	if _, err := e.reg.Publish(ctx, fakeModel(3), versionMeta("val", acc(0.8)), filepath.Join(dir, "missing"), Gate{}, false); err == nil {
+	if _, err := e.reg.Publish(ctx, fakeModel(3), versionMeta("val", acc(0.8)), PublishOptions{ReportDir: filepath.Join(dir, "missing")}); err == nil {
 		t.Errorf("Publish with a missing report directory succeeded")
 	}
 	if v, err := e.reg.NextVersion(ctx); err != nil || v != "000003" {
@@ -298,7 +298,7 @@ func TestPublishGate(t *testing.T) {
 		if i > 0 {
 			beforePointer, beforeETag = rawObject(t, ctx, e.client, pointerKey)
 		}
-		res, err := r.Publish(ctx, fakeModel(i), versionMeta(s.split, s.metrics), "", s.gate, s.force)
+		res, err := r.Publish(ctx, fakeModel(i), versionMeta(s.split, s.metrics), PublishOptions{Gate: s.gate, Force: s.force})
 		if err != nil {
 			t.Fatalf("%s: Publish: %v", s.name, err)
 		}
@@ -340,13 +340,13 @@ func TestPublishGate(t *testing.T) {
 
 	// A new version without the gate metric is a caller error and uploads nothing.
 	before, _ := r.NextVersion(ctx)
-	if _, err := r.Publish(ctx, fakeModel(100), versionMeta("val", map[string]float64{"mean_iou": 1}), "", Gate{}, false); !errors.Is(err, ErrMissingMetric) {
+	if _, err := r.Publish(ctx, fakeModel(100), versionMeta("val", map[string]float64{"mean_iou": 1}), PublishOptions{}); !errors.Is(err, ErrMissingMetric) {
 		t.Fatalf("Publish without the gate metric: %v, want ErrMissingMetric", err)
 	}
 	if after, _ := r.NextVersion(ctx); after != before {
 		t.Fatalf("a refused publish took version %s", before)
 	}
-	if _, err := r.Publish(ctx, fakeModel(100), versionMeta("val", acc(1)), "", Gate{Tolerance: -1}, false); err == nil {
+	if _, err := r.Publish(ctx, fakeModel(100), versionMeta("val", acc(1)), PublishOptions{Gate: Gate{Tolerance: -1}}); err == nil {
 		t.Fatalf("Publish with a negative tolerance succeeded")
 	}
 
@@ -377,7 +377,7 @@ func TestPromoteRollback(t *testing.T) {
 	}
 	// 000001 published, 000002 rejected, 000003 published, 000004 published.
 	for i, a := range []float64{0.8, 0.5, 0.85, 0.9} {
-		if _, err := r.Publish(ctx, fakeModel(i), versionMeta("val", acc(a)), "", Gate{}, false); err != nil {
+		if _, err := r.Publish(ctx, fakeModel(i), versionMeta("val", acc(a)), PublishOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -451,7 +451,7 @@ func TestPromoteRollback(t *testing.T) {
 func TestModelIntegrity(t *testing.T) {
 	e := newEnv(t)
 	ctx := testCtx(t)
-	res, err := e.reg.Publish(ctx, fakeModel(1), versionMeta("val", acc(0.8)), "", Gate{}, false)
+	res, err := e.reg.Publish(ctx, fakeModel(1), versionMeta("val", acc(0.8)), PublishOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -482,7 +482,7 @@ func TestPointerCompareAndSwap(t *testing.T) {
 	e := newEnv(t)
 	ctx := testCtx(t)
 	r := e.reg
-	if _, err := r.Publish(ctx, fakeModel(1), versionMeta("val", acc(0.80)), "", Gate{}, false); err != nil {
+	if _, err := r.Publish(ctx, fakeModel(1), versionMeta("val", acc(0.80)), PublishOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Upload(ctx, "000002", fakeModel(2), versionMeta("val", acc(0.95)), ""); err != nil {
@@ -524,7 +524,7 @@ func TestPointerCompareAndSwap(t *testing.T) {
 			}
 		}
 		defer func() { r.beforePointerWrite = nil }()
-		res, err := r.Publish(ctx, fakeModel(3), versionMeta("val", acc(0.85)), "", Gate{}, false)
+		res, err := r.Publish(ctx, fakeModel(3), versionMeta("val", acc(0.85)), PublishOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -548,7 +548,7 @@ func TestPointerCompareAndSwap(t *testing.T) {
 				t.Error(err)
 			}
 		}
-		res, err := r.Publish(ctx, fakeModel(4), versionMeta("val", acc(0.99)), "", Gate{}, false)
+		res, err := r.Publish(ctx, fakeModel(4), versionMeta("val", acc(0.99)), PublishOptions{})
 		if !errors.Is(err, ErrConflict) || calls != 3 {
 			t.Fatalf("Publish against a pointer that keeps changing = %+v, %v after %d tries; want ErrConflict after 3", res, err, calls)
 		}
@@ -573,7 +573,7 @@ func TestConcurrentPublish(t *testing.T) {
 	for i := range publishers {
 		wg.Go(func() {
 			r := New(e.client, testBucket, "vitseg")
-			results[i], errs[i] = r.Publish(ctx, fakeModel(i), versionMeta("val", acc(0.5)), "", Gate{}, false)
+			results[i], errs[i] = r.Publish(ctx, fakeModel(i), versionMeta("val", acc(0.5)), PublishOptions{})
 		})
 	}
 	wg.Wait()
@@ -621,7 +621,7 @@ func TestWatch(t *testing.T) {
 	e := newEnv(t)
 	ctx := testCtx(t)
 	r := e.reg
-	if _, err := r.Publish(ctx, fakeModel(1), versionMeta("val", acc(0.8)), "", Gate{}, false); err != nil {
+	if _, err := r.Publish(ctx, fakeModel(1), versionMeta("val", acc(0.8)), PublishOptions{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -662,7 +662,7 @@ func TestWatch(t *testing.T) {
 		{0.9, []string{"000002"}},
 		{0.95, []string{"failed 000003", "000003"}}, // A failing load is retried at the next tick.
 	} {
-		if _, err := r.Publish(ctx, fakeModel(2), versionMeta("val", acc(want.metric)), "", Gate{}, false); err != nil {
+		if _, err := r.Publish(ctx, fakeModel(2), versionMeta("val", acc(want.metric)), PublishOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		for _, c := range want.calls {
@@ -697,7 +697,7 @@ func TestWatch(t *testing.T) {
 func TestPublishGateWithBaseline(t *testing.T) {
 	e := newEnv(t)
 	ctx := testCtx(t)
-	first, err := e.reg.Publish(ctx, fakeModel(1), versionMeta("val@old", acc(0.90)), "", Gate{}, false)
+	first, err := e.reg.Publish(ctx, fakeModel(1), versionMeta("val@old", acc(0.90)), PublishOptions{})
 	if err != nil || !first.Published {
 		t.Fatalf("first publish: %+v, %v", first, err)
 	}
@@ -712,8 +712,7 @@ func TestPublishGateWithBaseline(t *testing.T) {
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := e.reg.Publish(ctx, fakeModel(10+i), versionMeta("val@new", acc(tc.value)), "",
-				Gate{Baseline: tc.baseline}, false)
+			res, err := e.reg.Publish(ctx, fakeModel(10+i), versionMeta("val@new", acc(tc.value)), PublishOptions{Gate: Gate{Baseline: tc.baseline}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -723,8 +722,7 @@ func TestPublishGateWithBaseline(t *testing.T) {
 		})
 	}
 	// A baseline of a version that is no longer current is ignored: the stored split differs, so refused.
-	res, err := e.reg.Publish(ctx, fakeModel(20), versionMeta("val@newer", acc(0.99)), "",
-		Gate{Baseline: &Baseline{Version: first.Version, Metrics: acc(0.1)}}, false)
+	res, err := e.reg.Publish(ctx, fakeModel(20), versionMeta("val@newer", acc(0.99)), PublishOptions{Gate: Gate{Baseline: &Baseline{Version: first.Version, Metrics: acc(0.1)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -741,7 +739,7 @@ func TestWatchRefused(t *testing.T) {
 	r := e.reg
 	publish := func(metric float64) string {
 		t.Helper()
-		res, err := r.Publish(ctx, fakeModel(1), versionMeta("val", acc(metric)), "", Gate{}, false)
+		res, err := r.Publish(ctx, fakeModel(1), versionMeta("val", acc(metric)), PublishOptions{})
 		if err != nil || !res.Published {
 			t.Fatalf("publish: %+v, %v", res, err)
 		}
