@@ -42,8 +42,8 @@ prepare() {
 	local dir=${1:-$root/out/gpu-payload} ortdir
 	# shellcheck source=lib.sh
 	source "$root/scripts/lib.sh"
-	vitseg_load_versions
-	ortdir="$(dirname "$(vitseg_ort_lib_path)")"
+	vitseg_load
+	ortdir="$vitseg_ort_dir"
 	[[ -f $ortdir/libonnxruntime_providers_cuda.so ]] || die "run scripts/setup.sh all cuda first"
 	rm -rf "$dir" && mkdir -p "$dir"/part1 "$dir"/part2 "$dir"/part3
 	go build -o "$dir/fatbin-keep" ./bench/cmd/fatbin-keep
@@ -60,8 +60,8 @@ prepare() {
 	cp "$ortdir/libonnxruntime_providers_shared.so" "$dir/part2/"
 	# The serve check's stack, in the cache layout of scripts/lib.sh (relative to the cache root).
 	local cache minio tools
-	cache="$(vitseg_cache_dir)"
-	minio="$(vitseg_minio_bin_path)" tools="$(vitseg_tools_dir)"
+	cache="$vitseg_cache"
+	minio="$vitseg_minio_bin" tools="$vitseg_tools_dir"
 	minio=${minio#"$cache/"} tools=${tools#"$cache/"}
 	mkdir -p "$dir/part3/$(dirname "$minio")" "$dir/part4/$(dirname "$minio")" "$dir/part4/$tools"
 	xz -T0 -6 -c "$cache/$minio" >"$dir/part3/$minio.xz"
@@ -196,7 +196,7 @@ run_checks() {
 	mkdir -p "$out"
 	# shellcheck source=lib.sh
 	source "$root/scripts/lib.sh"
-	vitseg_load_versions
+	vitseg_load
 	[[ -x $stage/bin/vitseg && -f $stage/ort/libonnxruntime.so.1 ]] || die "stage the payload first"
 	export VITSEG_ORT_LIB=$stage/ort/libonnxruntime.so.1 ONNXRUNTIME_SHARED_LIBRARY_PATH=$stage/ort/libonnxruntime.so.1
 	export GOMLX_NO_AUTO_INSTALL=1

@@ -67,13 +67,13 @@ func TestParseFlags(t *testing.T) {
 
 // minioBinary finds the MinIO server the way internal/testenv does:
 // VITSEG_MINIO_BIN, else the cache path for the version pinned in
-// scripts/versions.env.
+// internal/runtimepaths/versions.env.
 func minioBinary(t *testing.T) string {
 	t.Helper()
 	if p := os.Getenv("VITSEG_MINIO_BIN"); p != "" {
 		return p
 	}
-	f, err := os.Open(filepath.Join("..", "..", "scripts", "versions.env"))
+	f, err := os.Open(filepath.Join("..", "..", "internal", "runtimepaths", "versions.env"))
 	if err != nil {
 		t.Fatalf("read pinned versions: %v", err)
 	}
