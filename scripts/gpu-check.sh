@@ -4,8 +4,8 @@
 #
 #   scripts/gpu-check.sh prepare [DIR]   here, after scripts/setup.sh all cuda: build the payload into DIR
 #                                        (default out/gpu-payload) as part1 (the CUDA provider with only its
-#                                        sm_90 cubins, xz), part2 (vitseg, vitseg-gpucheck, the ONNX Runtime
-#                                        core and provider bridge), part3 and part4 (MinIO in two halves; the
+#                                        sm_90 cubins, xz), part2 (vitseg, vitseg-gpucheck, vitseg-paths, the
+#                                        ONNX Runtime core and provider bridge), part3 and part4 (MinIO in two halves; the
 #                                        dev broker in part4: the serve check); each part under 40 MiB
 #   scripts/gpu-check.sh stage PART...   on the GPU machine: unpack parts into out/gpu-stage (kept between
 #                                        calls of a warm machine, so each call can carry one part)
@@ -52,8 +52,10 @@ prepare() {
 	rm -f "$dir/providers_cuda.so" "$dir/fatbin-keep"
 	go build -tags onnx -trimpath -o "$dir/vitseg" ./cmd/vitseg
 	go build -tags onnx -trimpath -o "$dir/vitseg-gpucheck" ./bench/cmd/vitseg-gpucheck
+	# scripts/lib.sh's paths, for a GPU machine without Go (VITSEG_PATHS_BIN).
+	CGO_ENABLED=0 go build -trimpath -o "$dir/vitseg-paths" ./internal/cmd/vitseg-paths
 	local f
-	for f in vitseg vitseg-gpucheck; do
+	for f in vitseg vitseg-gpucheck vitseg-paths; do
 		xz -T0 -6 -c "$dir/$f" >"$dir/part2/$f.xz" && rm -f "$dir/$f"
 	done
 	xz -T0 -6 -c "$ortdir/libonnxruntime.so.1" >"$dir/part2/libonnxruntime.so.1.xz"
@@ -92,7 +94,7 @@ stage_parts() {
 			rel=${f#"$p"/}
 			case $rel in
 			libonnxruntime*) xz -dcf "$f" >"$stage/ort/$(basename "${rel%.xz}")" ;;
-			vitseg.xz | vitseg-gpucheck.xz) xz -dc "$f" >"$stage/bin/${rel%.xz}" && chmod +x "$stage/bin/${rel%.xz}" ;;
+			vitseg.xz | vitseg-gpucheck.xz | vitseg-paths.xz) xz -dc "$f" >"$stage/bin/${rel%.xz}" && chmod +x "$stage/bin/${rel%.xz}" ;;
 			*.xz.part[0-9][0-9]) mkdir -p "$(dirname "$stage/chunks/$rel")" && cat "$f" >>"$stage/chunks/${rel%.part[0-9][0-9]}" ;;
 			*.xz) mkdir -p "$(dirname "$stage/cache/$rel")" && xz -dc "$f" >"$stage/cache/${rel%.xz}" && chmod +x "$stage/cache/${rel%.xz}" ;;
 			*) mkdir -p "$(dirname "$stage/cache/$rel")" && cp "$f" "$stage/cache/$rel" ;;
@@ -194,6 +196,7 @@ check_serve() {
 run_checks() {
 	local out=${OUT:-$root/out/gpu-check}
 	mkdir -p "$out"
+	[[ -x $stage/bin/vitseg-paths ]] && export VITSEG_PATHS_BIN=$stage/bin/vitseg-paths
 	# shellcheck source=lib.sh
 	source "$root/scripts/lib.sh"
 	vitseg_load
