@@ -176,7 +176,7 @@ cmd_up() {
 	(
 		export VITSEG_S3_ACCESS_KEY="$access_key" VITSEG_S3_SECRET_KEY="$secret_key"
 		IFS=,
-		"$(vitseg_tools_dir)/stackinit" --s3-endpoint "$minio_addr" --kafka-brokers "$kafka_addr" \
+		"$vitseg_tools_dir/stackinit" --s3-endpoint "$minio_addr" --kafka-brokers "$kafka_addr" \
 			--buckets "${buckets[*]}" --notify "$notify_bucket/$notify_prefix" --notify-arn "$notify_arn"
 	) | sed 's/^/devstack: /'
 	log "env file: $env_file (source it to use the stack)"
