@@ -14,7 +14,8 @@ vitseg_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # command:
 #
 #   vitseg_cache          the cache directory ($VITSEG_CACHE, else
-#                         $XDG_CACHE_HOME/vitseg, else ~/.cache/vitseg)
+#                         $XDG_CACHE_HOME/vitseg when absolute, else
+#                         ~/.cache/vitseg)
 #   vitseg_ort_dir        the pinned ONNX Runtime's directory (core library and
 #                         CUDA provider libraries)
 #   vitseg_ort_lib        its core library
@@ -27,7 +28,8 @@ vitseg_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 #
 # The paths are the cache's: VITSEG_ORT_LIB and the VITSEG_*_BIN overrides are
 # for the callers to apply. It runs the command with `go run` (the first run
-# compiles it, a few seconds; later runs take it from Go's build cache), or, on
+# compiles it: seconds, half a minute on an empty Go build cache; later runs
+# take it from that cache, ~0.2 s), or, on
 # a machine without Go, the vitseg-paths binary that VITSEG_PATHS_BIN names
 # (built from this checkout: its pins are embedded).
 vitseg_load() {
