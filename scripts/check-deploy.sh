@@ -4,7 +4,7 @@
 #
 #   dockerfile   BuildKit's Dockerfile rules (`docker build --check`), COPY
 #                sources present and not excluded by .dockerignore, ARG pins
-#                equal to scripts/versions.env
+#                equal to internal/runtimepaths/versions.env
 #   lint         helm lint --strict with each charts/vitseg/ci/*.yaml
 #   render       helm template with each ci values file, every document
 #                decoded strictly into the Kubernetes API types and checked
@@ -26,14 +26,14 @@ set -euo pipefail
 
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-vitseg_load_versions
+vitseg_load
 
 verbose=false
 [[ ${1:-} == -v ]] && verbose=true
 
 root="$vitseg_root"
 chart="$root/charts/vitseg"
-cache="$(vitseg_cache_dir)"
+cache="$vitseg_cache"
 # Helm's pin; versions.env may override it with HELM_VERSION.
 helm_version="${VITSEG_PIN_HELM_VERSION:-v3.22.0}"
 export GOWORK=off GOFLAGS=-buildvcs=false
@@ -189,7 +189,7 @@ package_and_render() {
 }
 
 check "dockerfile: BuildKit lint, build context, pins" \
-	"$tools_dir/dockerfilelint" -context "$root" -env "$root/scripts/versions.env" -require-pin-prefix ORT_ "$root/Dockerfile"
+	"$tools_dir/dockerfilelint" -context "$root" -env "$root/internal/runtimepaths/versions.env" -require-pin-prefix ORT_ "$root/Dockerfile"
 
 for values in "$chart"/ci/*.yaml; do
 	name="$(basename "$values")"

@@ -27,7 +27,7 @@ set -euo pipefail
 
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-vitseg_load_versions
+vitseg_load
 
 state="${VITSEG_DEVSTACK_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/vitseg/devstack}"
 kafka_port="${VITSEG_DEVSTACK_KAFKA_PORT:-9092}"
@@ -93,7 +93,7 @@ start_devbroker() {
 		return
 	fi
 	port_busy "$kafka_port" && die "port $kafka_port is in use (set VITSEG_DEVSTACK_KAFKA_PORT)"
-	bin="$(vitseg_devbroker_bin_path)"
+	bin="$vitseg_devbroker_bin"
 	topic_specs=""
 	for t in "${topics[@]}"; do topic_specs+="${topic_specs:+,}$t:$partitions"; done
 	rm -f "$state/kafka.addrs"
@@ -111,7 +111,7 @@ start_minio() {
 		return
 	fi
 	port_busy "$minio_port" && die "port $minio_port is in use (set VITSEG_DEVSTACK_MINIO_PORT)"
-	bin="$(vitseg_minio_bin_path)"
+	bin="$vitseg_minio_bin"
 	mkdir -p "$state/minio-certs"
 	# Credentials travel in the environment, never on a command line.
 	(
@@ -176,7 +176,7 @@ cmd_up() {
 	(
 		export VITSEG_S3_ACCESS_KEY="$access_key" VITSEG_S3_SECRET_KEY="$secret_key"
 		IFS=,
-		"$(vitseg_tools_dir)/stackinit" --s3-endpoint "$minio_addr" --kafka-brokers "$kafka_addr" \
+		"$vitseg_tools_dir/stackinit" --s3-endpoint "$minio_addr" --kafka-brokers "$kafka_addr" \
 			--buckets "${buckets[*]}" --notify "$notify_bucket/$notify_prefix" --notify-arn "$notify_arn"
 	) | sed 's/^/devstack: /'
 	log "env file: $env_file (source it to use the stack)"

@@ -8,7 +8,8 @@
 # GOMLX_NO_AUTO_INSTALL=1, VITSEG_MINIO_BIN and VITSEG_DEVBROKER_BIN. Values
 # already set in the environment are kept (ONNXRUNTIME_SHARED_LIBRARY_PATH
 # follows VITSEG_ORT_LIB). It only sets variables: it never installs anything
-# and does not change shell options.
+# and does not change shell options. It needs the go command: the paths come
+# from package internal/runtimepaths (see scripts/lib.sh).
 
 if [[ -z ${BASH_VERSION:-} ]]; then
 	echo "scripts/env.sh: source it from bash" >&2
@@ -18,14 +19,14 @@ fi
 _vitseg_env() {
 	# shellcheck source=lib.sh
 	source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" || return 1
-	vitseg_load_versions || return 1
+	vitseg_load || return 1
 
-	export VITSEG_CACHE="${VITSEG_CACHE:-$(vitseg_cache_dir)}"
-	export VITSEG_ORT_LIB="${VITSEG_ORT_LIB:-$(vitseg_ort_lib_path)}"
+	export VITSEG_CACHE="${VITSEG_CACHE:-$vitseg_cache}"
+	export VITSEG_ORT_LIB="${VITSEG_ORT_LIB:-$vitseg_ort_lib}"
 	export ONNXRUNTIME_SHARED_LIBRARY_PATH="$VITSEG_ORT_LIB"
 	export GOMLX_NO_AUTO_INSTALL=1
-	export VITSEG_MINIO_BIN="${VITSEG_MINIO_BIN:-$(vitseg_minio_bin_path)}"
-	export VITSEG_DEVBROKER_BIN="${VITSEG_DEVBROKER_BIN:-$(vitseg_devbroker_bin_path)}"
+	export VITSEG_MINIO_BIN="${VITSEG_MINIO_BIN:-$vitseg_minio_bin}"
+	export VITSEG_DEVBROKER_BIN="${VITSEG_DEVBROKER_BIN:-$vitseg_devbroker_bin}"
 
 	local missing=() p
 	for p in "$VITSEG_ORT_LIB" "$VITSEG_MINIO_BIN" "$VITSEG_DEVBROKER_BIN"; do
@@ -38,6 +39,5 @@ _vitseg_env() {
 
 _vitseg_env
 # Leave nothing but the exported variables behind in the caller's shell.
-unset -f _vitseg_env vitseg_load_versions vitseg_cache_dir vitseg_ort_lib_path vitseg_minio_bin_path \
-	vitseg_tools_key vitseg_tools_dir vitseg_devbroker_bin_path vitseg_tools_source_stamp
-unset vitseg_root "${!VITSEG_PIN_@}"
+unset -f _vitseg_env vitseg_load
+unset "${!vitseg_@}" "${!VITSEG_PIN_@}"

@@ -4,8 +4,8 @@
 #
 #   scripts/gpu-check.sh prepare [DIR]   here, after scripts/setup.sh all cuda: build the payload into DIR
 #                                        (default out/gpu-payload) as part1 (the CUDA provider with only its
-#                                        sm_90 cubins, xz), part2 (vitseg, vitseg-gpucheck, the ONNX Runtime
-#                                        core and provider bridge), part3 and part4 (MinIO in two halves; the
+#                                        sm_90 cubins, xz), part2 (vitseg, vitseg-gpucheck, vitseg-paths, the
+#                                        ONNX Runtime core and provider bridge), part3 and part4 (MinIO in two halves; the
 #                                        dev broker in part4: the serve check); each part under 40 MiB
 #   scripts/gpu-check.sh stage PART...   on the GPU machine: unpack parts into out/gpu-stage (kept between
 #                                        calls of a warm machine, so each call can carry one part)
@@ -42,8 +42,8 @@ prepare() {
 	local dir=${1:-$root/out/gpu-payload} ortdir
 	# shellcheck source=lib.sh
 	source "$root/scripts/lib.sh"
-	vitseg_load_versions
-	ortdir="$(dirname "$(vitseg_ort_lib_path)")"
+	vitseg_load
+	ortdir="$vitseg_ort_dir"
 	[[ -f $ortdir/libonnxruntime_providers_cuda.so ]] || die "run scripts/setup.sh all cuda first"
 	rm -rf "$dir" && mkdir -p "$dir"/part1 "$dir"/part2 "$dir"/part3
 	go build -o "$dir/fatbin-keep" ./bench/cmd/fatbin-keep
@@ -52,16 +52,18 @@ prepare() {
 	rm -f "$dir/providers_cuda.so" "$dir/fatbin-keep"
 	go build -tags onnx -trimpath -o "$dir/vitseg" ./cmd/vitseg
 	go build -tags onnx -trimpath -o "$dir/vitseg-gpucheck" ./bench/cmd/vitseg-gpucheck
+	# scripts/lib.sh's paths, for a GPU machine without Go (VITSEG_PATHS_BIN).
+	CGO_ENABLED=0 go build -trimpath -o "$dir/vitseg-paths" ./internal/cmd/vitseg-paths
 	local f
-	for f in vitseg vitseg-gpucheck; do
+	for f in vitseg vitseg-gpucheck vitseg-paths; do
 		xz -T0 -6 -c "$dir/$f" >"$dir/part2/$f.xz" && rm -f "$dir/$f"
 	done
 	xz -T0 -6 -c "$ortdir/libonnxruntime.so.1" >"$dir/part2/libonnxruntime.so.1.xz"
 	cp "$ortdir/libonnxruntime_providers_shared.so" "$dir/part2/"
 	# The serve check's stack, in the cache layout of scripts/lib.sh (relative to the cache root).
 	local cache minio tools
-	cache="$(vitseg_cache_dir)"
-	minio="$(vitseg_minio_bin_path)" tools="$(vitseg_tools_dir)"
+	cache="$vitseg_cache"
+	minio="$vitseg_minio_bin" tools="$vitseg_tools_dir"
 	minio=${minio#"$cache/"} tools=${tools#"$cache/"}
 	mkdir -p "$dir/part3/$(dirname "$minio")" "$dir/part4/$(dirname "$minio")" "$dir/part4/$tools"
 	xz -T0 -6 -c "$cache/$minio" >"$dir/part3/$minio.xz"
@@ -92,7 +94,7 @@ stage_parts() {
 			rel=${f#"$p"/}
 			case $rel in
 			libonnxruntime*) xz -dcf "$f" >"$stage/ort/$(basename "${rel%.xz}")" ;;
-			vitseg.xz | vitseg-gpucheck.xz) xz -dc "$f" >"$stage/bin/${rel%.xz}" && chmod +x "$stage/bin/${rel%.xz}" ;;
+			vitseg.xz | vitseg-gpucheck.xz | vitseg-paths.xz) xz -dc "$f" >"$stage/bin/${rel%.xz}" && chmod +x "$stage/bin/${rel%.xz}" ;;
 			*.xz.part[0-9][0-9]) mkdir -p "$(dirname "$stage/chunks/$rel")" && cat "$f" >>"$stage/chunks/${rel%.part[0-9][0-9]}" ;;
 			*.xz) mkdir -p "$(dirname "$stage/cache/$rel")" && xz -dc "$f" >"$stage/cache/${rel%.xz}" && chmod +x "$stage/cache/${rel%.xz}" ;;
 			*) mkdir -p "$(dirname "$stage/cache/$rel")" && cp "$f" "$stage/cache/$rel" ;;
@@ -194,9 +196,10 @@ check_serve() {
 run_checks() {
 	local out=${OUT:-$root/out/gpu-check}
 	mkdir -p "$out"
+	[[ -x $stage/bin/vitseg-paths ]] && export VITSEG_PATHS_BIN=$stage/bin/vitseg-paths
 	# shellcheck source=lib.sh
 	source "$root/scripts/lib.sh"
-	vitseg_load_versions
+	vitseg_load
 	[[ -x $stage/bin/vitseg && -f $stage/ort/libonnxruntime.so.1 ]] || die "stage the payload first"
 	export VITSEG_ORT_LIB=$stage/ort/libonnxruntime.so.1 ONNXRUNTIME_SHARED_LIBRARY_PATH=$stage/ort/libonnxruntime.so.1
 	export GOMLX_NO_AUTO_INSTALL=1

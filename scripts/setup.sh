@@ -15,9 +15,12 @@
 #   all        turbojpeg, ort, minio and devbroker (the default)
 #
 # Idempotent: what is already cached (and verified) is left alone. Versions and
-# checksums come from scripts/versions.env. Environment:
+# checksums come from internal/runtimepaths/versions.env, and the paths from
+# package internal/runtimepaths (see scripts/lib.sh; it needs the go command).
+# Environment:
 #
-#   VITSEG_CACHE    cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/vitseg)
+#   VITSEG_CACHE    cache root (default $XDG_CACHE_HOME/vitseg, else
+#                   ~/.cache/vitseg)
 #   VITSEG_ORT_TGZ  use this local onnxruntime-node tgz instead of downloading
 #                   it (its sha256 is still verified)
 #   VITSEG_ORT_CUDA_TGZ  the same for the CUDA provider package
@@ -27,9 +30,9 @@ set -euo pipefail
 
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-vitseg_load_versions
+vitseg_load
 
-cache="$(vitseg_cache_dir)"
+cache="$vitseg_cache"
 
 log() { printf 'setup: %s\n' "$*"; }
 die() {
@@ -60,7 +63,7 @@ with_lock() {
 
 install_ort() {
 	local dest tmp tgz
-	dest="$(vitseg_ort_lib_path)"
+	dest="$vitseg_ort_lib"
 	if [[ -f $dest && "$(sha256_of "$dest")" == "$VITSEG_PIN_ORT_LIB_SHA256" ]]; then
 		log "ort: cached $dest (onnxruntime $VITSEG_PIN_ORT_VERSION, sha256 verified)"
 		return
@@ -102,7 +105,7 @@ npm_fetch() {
 # pinned ONNX Runtime next to its core library, where the core looks for them.
 install_cuda() {
 	local dir tmp tgz f want
-	dir="$(dirname "$(vitseg_ort_lib_path)")"
+	dir="$vitseg_ort_dir"
 	local -A files=(
 		[libonnxruntime_providers_cuda.so]=$VITSEG_PIN_ORT_CUDA_PROVIDER_SHA256
 		[libonnxruntime_providers_shared.so]=$VITSEG_PIN_ORT_CUDA_SHARED_SHA256
@@ -138,7 +141,7 @@ install_cuda() {
 
 install_minio() {
 	local dest tmp
-	dest="$(vitseg_minio_bin_path)"
+	dest="$vitseg_minio_bin"
 	if [[ -x $dest ]]; then
 		log "minio: cached $dest ($VITSEG_PIN_MINIO_VERSION)"
 		return
@@ -158,8 +161,8 @@ install_minio() {
 
 install_tools() {
 	local dir stamp tmp
-	dir="$(vitseg_tools_dir)"
-	stamp="$(vitseg_tools_source_stamp)"
+	dir="$vitseg_tools_dir"
+	stamp="$vitseg_tools_stamp"
 	if [[ -x $dir/devbroker && -x $dir/stackinit && -f $dir/source-stamp && "$(<"$dir/source-stamp")" == "$stamp" ]]; then
 		log "devbroker: cached $dir/devbroker and $dir/stackinit"
 		return

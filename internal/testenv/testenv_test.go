@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -301,33 +300,5 @@ func TestMissingBinaryTellsToRunSetup(t *testing.T) {
 				t.Errorf("fatal message %q does not contain %q", msg, tt.want)
 			}
 		})
-	}
-}
-
-// TestToolsStampMatchesScripts keeps the Go and bash computations of the
-// tools cache key and source digest in step.
-func TestToolsStampMatchesScripts(t *testing.T) {
-	root := repoRoot(t)
-	out, err := exec.Command("bash", "-c", `source "$1/scripts/lib.sh" && vitseg_tools_key && vitseg_tools_source_stamp`, "bash", root).Output()
-	if err != nil {
-		t.Fatalf("scripts/lib.sh: %v", err)
-	}
-	fields := strings.Fields(string(out))
-	if len(fields) != 2 {
-		t.Fatalf("scripts/lib.sh printed %q", out)
-	}
-	key, err := toolsKey(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stamp, err := toolsSourceStamp(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if key != fields[0] {
-		t.Errorf("toolsKey = %s, scripts say %s", key, fields[0])
-	}
-	if stamp != fields[1] {
-		t.Errorf("toolsSourceStamp = %s, scripts say %s", stamp, fields[1])
 	}
 }

@@ -6,10 +6,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/vitseg/vitseg/internal/modeltest"
+	"github.com/vitseg/vitseg/internal/runtimepaths"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/model/inference"
@@ -36,6 +38,28 @@ func TestResolveLibrary(t *testing.T) {
 	t.Setenv(inference.LibraryEnv, lib)
 	if got, err := inference.ResolveLibrary(""); err != nil || got != lib {
 		t.Errorf("ResolveLibrary from env = %q, %v; want %q", got, err, lib)
+	}
+
+	t.Setenv(inference.LibraryEnv, "")
+	cache, err := runtimepaths.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(cache.ORTDir(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cache.ORTLib(), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := inference.ResolveLibrary(""); err != nil || got != cache.ORTLib() {
+		t.Errorf("ResolveLibrary from the cache = %q, %v; want %q", got, err, cache.ORTLib())
+	}
+
+	for _, k := range []string{"VITSEG_CACHE", "XDG_CACHE_HOME", "HOME"} {
+		t.Setenv(k, "")
+	}
+	if _, err := inference.ResolveLibrary(""); !errors.Is(err, inference.ErrLibraryNotFound) || !strings.Contains(err.Error(), "no cache directory") {
+		t.Errorf("no cache directory: err = %v, want ErrLibraryNotFound saying so", err)
 	}
 }
 

@@ -9,18 +9,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"syscall"
 	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
 	"go.uber.org/zap"
 
+	"github.com/vitseg/vitseg/internal/runtimepaths"
 	"github.com/vitseg/vitseg/internal/sigguard"
 )
-
-// ORTVersion is the pinned ONNX Runtime version that the setup script installs into the cache.
-const ORTVersion = "1.29.0"
 
 // LibraryEnv is the environment variable naming the ONNX Runtime shared library.
 const LibraryEnv = "VITSEG_ORT_LIB"
@@ -28,43 +25,27 @@ const LibraryEnv = "VITSEG_ORT_LIB"
 // ErrLibraryNotFound reports that no ONNX Runtime shared library could be located.
 var ErrLibraryNotFound = errors.New("ONNX Runtime shared library not found")
 
-// CacheDir returns the vitseg cache directory: $VITSEG_CACHE, else $XDG_CACHE_HOME/vitseg, else ~/.cache/vitseg.
-func CacheDir() string {
-	if d := os.Getenv("VITSEG_CACHE"); d != "" {
-		return d
-	}
-	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
-		return filepath.Join(d, "vitseg")
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return filepath.Join(os.TempDir(), "vitseg-cache")
-	}
-	return filepath.Join(home, ".cache", "vitseg")
-}
-
 // ResolveLibrary finds the ONNX Runtime shared library: the explicit path if given, else $VITSEG_ORT_LIB, else
-// the versioned cache path written by scripts/setup.sh.
+// the cache path of the pinned version (runtimepaths.Cache.ORTLib), where scripts/setup.sh installs it.
 func ResolveLibrary(explicit string) (string, error) {
-	candidates := []struct{ from, path string }{
-		{"--ort-lib", explicit},
-		{LibraryEnv, os.Getenv(LibraryEnv)},
-		{"cache", filepath.Join(CacheDir(), "onnxruntime", ORTVersion, "libonnxruntime.so.1")},
-	}
-	for _, c := range candidates {
+	for _, c := range []struct{ from, path string }{{"--ort-lib", explicit}, {LibraryEnv, os.Getenv(LibraryEnv)}} {
 		if c.path == "" {
 			continue
 		}
 		if _, err := os.Stat(c.path); err != nil {
-			if c.from == "cache" {
-				break
-			}
 			return "", fmt.Errorf("%w: %s=%s: %w", ErrLibraryNotFound, c.from, c.path, err)
 		}
 		return c.path, nil
 	}
+	cache, err := runtimepaths.Default()
+	if err != nil {
+		return "", fmt.Errorf("%w: set --ort-lib or %s: %w", ErrLibraryNotFound, LibraryEnv, err)
+	}
+	if _, err := os.Stat(cache.ORTLib()); err == nil {
+		return cache.ORTLib(), nil
+	}
 	return "", fmt.Errorf("%w: set --ort-lib or %s, or run scripts/setup.sh ort to install ONNX Runtime %s into %s",
-		ErrLibraryNotFound, LibraryEnv, ORTVersion, filepath.Join(CacheDir(), "onnxruntime", ORTVersion))
+		ErrLibraryNotFound, LibraryEnv, cache.Pins.ORTVersion(), cache.ORTDir())
 }
 
 // Runtime is the initialised ONNX Runtime environment of this process.

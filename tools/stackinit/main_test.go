@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -66,33 +65,20 @@ func TestParseFlags(t *testing.T) {
 }
 
 // minioBinary finds the MinIO server the way internal/testenv does:
-// VITSEG_MINIO_BIN, else the cache path for the version pinned in
-// scripts/versions.env.
+// VITSEG_MINIO_BIN, else the cache path of the pinned version, which the
+// vitseg module's vitseg-paths command (package internal/runtimepaths) gives.
 func minioBinary(t *testing.T) string {
 	t.Helper()
 	if p := os.Getenv("VITSEG_MINIO_BIN"); p != "" {
 		return p
 	}
-	f, err := os.Open(filepath.Join("..", "..", "scripts", "versions.env"))
+	cmd := exec.Command("go", "-C", filepath.Join("..", ".."), "run", "./internal/cmd/vitseg-paths", "vitseg_minio_bin")
+	cmd.Env = append(os.Environ(), "GOWORK=off", "CGO_ENABLED=0")
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("read pinned versions: %v", err)
+		t.Fatalf("vitseg-paths: %v", err)
 	}
-	defer f.Close()
-	var version string
-	for sc := bufio.NewScanner(f); sc.Scan(); {
-		if v, ok := strings.CutPrefix(sc.Text(), "MINIO_VERSION="); ok {
-			version = v
-		}
-	}
-	cache := os.Getenv("VITSEG_CACHE")
-	if cache == "" {
-		dir, err := os.UserCacheDir()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cache = filepath.Join(dir, "vitseg")
-	}
-	p := filepath.Join(cache, "minio", version, "minio")
+	p := strings.TrimSpace(string(out))
 	if _, err := os.Stat(p); err != nil {
 		t.Fatalf("MinIO not found at %s; run scripts/setup.sh minio (or set VITSEG_MINIO_BIN)", p)
 	}
