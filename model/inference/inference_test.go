@@ -171,3 +171,27 @@ func TestSessionOptionsApply(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestOpenRefusesAnotherLibrary: ONNX Runtime's environment is process-wide; a second Open of the same library
+// (also through a link) shares it, one of another library is refused instead of silently running the first.
+func TestOpenRefusesAnotherLibrary(t *testing.T) {
+	rt := modeltest.Runtime(t)
+	link := filepath.Join(t.TempDir(), "libonnxruntime.so.1")
+	if err := os.Symlink(rt.Library(), link); err != nil {
+		t.Fatal(err)
+	}
+	again, err := inference.Open(link)
+	if err != nil {
+		t.Fatalf("Open of the loaded library through a link: %v", err)
+	}
+	if again.Library() != rt.Library() {
+		t.Errorf("Library() = %q, want the loaded %q", again.Library(), rt.Library())
+	}
+	other := filepath.Join(t.TempDir(), "libother.so")
+	if err := os.WriteFile(other, []byte("not a library"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inference.Open(other); !errors.Is(err, inference.ErrOtherLibrary) {
+		t.Errorf("Open(another library) = %v, want ErrOtherLibrary", err)
+	}
+}

@@ -25,6 +25,13 @@ const LibraryEnv = "VITSEG_ORT_LIB"
 // ErrLibraryNotFound reports that no ONNX Runtime shared library could be located.
 var ErrLibraryNotFound = errors.New("ONNX Runtime shared library not found")
 
+// ErrOtherLibrary reports an Open of a library other than the one this process has already initialised: ONNX
+// Runtime's environment is process-wide, so a process runs one library.
+var ErrOtherLibrary = errors.New("ONNX Runtime is already initialised from another library")
+
+// sharedLibraryEnv names the library that Open initialised, for GoMLX's ONNX backend and for later Opens.
+const sharedLibraryEnv = "ONNXRUNTIME_SHARED_LIBRARY_PATH"
+
 // ResolveLibrary finds the ONNX Runtime shared library: the explicit path if given, else $VITSEG_ORT_LIB, else
 // the cache path of the pinned version (runtimepaths.Cache.ORTLib), where scripts/setup.sh installs it.
 func ResolveLibrary(explicit string) (string, error) {
@@ -56,17 +63,22 @@ type Runtime struct {
 
 // Open loads the shared library at path and initialises the ONNX Runtime environment. It also exports
 // ONNXRUNTIME_SHARED_LIBRARY_PATH and GOMLX_NO_AUTO_INSTALL so that GoMLX's ONNX backend, used for training,
-// loads the same library instead of downloading one. Call it once per process.
+// loads the same library instead of downloading one. Later Opens in the same process share the environment;
+// they fail with ErrOtherLibrary when path is not the library already loaded.
 func Open(path string) (*Runtime, error) {
 	signals, err := sigguard.Save()
 	if err != nil {
 		return nil, err
 	}
 	if ort.IsInitialized() {
-		return &Runtime{library: path, signals: signals}, nil
+		loaded := os.Getenv(sharedLibraryEnv)
+		if !sameFile(loaded, path) {
+			return nil, fmt.Errorf("%w: %s is loaded, %s cannot be too", ErrOtherLibrary, loaded, path)
+		}
+		return &Runtime{library: loaded, signals: signals}, nil
 	}
-	if err := os.Setenv("ONNXRUNTIME_SHARED_LIBRARY_PATH", path); err != nil {
-		return nil, fmt.Errorf("export ONNXRUNTIME_SHARED_LIBRARY_PATH: %w", err)
+	if err := os.Setenv(sharedLibraryEnv, path); err != nil {
+		return nil, fmt.Errorf("export %s: %w", sharedLibraryEnv, err)
 	}
 	if err := os.Setenv("GOMLX_NO_AUTO_INSTALL", "1"); err != nil {
 		return nil, fmt.Errorf("export GOMLX_NO_AUTO_INSTALL: %w", err)
@@ -76,6 +88,16 @@ func Open(path string) (*Runtime, error) {
 		return nil, fmt.Errorf("initialise ONNX Runtime from %s: %w", path, err)
 	}
 	return &Runtime{library: path, signals: signals}, nil
+}
+
+// sameFile reports whether paths a and b name the same file (through links too).
+func sameFile(a, b string) bool {
+	if a == b {
+		return true
+	}
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }
 
 // Library is the path of the loaded shared library.
