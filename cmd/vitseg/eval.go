@@ -16,13 +16,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	split := fs.String("split", training.SplitTest, "split to evaluate: train, val or test")
 	out := fs.String("out", "", "directory for metrics.json (default: print only)")
 	batch := fs.Int("batch", 16, "images per inference batch")
-	var rt runtimeFlags
-	var sf sessionFlags
-	var lf logFlags
+	var local localModelFlags
 	var data dataFlags
-	rt.register(fs)
-	sf.register(fs, true)
-	lf.register(fs, "console")
+	local.register(fs)
 	data.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -35,11 +31,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	default:
 		return usagef("--split must be train, val or test, got %q", *split)
 	}
-	log, err := lf.logger(stderr)
-	if err != nil {
-		return err
-	}
-	sess, err := loadSession(rt, sf, *modelPath, log)
+	log, sess, err := local.open(*modelPath, stderr)
 	if err != nil {
 		return err
 	}
