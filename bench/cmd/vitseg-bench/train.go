@@ -193,6 +193,8 @@ type trainSetup struct {
 	log            io.Writer
 }
 
+// benchTrainPreset measures GoMLX's and the PyTorch reference's training steps on one preset in interleaved
+// rounds and adds the results to rep.
 func benchTrainPreset(ctx context.Context, rep *bench.Report, s trainSetup) error {
 	params, err := network.CountTrainableParams(s.cfg)
 	if err != nil {
@@ -201,31 +203,8 @@ func benchTrainPreset(ctx context.Context, rep *bench.Report, s trainSetup) erro
 	if params != s.cfg.NumParams() {
 		return fmt.Errorf("GoMLX graph has %d trainable parameters, the configuration %d", params, s.cfg.NumParams())
 	}
-	recipe := training.DefaultRecipe()
-	recipe.BatchSize, recipe.Seed = s.batch, uint64(s.seed)
-	tr, err := training.NewTrainer(s.backend, s.cfg, recipe, nil)
+	goStep, err := newGoStep(s)
 	if err != nil {
-		return err
-	}
-	size := s.cfg.ImageSize
-	r := rand.New(rand.NewPCG(uint64(s.seed), 3))
-	images := make([]float32, s.batch*s.cfg.InChannels*size*size)
-	labels := make([]int32, s.batch*size*size)
-	for i := range images {
-		images[i] = r.Float32()
-	}
-	for i := range labels {
-		labels[i] = int32(r.IntN(s.cfg.Classes))
-	}
-	goStep := func() error {
-		b := train.Batch{
-			Inputs: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(images, s.batch, s.cfg.InChannels, size, size)},
-			Labels: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, s.batch, size, size)},
-		}
-		loss, err := tr.Step(b)
-		if err == nil && (loss != loss || loss <= 0) {
-			err = fmt.Errorf("loss %g", loss)
-		}
 		return err
 	}
 	start := time.Now()
@@ -244,9 +223,52 @@ func benchTrainPreset(ctx context.Context, rep *bench.Report, s trainSetup) erro
 	}
 	fmt.Fprintf(s.log, "%s: PyTorch %s ready with %d threads (%d parameters)\n", s.name, ref.ready.Torch, ref.ready.Threads, ref.ready.Params)
 
-	units := float64(s.batch * s.steps)
 	series, err := bench.Interleave(ctx, bench.Plan{Rounds: s.rounds, MinCalls: 1, Log: s.log, Probe: bench.CPUProbe()},
-		bench.Case{Name: "gomlx " + s.name, Units: units, Call: bench.Timed(func(ctx context.Context) error {
+		trainCases(s, goStep, ref)...)
+	if err != nil {
+		return err
+	}
+	reportTrainPreset(rep, s, series)
+	return nil
+}
+
+// newGoStep returns one GoMLX training step of the preset on a fixed batch of random images and labels; it fails
+// when the loss is not finite and positive.
+func newGoStep(s trainSetup) (func() error, error) {
+	recipe := training.DefaultRecipe()
+	recipe.BatchSize, recipe.Seed = s.batch, uint64(s.seed)
+	tr, err := training.NewTrainer(s.backend, s.cfg, recipe, nil)
+	if err != nil {
+		return nil, err
+	}
+	size := s.cfg.ImageSize
+	r := rand.New(rand.NewPCG(uint64(s.seed), 3))
+	images := make([]float32, s.batch*s.cfg.InChannels*size*size)
+	labels := make([]int32, s.batch*size*size)
+	for i := range images {
+		images[i] = r.Float32()
+	}
+	for i := range labels {
+		labels[i] = int32(r.IntN(s.cfg.Classes))
+	}
+	return func() error {
+		b := train.Batch{
+			Inputs: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(images, s.batch, s.cfg.InChannels, size, size)},
+			Labels: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, s.batch, size, size)},
+		}
+		loss, err := tr.Step(b)
+		if err == nil && (loss != loss || loss <= 0) {
+			err = fmt.Errorf("loss %g", loss)
+		}
+		return err
+	}, nil
+}
+
+// trainCases are the two cases of a round: s.steps GoMLX steps, then as many in the reference.
+func trainCases(s trainSetup, goStep func() error, ref *reference) []bench.Case {
+	units := float64(s.batch * s.steps)
+	return []bench.Case{
+		{Name: "gomlx " + s.name, Units: units, Call: bench.Timed(func(ctx context.Context) error {
 			for range s.steps {
 				if err := ctx.Err(); err != nil {
 					return err
@@ -257,13 +279,15 @@ func benchTrainPreset(ctx context.Context, rep *bench.Report, s trainSetup) erro
 			}
 			return nil
 		})},
-		bench.Case{Name: "pytorch " + s.name, Units: units, Call: func(ctx context.Context) (time.Duration, error) {
+		{Name: "pytorch " + s.name, Units: units, Call: func(ctx context.Context) (time.Duration, error) {
 			return ref.steps(ctx, s.steps)
 		}},
-	)
-	if err != nil {
-		return err
 	}
+}
+
+// reportTrainPreset adds the throughput, ratio, GFLOP/s and CPU time of GoMLX (series[0]) and the reference
+// (series[1]).
+func reportTrainPreset(rep *bench.Report, s trainSetup, series []bench.Series) {
 	note := fmt.Sprintf("batch %d, %d steps per round", s.batch, s.steps)
 	rep.AddRounds(series[0].Name+" images/s", series[0].Rates, "images/s", note)
 	rep.AddRounds(series[1].Name+" images/s", series[1].Rates, "images/s", note)
@@ -279,7 +303,6 @@ func benchTrainPreset(ctx context.Context, rep *bench.Report, s trainSetup) erro
 		rep.Add(c.s.Name+" CPU", cpu, "CPU-s/image", fmt.Sprintf("%s process; %.0f%% of it in the kernel; %.2f cores busy",
 			c.process, 100*sys/cpu, cpu*c.s.Median()))
 	}
-	return nil
 }
 
 // reference is the PyTorch reference running in serve mode.
