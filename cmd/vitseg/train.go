@@ -45,7 +45,13 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := f.prepareOutput(); err != nil {
 		return err
 	}
-	run := &trainRun{f: f, log: log, cfg: cfg, recipe: recipe, runtime: runtime, backendName: backendName}
+	started := time.Now()
+	ds, err := f.data.load(ctx, cfg.ImageSize, log)
+	if err != nil {
+		return err
+	}
+	run := &trainRun{f: f, log: log, cfg: cfg, recipe: recipe, runtime: runtime, backendName: backendName, ds: ds,
+		started: started}
 	return run.execute(ctx, stdout)
 }
 
@@ -57,18 +63,13 @@ type trainRun struct {
 	recipe      training.Recipe
 	runtime     *inference.Runtime
 	backendName string
-	ds          *training.Dataset // set by execute
+	ds          *training.Dataset
+	started     time.Time // before the dataset was loaded
 }
 
-// execute loads the dataset, trains, exports and evaluates the model, writes the outputs and publishes the model
-// when a registry is given.
+// execute trains, exports and evaluates the model, writes the outputs and publishes the model when a registry is
+// given.
 func (r *trainRun) execute(ctx context.Context, stdout io.Writer) error {
-	started := time.Now()
-	ds, err := r.f.data.load(ctx, r.cfg.ImageSize, r.log)
-	if err != nil {
-		return err
-	}
-	r.ds = ds
 	backend, err := compute.NewWithConfig(r.backendName)
 	if err != nil {
 		return fmt.Errorf("GoMLX backend %q: %w", r.backendName, err)
@@ -78,7 +79,7 @@ func (r *trainRun) execute(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	trainSeconds := time.Since(started).Seconds()
+	trainSeconds := time.Since(r.started).Seconds()
 
 	// Export (always through GoMLX's ONNX Runtime backend, also when training ran on another backend), then
 	// evaluate the exported model exactly as it will be served.
@@ -99,8 +100,8 @@ func (r *trainRun) execute(ctx context.Context, stdout io.Writer) error {
 	if onnxBytes, meta, err = recordMetrics(onnxBytes, results[evalSplit]); err != nil {
 		return err
 	}
-	summary := runSummary{Preset: r.f.preset, Params: r.cfg.NumParams(), Recipe: r.recipe, Dataset: ds.Manifest,
-		Skipped: ds.Skipped, History: report.History, Metrics: results, EvalSplit: evalSplit,
+	summary := runSummary{Preset: r.f.preset, Params: r.cfg.NumParams(), Recipe: r.recipe, Dataset: r.ds.Manifest,
+		Skipped: r.ds.Skipped, History: report.History, Metrics: results, EvalSplit: evalSplit,
 		TrainSeconds: trainSeconds, Backend: r.backendName, Seed: r.f.seed}
 	if err := writeRunOutputs(r.f.out, onnxBytes, summary, report); err != nil {
 		return err
@@ -112,7 +113,7 @@ func (r *trainRun) execute(ctx context.Context, stdout io.Writer) error {
 		}
 	}
 	_, err = fmt.Fprintf(stdout, "wrote %s (%s); %s pixel accuracy %.4f, mean IoU %.4f\n",
-		filepath.Join(r.f.out, "model.onnx"), time.Since(started).Round(time.Second), evalSplit,
+		filepath.Join(r.f.out, "model.onnx"), time.Since(r.started).Round(time.Second), evalSplit,
 		results[evalSplit].PixelAccuracy, results[evalSplit].MeanIoU)
 	return err
 }
