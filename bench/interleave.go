@@ -100,81 +100,117 @@ func Interleave(ctx context.Context, plan Plan, cases ...Case) ([]Series, error)
 	if plan.Bracket && len(cases) < 2 {
 		return nil, errors.New("bench: a bracketed plan needs a reference and at least one case")
 	}
-	rounds, minCalls := max(plan.Rounds, 1), max(plan.MinCalls, 1)
-	for _, c := range cases {
-		for i := range plan.Warmup {
-			if _, err := c.Call(ctx); err != nil {
-				return nil, fmt.Errorf("bench: warm-up %d of %s: %w", i+1, c.Name, err)
-			}
-		}
+	iv := &interleaving{plan: plan, cases: cases, rounds: max(plan.Rounds, 1), minCalls: max(plan.MinCalls, 1),
+		series: make([]Series, len(cases))}
+	if err := iv.warmUp(ctx); err != nil {
+		return nil, err
 	}
-	series := make([]Series, len(cases))
 	for i, c := range cases {
-		series[i] = Series{Name: c.Name, Units: c.Units}
+		iv.series[i] = Series{Name: c.Name, Units: c.Units}
 	}
-	// measure runs case i once for the round's slice, records it, and returns its rate.
-	measure := func(r, i int) (float64, error) {
-		c := cases[i]
-		var before map[string]float64
-		if plan.Probe != nil {
-			before = plan.Probe()
+	for r := range iv.rounds {
+		round := iv.round
+		if plan.Bracket {
+			round = iv.bracketedRound
 		}
-		var spent time.Duration
-		calls := 0
-		for calls < minCalls || spent < plan.MinTime {
-			if err := ctx.Err(); err != nil {
-				return 0, err
-			}
-			d, err := c.Call(ctx)
-			if err != nil {
-				return 0, fmt.Errorf("bench: round %d, %s: %w", r+1, c.Name, err)
-			}
-			spent += d
-			calls++
-		}
-		if plan.Probe != nil {
-			after := plan.Probe()
-			diff := make(map[string]float64, len(after))
-			for key, v := range after {
-				diff[key] = v - before[key]
-			}
-			series[i].Probes = append(series[i].Probes, diff)
-		}
-		rate := float64(calls) * c.Units / spent.Seconds()
-		series[i].Rates = append(series[i].Rates, rate)
-		series[i].Calls = append(series[i].Calls, calls)
-		if plan.Log != nil {
-			fmt.Fprintf(plan.Log, "round %d/%d  %-40s %5d calls in %7.2fs  %12.4g units/s\n", r+1, rounds, c.Name,
-				calls, spent.Seconds(), rate)
-		}
-		return rate, nil
-	}
-	for r := range rounds {
-		if !plan.Bracket {
-			for k := range cases {
-				if _, err := measure(r, (r+k)%len(cases)); err != nil {
-					return nil, err
-				}
-			}
-			continue
-		}
-		ref, err := measure(r, 0)
-		if err != nil {
+		if err := round(ctx, r); err != nil {
 			return nil, err
 		}
-		others := len(cases) - 1
-		for k := range others {
-			i := 1 + (r+k)%others
-			if _, err := measure(r, i); err != nil {
-				return nil, err
+	}
+	return iv.series, nil
+}
+
+// interleaving is the state of one Interleave: the plan, its cases and their series so far.
+type interleaving struct {
+	plan             Plan
+	cases            []Case
+	rounds, minCalls int
+	series           []Series
+}
+
+// warmUp makes plan.Warmup untimed calls of each case.
+func (iv *interleaving) warmUp(ctx context.Context) error {
+	for _, c := range iv.cases {
+		for i := range iv.plan.Warmup {
+			if _, err := c.Call(ctx); err != nil {
+				return fmt.Errorf("bench: warm-up %d of %s: %w", i+1, c.Name, err)
 			}
-			after, err := measure(r, 0)
-			if err != nil {
-				return nil, err
-			}
-			series[i].RefRates = append(series[i].RefRates, (ref+after)/2)
-			ref = after
 		}
 	}
-	return series, nil
+	return nil
+}
+
+// round r runs every case once, starting with case r (modulo the number of cases).
+func (iv *interleaving) round(ctx context.Context, r int) error {
+	for k := range iv.cases {
+		if _, err := iv.measure(ctx, r, (r+k)%len(iv.cases)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bracketedRound r runs the reference (case 0) before every other case and once more at the end, the other
+// cases in an order rotated by r, and records for each the mean of the reference rates around it.
+func (iv *interleaving) bracketedRound(ctx context.Context, r int) error {
+	ref, err := iv.measure(ctx, r, 0)
+	if err != nil {
+		return err
+	}
+	others := len(iv.cases) - 1
+	for k := range others {
+		i := 1 + (r+k)%others
+		if _, err := iv.measure(ctx, r, i); err != nil {
+			return err
+		}
+		after, err := iv.measure(ctx, r, 0)
+		if err != nil {
+			return err
+		}
+		iv.series[i].RefRates = append(iv.series[i].RefRates, (ref+after)/2)
+		ref = after
+	}
+	return nil
+}
+
+// measure runs case i once for the round's slice, records it, and returns its rate.
+func (iv *interleaving) measure(ctx context.Context, r, i int) (float64, error) {
+	c := iv.cases[i]
+	var before map[string]float64
+	if iv.plan.Probe != nil {
+		before = iv.plan.Probe()
+	}
+	var spent time.Duration
+	calls := 0
+	for calls < iv.minCalls || spent < iv.plan.MinTime {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		d, err := c.Call(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("bench: round %d, %s: %w", r+1, c.Name, err)
+		}
+		spent += d
+		calls++
+	}
+	if iv.plan.Probe != nil {
+		iv.series[i].Probes = append(iv.series[i].Probes, probeDiff(before, iv.plan.Probe()))
+	}
+	rate := float64(calls) * c.Units / spent.Seconds()
+	iv.series[i].Rates = append(iv.series[i].Rates, rate)
+	iv.series[i].Calls = append(iv.series[i].Calls, calls)
+	if iv.plan.Log != nil {
+		fmt.Fprintf(iv.plan.Log, "round %d/%d  %-40s %5d calls in %7.2fs  %12.4g units/s\n", r+1, iv.rounds, c.Name,
+			calls, spent.Seconds(), rate)
+	}
+	return rate, nil
+}
+
+// probeDiff is after minus before, key by key of after.
+func probeDiff(before, after map[string]float64) map[string]float64 {
+	diff := make(map[string]float64, len(after))
+	for key, v := range after {
+		diff[key] = v - before[key]
+	}
+	return diff
 }

@@ -131,17 +131,39 @@ func (s *sessionFlags) options(rt *inference.Runtime, log *zap.Logger) (inferenc
 		DisableSpinning: !s.spinning, TTA: tta, Logger: log}, nil
 }
 
-// loadSession opens ONNX Runtime and loads the model file with the session flags.
-func loadSession(rt runtimeFlags, sf sessionFlags, path string, log *zap.Logger) (*inference.Session, error) {
-	runtime, err := rt.open()
+// localModelFlags are the flags of the commands that run one model file in the process (segment, eval):
+// ONNX Runtime, the session options and the log.
+type localModelFlags struct {
+	rt runtimeFlags
+	sf sessionFlags
+	lf logFlags
+}
+
+func (m *localModelFlags) register(fs *flag.FlagSet) {
+	m.rt.register(fs)
+	m.sf.register(fs, true)
+	m.lf.register(fs, "console")
+}
+
+// open makes the logger, opens ONNX Runtime and loads the model file at path; the caller closes the session.
+func (m *localModelFlags) open(path string, stderr io.Writer) (*zap.Logger, *inference.Session, error) {
+	log, err := m.lf.logger(stderr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	opts, err := sf.options(runtime, log)
+	runtime, err := m.rt.open()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return runtime.LoadFile(path, opts)
+	opts, err := m.sf.options(runtime, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	sess, err := runtime.LoadFile(path, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return log, sess, nil
 }
 
 // writeFileAtomic writes data to path through a temporary file and a rename.

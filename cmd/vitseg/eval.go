@@ -16,13 +16,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	split := fs.String("split", training.SplitTest, "split to evaluate: train, val or test")
 	out := fs.String("out", "", "directory for metrics.json (default: print only)")
 	batch := fs.Int("batch", 16, "images per inference batch")
-	var rt runtimeFlags
-	var sf sessionFlags
-	var lf logFlags
+	var local localModelFlags
 	var data dataFlags
-	rt.register(fs)
-	sf.register(fs, true)
-	lf.register(fs, "console")
+	local.register(fs)
 	data.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -35,11 +31,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	default:
 		return usagef("--split must be train, val or test, got %q", *split)
 	}
-	log, err := lf.logger(stderr)
-	if err != nil {
-		return err
-	}
-	sess, err := loadSession(rt, sf, *modelPath, log)
+	log, sess, err := local.open(*modelPath, stderr)
 	if err != nil {
 		return err
 	}
@@ -56,20 +48,28 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	result := struct {
-		Model   string            `json:"model"`
-		Version string            `json:"version"`
-		Split   string            `json:"split"`
-		Images  int               `json:"images"`
-		Dataset training.Manifest `json:"dataset"`
-		training.Metrics
-	}{*modelPath, sess.Metadata().Version, *split, len(examples), ds.Manifest, m}
-	js, err := json.MarshalIndent(result, "", "  ")
+	result := evalResult{*modelPath, sess.Metadata().Version, *split, len(examples), ds.Manifest, m}
+	return result.write(stdout, *out)
+}
+
+// evalResult is what vitseg eval prints and saves as metrics.json.
+type evalResult struct {
+	Model   string            `json:"model"`
+	Version string            `json:"version"`
+	Split   string            `json:"split"`
+	Images  int               `json:"images"`
+	Dataset training.Manifest `json:"dataset"`
+	training.Metrics
+}
+
+// write prints the result as indented JSON and saves it as OUT/metrics.json when out is set.
+func (r evalResult) write(stdout io.Writer, out string) error {
+	js, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode metrics: %w", err)
 	}
-	if *out != "" {
-		if err := writeFileAtomic(filepath.Join(*out, "metrics.json"), js); err != nil {
+	if out != "" {
+		if err := writeFileAtomic(filepath.Join(out, "metrics.json"), js); err != nil {
 			return err
 		}
 	}

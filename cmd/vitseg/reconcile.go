@@ -56,32 +56,44 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	src := topicread.Source{Brokers: splitList(topics.brokers), Dialer: dialer}
-	var results []producer.ResultEvent
-	var letters []producer.DeadLetterEvent
-	if err := src.ReadAll(ctx, topics.resultTopic, decodeInto(&results)); err != nil {
-		return err
-	}
-	if err := src.ReadAll(ctx, topics.dlqTopic, decodeInto(&letters)); err != nil {
+	results, letters, err := readEvents(ctx, src, topics)
+	if err != nil {
 		return err
 	}
 	rep, err := reconcile.Build(ctx, *bucket, *prefix, objects, results, letters, maskExists(client))
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(rep)
-	} else {
-		err = rep.WriteText(stdout)
-	}
-	if err != nil {
+	if err := writeReconcileReport(stdout, rep, *asJSON); err != nil {
 		return err
 	}
 	if !rep.Complete() {
 		return fmt.Errorf("%w: %d objects missing, %d masks missing", errIncomplete, rep.Counts[reconcile.StatusMissing], len(rep.MissingMasks))
 	}
 	return nil
+}
+
+// readEvents reads the result and dead-letter topics from the start to their current ends.
+func readEvents(ctx context.Context, src topicread.Source, topics eventTopicFlags) ([]producer.ResultEvent, []producer.DeadLetterEvent, error) {
+	var results []producer.ResultEvent
+	var letters []producer.DeadLetterEvent
+	if err := src.ReadAll(ctx, topics.resultTopic, decodeInto(&results)); err != nil {
+		return nil, nil, err
+	}
+	if err := src.ReadAll(ctx, topics.dlqTopic, decodeInto(&letters)); err != nil {
+		return nil, nil, err
+	}
+	return results, letters, nil
+}
+
+// writeReconcileReport prints the report as indented JSON or as text.
+func writeReconcileReport(w io.Writer, rep reconcile.Report, asJSON bool) error {
+	if !asJSON {
+		return rep.WriteText(w)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
 }
 
 // listSources lists the objects under prefix modified at or after from, leaving out the masks.

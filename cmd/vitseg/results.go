@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
@@ -11,16 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/segmentio/kafka-go"
 	"golang.org/x/image/draw"
 
 	"github.com/vitseg/vitseg/internal/objstore"
-	"github.com/vitseg/vitseg/internal/topicread"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/producer"
 )
@@ -47,88 +42,59 @@ func runResults(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
-	var mu sync.Mutex
-	var results []producer.ResultEvent
-	var deadLetters []producer.DeadLetterEvent
-	count := func() int { mu.Lock(); defer mu.Unlock(); return len(results) + len(deadLetters) }
-	follow := func(topic string, handle func([]byte)) error {
-		parts, err := topicread.Source{Brokers: splitList(topics.brokers), Dialer: dialer}.Partitions(ctx, topic)
-		if err != nil {
-			return err
-		}
-		for _, p := range parts {
-			r := kafka.NewReader(kafka.ReaderConfig{Brokers: splitList(topics.brokers), Topic: topic, Partition: p,
-				Dialer: dialer, MaxWait: 200 * time.Millisecond})
-			go func() {
-				defer r.Close()
-				for {
-					m, err := r.ReadMessage(ctx)
-					if err != nil {
-						return
-					}
-					handle(m.Value)
-				}
-			}()
-		}
-		return nil
-	}
-	if err := follow(topics.resultTopic, func(b []byte) {
-		var ev producer.ResultEvent
-		if json.Unmarshal(b, &ev) == nil && strings.HasPrefix(ev.Source.Key, *prefix) {
-			mu.Lock()
-			results = append(results, ev)
-			mu.Unlock()
-		}
-	}); err != nil {
+	events := &eventCollector{prefix: *prefix}
+	brokers := splitList(topics.brokers)
+	if err := followTopic(ctx, brokers, dialer, topics.resultTopic, events.addResult); err != nil {
 		return err
 	}
-	if err := follow(topics.dlqTopic, func(b []byte) {
-		var ev producer.DeadLetterEvent
-		if json.Unmarshal(b, &ev) == nil && (ev.Source == nil || strings.HasPrefix(ev.Source.Key, *prefix)) {
-			mu.Lock()
-			deadLetters = append(deadLetters, ev)
-			mu.Unlock()
-		}
-	}); err != nil {
+	if err := followTopic(ctx, brokers, dialer, topics.dlqTopic, events.addDeadLetter); err != nil {
 		return err
 	}
-	start := time.Now()
-	last, lastChange := -1, time.Now()
-	bar := newProgress(stderr, "results")
-	for {
-		n := count()
-		if n != last {
-			last, lastChange = n, time.Now()
-			if *expect > 0 {
-				bar.update(n, *expect)
-			}
-		}
-		done := (*expect > 0 && n >= *expect) || (*expect == 0 && time.Since(lastChange) > 2*time.Second)
-		if done {
-			break
-		}
-		if ctx.Err() != nil {
-			bar.done()
-			return fmt.Errorf("timed out after %s with %d of %d events", time.Since(start).Round(time.Second), n, *expect)
-		}
-		time.Sleep(200 * time.Millisecond)
+	if err := waitForEvents(ctx, events.count, *expect, newProgress(stderr, "results")); err != nil {
+		return err
 	}
-	bar.done()
-	mu.Lock()
-	defer mu.Unlock()
-	printSummary(stdout, results, deadLetters)
-	if *sheet == "" || len(results) == 0 {
+	events.mu.Lock()
+	defer events.mu.Unlock()
+	printSummary(stdout, events.results, events.deadLetters)
+	if *sheet == "" || len(events.results) == 0 {
 		return nil
 	}
 	client, err := objstore.New(s3)
 	if err != nil {
 		return err
 	}
-	if err := writeContactSheet(ctx, client, results, *sheetMax, *sheet); err != nil {
+	if err := writeContactSheet(ctx, client, events.results, *sheetMax, *sheet); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(stdout, "contact sheet: %s\n", *sheet)
 	return err
+}
+
+// waitForEvents waits until count reaches expect or, with expect 0, until count has not changed for 2 s; it
+// fails when ctx ends first. With expect > 0 the count is shown on bar.
+func waitForEvents(ctx context.Context, count func() int, expect int, bar *progress) error {
+	start := time.Now()
+	last, lastChange := -1, time.Now()
+	for {
+		n := count()
+		if n != last {
+			last, lastChange = n, time.Now()
+			if expect > 0 {
+				bar.update(n, expect)
+			}
+		}
+		done := (expect > 0 && n >= expect) || (expect == 0 && time.Since(lastChange) > 2*time.Second)
+		if done {
+			break
+		}
+		if ctx.Err() != nil {
+			bar.done()
+			return fmt.Errorf("timed out after %s with %d of %d events", time.Since(start).Round(time.Second), n, expect)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	bar.done()
+	return nil
 }
 
 func printSummary(w io.Writer, results []producer.ResultEvent, dl []producer.DeadLetterEvent) {

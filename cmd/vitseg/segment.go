@@ -41,12 +41,8 @@ func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var lim limitFlags
 	lim.register(fs, "files")
 	orient := exifOrientationFlag(fs)
-	var rt runtimeFlags
-	var sf sessionFlags
-	var lf logFlags
-	rt.register(fs)
-	sf.register(fs, true)
-	lf.register(fs, "console")
+	var local localModelFlags
+	local.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -61,11 +57,7 @@ func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	case *batchSize <= 0:
 		return usagef("--batch must be positive")
 	}
-	log, err := lf.logger(stderr)
-	if err != nil {
-		return err
-	}
-	sess, err := loadSession(rt, sf, *modelPath, log)
+	_, sess, err := local.open(*modelPath, stderr)
 	if err != nil {
 		return err
 	}

@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -14,240 +12,225 @@ import (
 	"github.com/gomlx/compute"
 	"go.uber.org/zap"
 
-	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/model"
-	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/model/inference"
 	"github.com/vitseg/vitseg/model/network"
 	"github.com/vitseg/vitseg/training"
 )
 
-// dataFlags locate a labeled dataset.
-type dataFlags struct {
-	data        string
-	valFraction float64
-	minPairs    int
-	s3          objstore.Config
-}
-
-func (d *dataFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&d.data, "data", "", "dataset: a directory or s3://bucket/prefix in the Oxford-IIIT Pet layout (required)")
-	fs.Float64Var(&d.valFraction, "val-fraction", 0.15, "share of trainval held out for validation (by name hash)")
-	fs.IntVar(&d.minPairs, "min-pairs", 20, "fail when fewer usable image/trimap pairs remain")
-	d.s3.RegisterFlags(fs)
-}
-
-func (d *dataFlags) source() (training.Source, error) {
-	if d.data == "" {
-		return nil, usagef("--data is required")
-	}
-	if !strings.HasPrefix(d.data, "s3://") {
-		return training.DirSource{Root: d.data}, nil
-	}
-	bucket, prefix, err := objstore.ParseURL(d.data)
-	if err != nil {
-		return nil, usagef("--data: %v", err)
-	}
-	client, err := objstore.New(d.s3)
-	if err != nil {
-		return nil, err
-	}
-	return training.BucketSource{Client: client, Bucket: bucket, Prefix: prefix}, nil
-}
-
-func (d *dataFlags) load(ctx context.Context, size int, log *zap.Logger) (*training.Dataset, error) {
-	src, err := d.source()
-	if err != nil {
-		return nil, err
-	}
-	return training.Load(ctx, src, training.LoadOptions{ImageSize: size, ValFraction: d.valFraction,
-		MinPairs: d.minPairs, Limits: imaging.DefaultLimits(), Logger: log})
-}
-
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("train", "train --data DIR|s3://BUCKET/PREFIX --out DIR [flags]", stderr)
-	def := training.DefaultRecipe()
-	preset := fs.String("preset", model.PresetSmall, "model preset: article, small, tiny or segformer")
-	epochs := fs.Int("epochs", def.Epochs, "training epochs")
-	batch := fs.Int("batch-size", def.BatchSize, "images per training step")
-	lr := fs.Float64("lr", def.LearningRate, "Adam learning rate")
-	lrStep := fs.Int("lr-step-epochs", def.LRStepEpochs, "StepLR: multiply the learning rate by --lr-gamma every this many epochs")
-	lrGamma := fs.Float64("lr-gamma", def.LRGamma, "StepLR factor")
-	contrast := fs.Float64("contrast", def.Augmentation.Contrast, "contrast jitter (torchvision ColorJitter contrast)")
-	hflip := fs.Bool("hflip", def.Augmentation.HFlip, "random horizontal flip of image and mask")
-	crop := fs.Float64("crop-scale", def.Augmentation.CropScale, "random crop of side [crop-scale, 1] x image, resized back (0: off, the article's recipe)")
-	seed := fs.Uint64("seed", def.Seed, "random seed (same seed + same data = same model)")
-	var dev deviceFlag
-	dev.register(fs)
-	backendCfg := fs.String("backend", "", "explicit GoMLX backend, e.g. go:ops_sequential (overrides --device)")
-	ckptDir := fs.String("checkpoint-dir", "", "checkpoint every epoch and on SIGTERM; resume from it (default OUT/checkpoint)")
-	out := fs.String("out", "", "output directory for model.onnx, metrics.json and report/ (required)")
-	reportExamples := fs.Int("report-examples", 6, "validation images shown in the report")
-	var reg registryFlags
-	reg.register(fs)
-	var levers leverFlags
-	levers.register(fs)
-	var rt runtimeFlags
-	var lf logFlags
-	var data dataFlags
-	rt.register(fs)
-	lf.register(fs, "console")
-	data.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	f, err := parseTrainFlags(args, stderr)
+	if err != nil {
 		return err
-	}
-	if *out == "" {
-		return usagef("--out is required")
 	}
 	if err := requireONNXExport("train"); err != nil {
 		return err
 	}
-	log, err := lf.logger(stderr)
+	log, err := f.lf.logger(stderr)
 	if err != nil {
 		return err
 	}
-	cfg, err := model.Preset(*preset)
-	if err != nil {
-		return usagef("--preset: %v", err)
-	}
-	recipe := training.Recipe{Epochs: *epochs, BatchSize: *batch, LearningRate: *lr, LRStepEpochs: *lrStep,
-		LRGamma: *lrGamma, Augmentation: training.Augmentation{HFlip: *hflip, Contrast: *contrast, CropScale: *crop}, Seed: *seed}
-	levers.apply(&recipe, &cfg)
-	if err := cfg.Validate(); err != nil {
-		return usageError{err.Error()}
-	}
-	if err := recipe.Validate(); err != nil {
-		return usageError{err.Error()}
-	}
-	runtime, err := rt.open()
+	cfg, recipe, err := f.plan()
 	if err != nil {
 		return err
 	}
-	backendName, err := dev.gomlxBackend(ctx, runtime, *backendCfg, log)
+	runtime, err := f.rt.open()
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return fmt.Errorf("create output directory: %w", err)
+	backendName, err := f.dev.gomlxBackend(ctx, runtime, f.backend, log)
+	if err != nil {
+		return err
 	}
-	if *ckptDir == "" {
-		*ckptDir = filepath.Join(*out, "checkpoint")
+	if err := f.prepareOutput(); err != nil {
+		return err
 	}
-
 	started := time.Now()
-	ds, err := data.load(ctx, cfg.ImageSize, log)
+	ds, err := f.data.load(ctx, cfg.ImageSize, log)
 	if err != nil {
 		return err
 	}
-	backend, err := compute.NewWithConfig(backendName)
+	run := &trainRun{f: f, log: log, cfg: cfg, recipe: recipe, runtime: runtime, backendName: backendName, ds: ds,
+		started: started}
+	return run.execute(ctx, stdout)
+}
+
+// trainRun is one run of vitseg train, from the loaded dataset to the published model.
+type trainRun struct {
+	f           *trainFlags
+	log         *zap.Logger
+	cfg         model.Config
+	recipe      training.Recipe
+	runtime     *inference.Runtime
+	backendName string
+	ds          *training.Dataset
+	started     time.Time // before the dataset was loaded
+}
+
+// execute trains, exports and evaluates the model, writes the outputs and publishes the model when a registry is
+// given.
+func (r *trainRun) execute(ctx context.Context, stdout io.Writer) error {
+	backend, err := compute.NewWithConfig(r.backendName)
 	if err != nil {
-		return fmt.Errorf("GoMLX backend %q: %w", backendName, err)
+		return fmt.Errorf("GoMLX backend %q: %w", r.backendName, err)
 	}
 	defer backend.Finalize()
-	tr, err := training.NewTrainer(backend, cfg, recipe, log)
+	tr, report, err := r.fit(ctx, backend)
 	if err != nil {
 		return err
 	}
-	tr.CheckpointDir = *ckptDir
-	val := ds.Splits[training.SplitVal]
-	report := training.ReportData{Size: cfg.ImageSize}
-	for _, ex := range val[:min(*reportExamples, len(val))] {
+	trainSeconds := time.Since(r.started).Seconds()
+
+	// Export (always through GoMLX's ONNX Runtime backend, also when training ran on another backend), then
+	// evaluate the exported model exactly as it will be served.
+	exportBackend, release, err := r.exportBackend(backend, tr)
+	if err != nil {
+		return err
+	}
+	defer release()
+	meta := model.Metadata{Name: r.f.reg.name, Version: "local", Preset: r.f.preset, CreatedAt: time.Now().UTC(), CodeVersion: version}
+	onnxBytes, err := network.Export(exportBackend, tr.Net, tr.Store, meta)
+	if err != nil {
+		return err
+	}
+	results, evalSplit, err := r.evaluate(ctx, onnxBytes)
+	if err != nil {
+		return err
+	}
+	if onnxBytes, meta, err = recordMetrics(onnxBytes, results[evalSplit]); err != nil {
+		return err
+	}
+	summary := runSummary{Preset: r.f.preset, Params: r.cfg.NumParams(), Recipe: r.recipe, Dataset: r.ds.Manifest,
+		Skipped: r.ds.Skipped, History: report.History, Metrics: results, EvalSplit: evalSplit,
+		TrainSeconds: trainSeconds, Backend: r.backendName, Seed: r.f.seed}
+	if err := writeRunOutputs(r.f.out, onnxBytes, summary, report); err != nil {
+		return err
+	}
+	logEvaluation(r.log, results)
+	if r.f.reg.bucket != "" {
+		if err := r.publish(ctx, stdout, onnxBytes, meta, summary); err != nil {
+			return err
+		}
+	}
+	_, err = fmt.Fprintf(stdout, "wrote %s (%s); %s pixel accuracy %.4f, mean IoU %.4f\n",
+		filepath.Join(r.f.out, "model.onnx"), time.Since(r.started).Round(time.Second), evalSplit,
+		results[evalSplit].PixelAccuracy, results[evalSplit].MeanIoU)
+	return err
+}
+
+// fit trains the model on backend; the report holds the first validation examples and their predictions after
+// each epoch, and the history.
+func (r *trainRun) fit(ctx context.Context, backend compute.Backend) (*training.Trainer, training.ReportData, error) {
+	report := training.ReportData{Size: r.cfg.ImageSize}
+	tr, err := training.NewTrainer(backend, r.cfg, r.recipe, r.log)
+	if err != nil {
+		return nil, report, err
+	}
+	tr.CheckpointDir = r.f.ckptDir
+	val := r.ds.Splits[training.SplitVal]
+	for _, ex := range val[:min(r.f.reportExamples, len(val))] {
 		tr.Snapshot = append(tr.Snapshot, ex)
 		report.Names = append(report.Names, ex.Name)
 		report.Images = append(report.Images, ex.Image)
 		report.Truth = append(report.Truth, ex.Mask)
 	}
 	tr.OnEpoch = func(_ training.EpochStats, preds [][]uint8) { report.Frames = append(report.Frames, preds) }
-	log.Info("training", zap.String("preset", *preset), zap.Int("params", cfg.NumParams()),
-		zap.String("backend", backendName), zap.Any("recipe", recipe), zap.Any("splits", ds.Manifest.Splits))
-	history, err := tr.Train(ctx, ds.Splits[training.SplitTrain], val, cfg.ImageSize)
+	r.log.Info("training", zap.String("preset", r.f.preset), zap.Int("params", r.cfg.NumParams()),
+		zap.String("backend", r.backendName), zap.Any("recipe", r.recipe), zap.Any("splits", r.ds.Manifest.Splits))
+	history, err := tr.Train(ctx, r.ds.Splits[training.SplitTrain], val, r.cfg.ImageSize)
 	if err != nil {
-		return err
+		return nil, report, err
 	}
 	report.History = history
-	trainSeconds := time.Since(started).Seconds()
+	return tr, report, nil
+}
 
-	// Export (always through GoMLX's ONNX Runtime backend, also when training ran on another backend), then
-	// evaluate the exported model exactly as it will be served.
-	exportBackend := backend
-	if !strings.HasPrefix(backendName, "onnx") {
-		if exportBackend, err = compute.NewWithConfig("onnx:cpu"); err != nil {
-			return fmt.Errorf("GoMLX ONNX backend for export: %w", err)
+// exportBackend is the GoMLX ONNX Runtime backend to export tr's model with: the training backend itself when it
+// is one, else a new onnx:cpu backend, which release finalizes, with the weights moved off the training backend.
+func (r *trainRun) exportBackend(backend compute.Backend, tr *training.Trainer) (exportBackend compute.Backend, release func(), err error) {
+	if strings.HasPrefix(r.backendName, "onnx") {
+		return backend, func() {}, nil
+	}
+	if exportBackend, err = compute.NewWithConfig("onnx:cpu"); err != nil {
+		return nil, nil, fmt.Errorf("GoMLX ONNX backend for export: %w", err)
+	}
+	// Detach the weights from the training backend so that the export backend can use them.
+	for v := range tr.Store.IterVariables() {
+		value, err := v.Value()
+		if err != nil {
+			exportBackend.Finalize()
+			return nil, nil, fmt.Errorf("read variable %s: %w", v.Path(), err)
 		}
-		defer exportBackend.Finalize()
-		// Detach the weights from the training backend so that the export backend can use them.
-		for v := range tr.Store.IterVariables() {
-			value, err := v.Value()
-			if err != nil {
-				return fmt.Errorf("read variable %s: %w", v.Path(), err)
-			}
-			if err := value.ToLocal(); err != nil {
-				return fmt.Errorf("move variable %s off the training backend: %w", v.Path(), err)
-			}
+		if err := value.ToLocal(); err != nil {
+			exportBackend.Finalize()
+			return nil, nil, fmt.Errorf("move variable %s off the training backend: %w", v.Path(), err)
 		}
 	}
-	meta := model.Metadata{Name: reg.name, Version: "local", Preset: *preset, CreatedAt: time.Now().UTC(), CodeVersion: version}
-	onnxBytes, err := network.Export(exportBackend, tr.Net, tr.Store, meta)
+	return exportBackend, exportBackend.Finalize, nil
+}
+
+// evaluate scores the exported model on the validation and test splits that have examples, as it will be served;
+// evalSplit is the split that judges the model: validation, or test when there is no validation split.
+func (r *trainRun) evaluate(ctx context.Context, onnxBytes []byte) (results map[string]training.Metrics, evalSplit string, err error) {
+	sess, err := r.runtime.Load(onnxBytes, inference.Options{Device: inference.DeviceCPU})
 	if err != nil {
-		return err
-	}
-	sess, err := runtime.Load(onnxBytes, inference.Options{Device: inference.DeviceCPU})
-	if err != nil {
-		return fmt.Errorf("load exported model: %w", err)
+		return nil, "", fmt.Errorf("load exported model: %w", err)
 	}
 	defer sess.Close()
-	results := map[string]training.Metrics{}
+	results = map[string]training.Metrics{}
 	for _, split := range []string{training.SplitVal, training.SplitTest} {
-		if exs := ds.Splits[split]; len(exs) > 0 {
+		if exs := r.ds.Splits[split]; len(exs) > 0 {
 			m, err := training.EvaluateSession(ctx, sess, exs, 16)
 			if err != nil {
-				return err
+				return nil, "", err
 			}
 			results[split] = m
 		}
 	}
-	evalSplit := training.SplitVal
+	evalSplit = training.SplitVal
 	if _, ok := results[evalSplit]; !ok {
 		evalSplit = training.SplitTest
 	}
-	// Record the metrics in the file: a metadata edit, the graph and weights stay as evaluated.
-	if meta, err = model.ReadMetadata(onnxBytes); err != nil {
-		return err
+	return results, evalSplit, nil
+}
+
+// recordMetrics records m in the model file: a metadata edit, the graph and weights stay as evaluated.
+func recordMetrics(onnxBytes []byte, m training.Metrics) ([]byte, model.Metadata, error) {
+	meta, err := model.ReadMetadata(onnxBytes)
+	if err != nil {
+		return nil, meta, err
 	}
-	meta.Metrics = results[evalSplit].Map()
-	if onnxBytes, err = model.WriteMetadata(onnxBytes, meta); err != nil {
-		return err
-	}
-	summary := runSummary{Preset: *preset, Params: cfg.NumParams(), Recipe: recipe, Dataset: ds.Manifest,
-		Skipped: ds.Skipped, History: history, Metrics: results, EvalSplit: evalSplit,
-		TrainSeconds: trainSeconds, Backend: backendName, Seed: *seed}
-	if err := writeRunOutputs(*out, onnxBytes, summary, report); err != nil {
-		return err
-	}
+	meta.Metrics = m.Map()
+	onnxBytes, err = model.WriteMetadata(onnxBytes, meta)
+	return onnxBytes, meta, err
+}
+
+// logEvaluation logs the metrics of each evaluated split.
+func logEvaluation(log *zap.Logger, results map[string]training.Metrics) {
 	for split, m := range results {
 		log.Info("evaluation", zap.String("split", split), zap.Float64("pixel_accuracy", m.PixelAccuracy),
 			zap.Float64("mean_iou", m.MeanIoU), zap.Float64("article_iou", m.ArticleIoU),
 			zap.Float64("border_iou", m.BorderIoU), zap.Float64("boundary_f", m.BoundaryF))
 	}
-	if reg.bucket != "" {
-		r, err := reg.open(data.s3, log)
-		if err != nil {
-			return err
-		}
-		res, err := publishRun(ctx, r, reg, runtime, log, onnxBytes, meta, summary, ds.Splits[evalSplit], filepath.Join(*out, "report"))
-		if err != nil {
-			return err
-		}
-		verdict := "published"
-		if !res.Published {
-			verdict = "rejected"
-		}
-		fmt.Fprintf(stdout, "registry: version %s %s: %s\n", res.Version, verdict, res.Reason)
+}
+
+// publish offers the model to the registry's quality gate and prints its verdict.
+func (r *trainRun) publish(ctx context.Context, stdout io.Writer, onnxBytes []byte, meta model.Metadata, summary runSummary) error {
+	reg, err := r.f.reg.open(r.f.data.s3, r.log)
+	if err != nil {
+		return err
 	}
-	_, err = fmt.Fprintf(stdout, "wrote %s (%s); %s pixel accuracy %.4f, mean IoU %.4f\n",
-		filepath.Join(*out, "model.onnx"), time.Since(started).Round(time.Second), evalSplit,
-		results[evalSplit].PixelAccuracy, results[evalSplit].MeanIoU)
-	return err
+	res, err := publishRun(ctx, reg, r.f.reg, r.runtime, r.log, onnxBytes, meta, summary,
+		r.ds.Splits[summary.EvalSplit], filepath.Join(r.f.out, "report"))
+	if err != nil {
+		return err
+	}
+	verdict := "published"
+	if !res.Published {
+		verdict = "rejected"
+	}
+	fmt.Fprintf(stdout, "registry: version %s %s: %s\n", res.Version, verdict, res.Reason)
+	return nil
 }
 
 // runSummary is metrics.json of a training run.

@@ -20,136 +20,202 @@ import (
 	"github.com/vitseg/vitseg/model/vit"
 )
 
-func runInference(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// inferenceFlags are the flags of vitseg-bench inference.
+type inferenceFlags struct {
+	presets, batches string
+	rounds           int
+	minTime          time.Duration
+	matmulN          int
+	threads          int
+	noSpin           bool
+	seed             int64
+	ortLib, out      string
+}
+
+func parseInferenceFlags(args []string, stderr io.Writer) (*inferenceFlags, error) {
 	fs := flag.NewFlagSet("inference", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	presets := fs.String("presets", "small,article", "model presets (random weights)")
-	batches := fs.String("batches", "1,8,32", "batch sizes")
-	rounds := fs.Int("rounds", 3, "interleaved rounds over all cases")
-	minTime := fs.Duration("min-time", time.Second, "measured time per case and slice (at least one call)")
-	matmulN := fs.Int("matmul", 2048, "side of the square float32 MatMul that gives the ceiling")
-	threads := fs.Int("threads", runtime.NumCPU(), "ONNX Runtime intra-op threads, for the models and the MatMul")
-	noSpin := fs.Bool("nospin-matmul", true, "also measure the MatMul with ONNX Runtime's thread spinning off")
-	seed := fs.Int64("seed", 1, "seed of the random weights and inputs")
-	ortLib := fs.String("ort-lib", "", "ONNX Runtime library (default: $VITSEG_ORT_LIB, then the cache)")
-	out := fs.String("out", "", "directory to save the report as inference.json")
+	var f inferenceFlags
+	fs.StringVar(&f.presets, "presets", "small,article", "model presets (random weights)")
+	fs.StringVar(&f.batches, "batches", "1,8,32", "batch sizes")
+	fs.IntVar(&f.rounds, "rounds", 3, "interleaved rounds over all cases")
+	fs.DurationVar(&f.minTime, "min-time", time.Second, "measured time per case and slice (at least one call)")
+	fs.IntVar(&f.matmulN, "matmul", 2048, "side of the square float32 MatMul that gives the ceiling")
+	fs.IntVar(&f.threads, "threads", runtime.NumCPU(), "ONNX Runtime intra-op threads, for the models and the MatMul")
+	fs.BoolVar(&f.noSpin, "nospin-matmul", true, "also measure the MatMul with ONNX Runtime's thread spinning off")
+	fs.Int64Var(&f.seed, "seed", 1, "seed of the random weights and inputs")
+	fs.StringVar(&f.ortLib, "ort-lib", "", "ONNX Runtime library (default: $VITSEG_ORT_LIB, then the cache)")
+	fs.StringVar(&f.out, "out", "", "directory to save the report as inference.json")
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+func runInference(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseInferenceFlags(args, stderr)
+	if err != nil {
 		return err
 	}
-	names := splitList(*presets)
-	sizes, err := splitInts(*batches)
+	sizes, err := splitInts(f.batches)
 	if err != nil {
 		return fmt.Errorf("-batches: %w", err)
 	}
 	rep := bench.NewReport("inference", "vitseg-bench inference "+strings.Join(args, " "))
-
-	lib, err := inference.ResolveLibrary(*ortLib)
-	if err != nil {
-		return err
-	}
-	rt, err := inference.Open(lib)
+	rt, err := openRuntime(f.ortLib)
 	if err != nil {
 		return err
 	}
 	rep.Notef("ONNX Runtime %s (CPU provider), %d intra-op threads for models and MatMul; random weights; "+
-		"images/s counts Session.Run only (no decode or post-processing)", rt.Version(), *threads)
-
-	type loaded struct {
-		name string
-		cfg  model.Config
-		sess *inference.Session
-	}
-	var models []loaded
-	defer func() {
-		for _, m := range models {
-			m.sess.Close() //nolint:errcheck
-		}
-	}()
-	for _, name := range names {
-		cfg, err := model.Preset(name)
-		if err != nil {
-			return err
-		}
-		start := time.Now()
-		b, err := exportRandom(cfg, name, *seed)
-		if err != nil {
-			return err
-		}
-		sess, err := rt.Load(b, inference.Options{Device: inference.DeviceCPU, IntraOpThreads: *threads})
-		if err != nil {
-			return err
-		}
-		models = append(models, loaded{name, cfg, sess})
-		fmt.Fprintf(stderr, "exported and loaded %s (%d parameters, %.2f GFLOP/image, %.1f MB) in %s\n", name,
-			cfg.NumParams(), cfg.FLOPsPerImage()/1e9, float64(len(b))/1e6, time.Since(start).Round(time.Millisecond))
-	}
-
-	mm, err := bench.NewMatMul(*matmulN, *matmulN, *matmulN, bench.MatMulOptions{IntraOpThreads: *threads}, uint64(*seed))
+		"images/s counts Session.Run only (no decode or post-processing)", rt.Version(), f.threads)
+	models, err := loadModels(rt, splitList(f.presets), f, stderr)
 	if err != nil {
 		return err
 	}
-	defer mm.Close()
-	matmulName := fmt.Sprintf("MatMul %dx%dx%d", *matmulN, *matmulN, *matmulN)
-	cases := []bench.Case{{Name: matmulName, Units: mm.FLOPs(), Call: bench.Timed(mm.Run)}}
-	if *noSpin {
-		quiet, err := bench.NewMatMul(*matmulN, *matmulN, *matmulN,
-			bench.MatMulOptions{IntraOpThreads: *threads, NoSpinning: true}, uint64(*seed))
-		if err != nil {
-			return err
-		}
-		defer quiet.Close()
-		cases = append(cases, bench.Case{Name: matmulName + " no-spin", Units: quiet.FLOPs(), Call: bench.Timed(quiet.Run)})
+	defer models.close()
+	cases, closeMatMuls, err := matMulCases(f)
+	if err != nil {
+		return err
 	}
+	defer closeMatMuls()
 	first := len(cases) // the model cases follow the MatMuls
-	type modelCase struct {
-		m     loaded
-		batch int
+	mcases := modelCases(models, sizes, f.seed)
+	for _, mc := range mcases {
+		cases = append(cases, mc.benchCase())
 	}
+	// The MatMul brackets every other case: each ratio compares measurements a few seconds apart.
+	series, err := bench.Interleave(ctx, bench.Plan{Rounds: f.rounds, MinTime: f.minTime, MinCalls: 1, Warmup: 1,
+		Bracket: true, Log: stderr}, cases...)
+	if err != nil {
+		return err
+	}
+	reportMatMuls(rep, series, f.noSpin)
+	for i, mc := range mcases {
+		mc.report(rep, series[first+i])
+	}
+	return finish(rep, stdout, f.out)
+}
+
+// loadedModel is a preset exported with random weights and loaded in ONNX Runtime.
+type loadedModel struct {
+	name string
+	cfg  model.Config
+	sess *inference.Session
+}
+
+type loadedModels []loadedModel
+
+func (ms loadedModels) close() {
+	for _, m := range ms {
+		m.sess.Close() //nolint:errcheck
+	}
+}
+
+// loadModels exports and loads each preset, reporting the time it took on log.
+func loadModels(rt *inference.Runtime, names []string, f *inferenceFlags, log io.Writer) (loadedModels, error) {
+	var models loadedModels
+	for _, name := range names {
+		cfg, err := model.Preset(name)
+		if err != nil {
+			models.close()
+			return nil, err
+		}
+		start := time.Now()
+		b, err := exportRandom(cfg, name, f.seed)
+		if err != nil {
+			models.close()
+			return nil, err
+		}
+		sess, err := rt.Load(b, inference.Options{Device: inference.DeviceCPU, IntraOpThreads: f.threads})
+		if err != nil {
+			models.close()
+			return nil, err
+		}
+		models = append(models, loadedModel{name, cfg, sess})
+		fmt.Fprintf(log, "exported and loaded %s (%d parameters, %.2f GFLOP/image, %.1f MB) in %s\n", name,
+			cfg.NumParams(), cfg.FLOPsPerImage()/1e9, float64(len(b))/1e6, time.Since(start).Round(time.Millisecond))
+	}
+	return models, nil
+}
+
+// matMulCases are the ceiling cases: the MatMul, and with -nospin-matmul the same MatMul without thread spinning.
+// closeAll closes their sessions.
+func matMulCases(f *inferenceFlags) (cases []bench.Case, closeAll func(), err error) {
+	n := f.matmulN
+	mm, err := bench.NewMatMul(n, n, n, bench.MatMulOptions{IntraOpThreads: f.threads}, uint64(f.seed))
+	if err != nil {
+		return nil, nil, err
+	}
+	name := matMulName(n)
+	cases = []bench.Case{{Name: name, Units: mm.FLOPs(), Call: bench.Timed(mm.Run)}}
+	if !f.noSpin {
+		return cases, func() { mm.Close() }, nil
+	}
+	quiet, err := bench.NewMatMul(n, n, n, bench.MatMulOptions{IntraOpThreads: f.threads, NoSpinning: true}, uint64(f.seed))
+	if err != nil {
+		mm.Close()
+		return nil, nil, err
+	}
+	cases = append(cases, bench.Case{Name: name + " no-spin", Units: quiet.FLOPs(), Call: bench.Timed(quiet.Run)})
+	return cases, func() { quiet.Close(); mm.Close() }, nil
+}
+
+func matMulName(n int) string { return fmt.Sprintf("MatMul %dx%dx%d", n, n, n) }
+
+// reportMatMuls adds the ceiling's rounds (series[0]) and, with noSpin, the no-spin MatMul's (series[1]).
+func reportMatMuls(rep *bench.Report, series []bench.Series, noSpin bool) {
+	rep.AddRounds(series[0].Name+" (ceiling)", scale(series[0].Rates, 1e-9), "GFLOP/s",
+		"ONNX Runtime, float32, same session options as the models; every slice")
+	if noSpin {
+		rep.AddRounds(series[1].Name, scale(series[1].Rates, 1e-9), "GFLOP/s", "session.intra_op.allow_spinning=0")
+		rep.AddRounds("no-spin / spinning MatMul", series[1].RefRatios(), "ratio", "bracketed by the spinning MatMul")
+	}
+}
+
+// modelCase is one model at one batch size, with its random input images.
+type modelCase struct {
+	m      loadedModel
+	batch  int
+	images []float32
+}
+
+// modelCases are the cases of every model at every batch size, in that order.
+func modelCases(models loadedModels, sizes []int, seed int64) []modelCase {
 	var mcases []modelCase
-	r := rand.New(rand.NewPCG(uint64(*seed), 2))
+	r := rand.New(rand.NewPCG(uint64(seed), 2))
 	for _, m := range models {
 		for _, batch := range sizes {
 			images := make([]float32, batch*m.sess.ImageLen())
 			for i := range images {
 				images[i] = r.Float32()
 			}
-			sess := m.sess
-			cases = append(cases, bench.Case{Name: fmt.Sprintf("%s b%d", m.name, batch), Units: float64(batch),
-				Call: bench.Timed(func(ctx context.Context) error {
-					_, err := sess.Run(ctx, images, batch)
-					return err
-				})})
-			mcases = append(mcases, modelCase{m, batch})
+			mcases = append(mcases, modelCase{m, batch, images})
 		}
 	}
-	// The MatMul brackets every other case: each ratio compares measurements a few seconds apart.
-	series, err := bench.Interleave(ctx, bench.Plan{Rounds: *rounds, MinTime: *minTime, MinCalls: 1, Warmup: 1,
-		Bracket: true, Log: stderr}, cases...)
-	if err != nil {
-		return err
-	}
+	return mcases
+}
 
-	rep.AddRounds(matmulName+" (ceiling)", scale(series[0].Rates, 1e-9), "GFLOP/s",
-		"ONNX Runtime, float32, same session options as the models; every slice")
-	if *noSpin {
-		rep.AddRounds(series[1].Name, scale(series[1].Rates, 1e-9), "GFLOP/s", "session.intra_op.allow_spinning=0")
-		rep.AddRounds("no-spin / spinning MatMul", series[1].RefRatios(), "ratio", "bracketed by the spinning MatMul")
+func (mc modelCase) benchCase() bench.Case {
+	return bench.Case{Name: fmt.Sprintf("%s b%d", mc.m.name, mc.batch), Units: float64(mc.batch),
+		Call: bench.Timed(func(ctx context.Context) error {
+			_, err := mc.m.sess.Run(ctx, mc.images, mc.batch)
+			return err
+		})}
+}
+
+// report adds the case's throughput, latency, GFLOP/s and ratio to the ceiling.
+func (mc modelCase) report(rep *bench.Report, s bench.Series) {
+	flops := mc.m.cfg.FLOPsPerImage()
+	gflops := scale(s.Rates, flops/1e9)
+	msPerBatch := make([]float64, len(s.Rates))
+	for k, v := range s.Rates {
+		msPerBatch[k] = 1000 * float64(mc.batch) / v
 	}
-	for i, mc := range mcases {
-		s := series[first+i]
-		flops := mc.m.cfg.FLOPsPerImage()
-		gflops := scale(s.Rates, flops/1e9)
-		msPerBatch := make([]float64, len(s.Rates))
-		for k, v := range s.Rates {
-			msPerBatch[k] = 1000 * float64(mc.batch) / v
-		}
-		rep.AddRounds(s.Name+" images/s", s.Rates, "images/s", "")
-		rep.AddRounds(s.Name+" latency", msPerBatch, "ms/batch", "")
-		rep.AddRounds(s.Name+" GFLOP/s", gflops, "GFLOP/s", fmt.Sprintf("%.3f GFLOP/image", flops/1e9))
-		rep.AddRounds(s.Name+" / ceiling", scale(s.RefRatios(), flops), "ratio",
-			"model GFLOP/s over the MatMul's measured right before and after")
-	}
-	return finish(rep, stdout, *out)
+	rep.AddRounds(s.Name+" images/s", s.Rates, "images/s", "")
+	rep.AddRounds(s.Name+" latency", msPerBatch, "ms/batch", "")
+	rep.AddRounds(s.Name+" GFLOP/s", gflops, "GFLOP/s", fmt.Sprintf("%.3f GFLOP/image", flops/1e9))
+	rep.AddRounds(s.Name+" / ceiling", scale(s.RefRatios(), flops), "ratio",
+		"model GFLOP/s over the MatMul's measured right before and after")
 }
 
 // exportRandom exports a randomly initialised model of cfg with GoMLX's ONNX backend.

@@ -24,6 +24,7 @@ import (
 	"syscall"
 
 	"github.com/vitseg/vitseg/bench"
+	"github.com/vitseg/vitseg/model/inference"
 )
 
 func main() {
@@ -87,6 +88,15 @@ func finish(rep *bench.Report, stdout io.Writer, dir string) error {
 		return nil
 	}
 	return rep.Save(dir)
+}
+
+// openRuntime opens the ONNX Runtime library lib, or the default one when lib is empty.
+func openRuntime(lib string) (*inference.Runtime, error) {
+	path, err := inference.ResolveLibrary(lib)
+	if err != nil {
+		return nil, err
+	}
+	return inference.Open(path)
 }
 
 // splitList splits a comma list, dropping blanks.

@@ -22,7 +22,6 @@ import (
 
 	"github.com/vitseg/vitseg/bench"
 	"github.com/vitseg/vitseg/model"
-	"github.com/vitseg/vitseg/model/inference"
 	"github.com/vitseg/vitseg/model/network"
 	"github.com/vitseg/vitseg/training"
 )
@@ -32,108 +31,153 @@ import (
 // run prepends this directory to LD_LIBRARY_PATH when it exists (see -torch-blas).
 const openBLASDir = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
 
-func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// trainFlags are the flags of vitseg-bench train.
+type trainFlags struct {
+	presets, rounds, steps string
+	batch                  int
+	backendName            string
+	python, script         string
+	torchThreads           int
+	torchBLAS, torchEnv    string
+	seed                   int64
+	ortLib, out            string
+}
+
+func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, error) {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	presets := fs.String("presets", "small,article", "model presets")
-	batch := fs.Int("batch", 16, "images per training step")
-	rounds := fs.String("rounds", "small=5,article=3", "interleaved rounds (each runs GoMLX, then PyTorch, or the "+
+	var f trainFlags
+	fs.StringVar(&f.presets, "presets", "small,article", "model presets")
+	fs.IntVar(&f.batch, "batch", 16, "images per training step")
+	fs.StringVar(&f.rounds, "rounds", "small=5,article=3", "interleaved rounds (each runs GoMLX, then PyTorch, or the "+
 		"reverse): NAME=N list, or N")
-	steps := fs.String("steps", "small=4,article=1", "timed steps per implementation and round: NAME=N list, or N")
-	backendName := fs.String("backend", "onnx:cpu", "GoMLX backend")
-	python := fs.String("python", "/usr/bin/python3", "Python with Debian's python3-torch")
-	script := fs.String("script", "bench/reference/vit_train.py", "the PyTorch reference")
-	torchThreads := fs.Int("torch-threads", runtime.NumCPU(), "torch.set_num_threads")
-	torchBLAS := fs.String("torch-blas", openBLASDir, "directory prepended to LD_LIBRARY_PATH for the reference "+
+	fs.StringVar(&f.steps, "steps", "small=4,article=1", "timed steps per implementation and round: NAME=N list, or N")
+	fs.StringVar(&f.backendName, "backend", "onnx:cpu", "GoMLX backend")
+	fs.StringVar(&f.python, "python", "/usr/bin/python3", "Python with Debian's python3-torch")
+	fs.StringVar(&f.script, "script", "bench/reference/vit_train.py", "the PyTorch reference")
+	fs.IntVar(&f.torchThreads, "torch-threads", runtime.NumCPU(), "torch.set_num_threads")
+	fs.StringVar(&f.torchBLAS, "torch-blas", openBLASDir, "directory prepended to LD_LIBRARY_PATH for the reference "+
 		"(an optimised libblas.so.3); empty: the system's BLAS")
-	torchEnv := fs.String("torch-env", "OMP_WAIT_POLICY=PASSIVE", "KEY=VALUE,... added to the reference's "+
+	fs.StringVar(&f.torchEnv, "torch-env", "OMP_WAIT_POLICY=PASSIVE", "KEY=VALUE,... added to the reference's "+
 		"environment (OpenMP's default busy-waiting collapses under a shared machine's load)")
-	seed := fs.Int64("seed", 1, "seed of weights and data")
-	ortLib := fs.String("ort-lib", "", "ONNX Runtime library (default: $VITSEG_ORT_LIB, then the cache)")
-	out := fs.String("out", "", "directory to save the report as train.json")
+	fs.Int64Var(&f.seed, "seed", 1, "seed of weights and data")
+	fs.StringVar(&f.ortLib, "ort-lib", "", "ONNX Runtime library (default: $VITSEG_ORT_LIB, then the cache)")
+	fs.StringVar(&f.out, "out", "", "directory to save the report as train.json")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, err
 	}
-	stepCounts, defSteps, err := perPreset(*steps)
-	if err != nil {
-		return fmt.Errorf("-steps: %w", err)
+	return &f, nil
+}
+
+// presetCounts are the per-preset step and round counts, with their defaults for presets not named.
+type presetCounts struct {
+	steps, rounds       map[string]int
+	defSteps, defRounds int
+}
+
+// counts parses -steps and -rounds and checks -batch and -torch-blas.
+func (f *trainFlags) counts() (presetCounts, error) {
+	var c presetCounts
+	var err error
+	if c.steps, c.defSteps, err = perPreset(f.steps); err != nil {
+		return c, fmt.Errorf("-steps: %w", err)
 	}
-	if defSteps == 0 {
-		defSteps = 1
+	if c.defSteps == 0 {
+		c.defSteps = 1
 	}
-	roundCounts, defRounds, err := perPreset(*rounds)
-	if err != nil {
-		return fmt.Errorf("-rounds: %w", err)
+	if c.rounds, c.defRounds, err = perPreset(f.rounds); err != nil {
+		return c, fmt.Errorf("-rounds: %w", err)
 	}
-	if defRounds == 0 {
-		defRounds = 3
+	if c.defRounds == 0 {
+		c.defRounds = 3
 	}
-	if *batch <= 0 {
-		return errors.New("-batch must be positive")
+	if f.batch <= 0 {
+		return c, errors.New("-batch must be positive")
 	}
-	if *torchBLAS != "" {
-		if _, err := os.Stat(*torchBLAS); err != nil {
-			return fmt.Errorf("-torch-blas %s: %w (install Debian's libopenblas0-openmp, or pass -torch-blas= for "+
-				"the system BLAS)", *torchBLAS, err)
+	if f.torchBLAS != "" {
+		if _, err := os.Stat(f.torchBLAS); err != nil {
+			return c, fmt.Errorf("-torch-blas %s: %w (install Debian's libopenblas0-openmp, or pass -torch-blas= for "+
+				"the system BLAS)", f.torchBLAS, err)
 		}
 	}
-	rep := bench.NewReport("train", "vitseg-bench train "+strings.Join(args, " "))
+	return c, nil
+}
 
-	lib, err := inference.ResolveLibrary(*ortLib)
-	if err != nil {
-		return err
+// of is the number of steps and rounds of preset name.
+func (c presetCounts) of(name string) (steps, rounds int) {
+	steps, rounds = c.steps[name], c.rounds[name]
+	if steps == 0 {
+		steps = c.defSteps
 	}
-	rt, err := inference.Open(lib)
-	if err != nil {
-		return err
+	if rounds == 0 {
+		rounds = c.defRounds
 	}
-	backend, err := compute.NewWithConfig(*backendName)
-	if err != nil {
-		return fmt.Errorf("GoMLX backend %s: %w", *backendName, err)
-	}
-	defer backend.Finalize()
-	env := splitList(*torchEnv)
+	return steps, rounds
+}
+
+// referenceEnv is what -torch-env and -torch-blas add to the reference's environment.
+func (f *trainFlags) referenceEnv() ([]string, error) {
+	env := splitList(f.torchEnv)
 	for _, kv := range env {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
-			return fmt.Errorf("-torch-env: %q is not KEY=VALUE", kv)
+			return nil, fmt.Errorf("-torch-env: %q is not KEY=VALUE", kv)
 		}
 	}
-	if *torchBLAS != "" {
-		ld := *torchBLAS
+	if f.torchBLAS != "" {
+		ld := f.torchBLAS
 		if old := os.Getenv("LD_LIBRARY_PATH"); old != "" {
 			ld += ":" + old
 		}
 		env = append(env, "LD_LIBRARY_PATH="+ld)
 	}
+	return env, nil
+}
+
+func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseTrainFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	counts, err := f.counts()
+	if err != nil {
+		return err
+	}
+	rep := bench.NewReport("train", "vitseg-bench train "+strings.Join(args, " "))
+	rt, err := openRuntime(f.ortLib)
+	if err != nil {
+		return err
+	}
+	backend, err := compute.NewWithConfig(f.backendName)
+	if err != nil {
+		return fmt.Errorf("GoMLX backend %s: %w", f.backendName, err)
+	}
+	defer backend.Finalize()
+	env, err := f.referenceEnv()
+	if err != nil {
+		return err
+	}
 	blas := "the system BLAS"
-	if *torchBLAS != "" {
-		blas = "the BLAS in " + *torchBLAS
+	if f.torchBLAS != "" {
+		blas = "the BLAS in " + f.torchBLAS
 	}
 	rep.Notef("GoMLX backend %s on ONNX Runtime %s (its default thread pool); PyTorch reference %s with %d threads, "+
 		"%s, environment %q; batch %d, Adam 4e-4, pixel cross-entropy, dropout active, random images and labels",
-		*backendName, rt.Version(), *script, *torchThreads, blas, *torchEnv, *batch)
+		f.backendName, rt.Version(), f.script, f.torchThreads, blas, f.torchEnv, f.batch)
 
-	for _, name := range splitList(*presets) {
+	for _, name := range splitList(f.presets) {
 		cfg, err := model.Preset(name)
 		if err != nil {
 			return err
 		}
-		n := stepCounts[name]
-		if n == 0 {
-			n = defSteps
-		}
-		nr := roundCounts[name]
-		if nr == 0 {
-			nr = defRounds
-		}
+		steps, rounds := counts.of(name)
 		if err := benchTrainPreset(ctx, rep, trainSetup{
-			name: name, cfg: cfg, batch: *batch, steps: n, rounds: nr, backend: backend, seed: *seed,
-			python: *python, script: *script, threads: *torchThreads, env: env, log: stderr,
+			name: name, cfg: cfg, batch: f.batch, steps: steps, rounds: rounds, backend: backend, seed: f.seed,
+			python: f.python, script: f.script, threads: f.torchThreads, env: env, log: stderr,
 		}); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	return finish(rep, stdout, *out)
+	return finish(rep, stdout, f.out)
 }
 
 type trainSetup struct {
@@ -149,6 +193,8 @@ type trainSetup struct {
 	log            io.Writer
 }
 
+// benchTrainPreset measures GoMLX's and the PyTorch reference's training steps on one preset in interleaved
+// rounds and adds the results to rep.
 func benchTrainPreset(ctx context.Context, rep *bench.Report, s trainSetup) error {
 	params, err := network.CountTrainableParams(s.cfg)
 	if err != nil {
@@ -157,31 +203,8 @@ func benchTrainPreset(ctx context.Context, rep *bench.Report, s trainSetup) erro
 	if params != s.cfg.NumParams() {
 		return fmt.Errorf("GoMLX graph has %d trainable parameters, the configuration %d", params, s.cfg.NumParams())
 	}
-	recipe := training.DefaultRecipe()
-	recipe.BatchSize, recipe.Seed = s.batch, uint64(s.seed)
-	tr, err := training.NewTrainer(s.backend, s.cfg, recipe, nil)
+	goStep, err := newGoStep(s)
 	if err != nil {
-		return err
-	}
-	size := s.cfg.ImageSize
-	r := rand.New(rand.NewPCG(uint64(s.seed), 3))
-	images := make([]float32, s.batch*s.cfg.InChannels*size*size)
-	labels := make([]int32, s.batch*size*size)
-	for i := range images {
-		images[i] = r.Float32()
-	}
-	for i := range labels {
-		labels[i] = int32(r.IntN(s.cfg.Classes))
-	}
-	goStep := func() error {
-		b := train.Batch{
-			Inputs: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(images, s.batch, s.cfg.InChannels, size, size)},
-			Labels: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, s.batch, size, size)},
-		}
-		loss, err := tr.Step(b)
-		if err == nil && (loss != loss || loss <= 0) {
-			err = fmt.Errorf("loss %g", loss)
-		}
 		return err
 	}
 	start := time.Now()
@@ -200,9 +223,52 @@ func benchTrainPreset(ctx context.Context, rep *bench.Report, s trainSetup) erro
 	}
 	fmt.Fprintf(s.log, "%s: PyTorch %s ready with %d threads (%d parameters)\n", s.name, ref.ready.Torch, ref.ready.Threads, ref.ready.Params)
 
-	units := float64(s.batch * s.steps)
 	series, err := bench.Interleave(ctx, bench.Plan{Rounds: s.rounds, MinCalls: 1, Log: s.log, Probe: bench.CPUProbe()},
-		bench.Case{Name: "gomlx " + s.name, Units: units, Call: bench.Timed(func(ctx context.Context) error {
+		trainCases(s, goStep, ref)...)
+	if err != nil {
+		return err
+	}
+	reportTrainPreset(rep, s, series)
+	return nil
+}
+
+// newGoStep returns one GoMLX training step of the preset on a fixed batch of random images and labels; it fails
+// when the loss is not finite and positive.
+func newGoStep(s trainSetup) (func() error, error) {
+	recipe := training.DefaultRecipe()
+	recipe.BatchSize, recipe.Seed = s.batch, uint64(s.seed)
+	tr, err := training.NewTrainer(s.backend, s.cfg, recipe, nil)
+	if err != nil {
+		return nil, err
+	}
+	size := s.cfg.ImageSize
+	r := rand.New(rand.NewPCG(uint64(s.seed), 3))
+	images := make([]float32, s.batch*s.cfg.InChannels*size*size)
+	labels := make([]int32, s.batch*size*size)
+	for i := range images {
+		images[i] = r.Float32()
+	}
+	for i := range labels {
+		labels[i] = int32(r.IntN(s.cfg.Classes))
+	}
+	return func() error {
+		b := train.Batch{
+			Inputs: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(images, s.batch, s.cfg.InChannels, size, size)},
+			Labels: []*tensors.Tensor{tensors.FromFlatDataAndDimensions(labels, s.batch, size, size)},
+		}
+		loss, err := tr.Step(b)
+		if err == nil && (loss != loss || loss <= 0) {
+			err = fmt.Errorf("loss %g", loss)
+		}
+		return err
+	}, nil
+}
+
+// trainCases are the two cases of a round: s.steps GoMLX steps, then as many in the reference.
+func trainCases(s trainSetup, goStep func() error, ref *reference) []bench.Case {
+	units := float64(s.batch * s.steps)
+	return []bench.Case{
+		{Name: "gomlx " + s.name, Units: units, Call: bench.Timed(func(ctx context.Context) error {
 			for range s.steps {
 				if err := ctx.Err(); err != nil {
 					return err
@@ -213,13 +279,15 @@ func benchTrainPreset(ctx context.Context, rep *bench.Report, s trainSetup) erro
 			}
 			return nil
 		})},
-		bench.Case{Name: "pytorch " + s.name, Units: units, Call: func(ctx context.Context) (time.Duration, error) {
+		{Name: "pytorch " + s.name, Units: units, Call: func(ctx context.Context) (time.Duration, error) {
 			return ref.steps(ctx, s.steps)
 		}},
-	)
-	if err != nil {
-		return err
 	}
+}
+
+// reportTrainPreset adds the throughput, ratio, GFLOP/s and CPU time of GoMLX (series[0]) and the reference
+// (series[1]).
+func reportTrainPreset(rep *bench.Report, s trainSetup, series []bench.Series) {
 	note := fmt.Sprintf("batch %d, %d steps per round", s.batch, s.steps)
 	rep.AddRounds(series[0].Name+" images/s", series[0].Rates, "images/s", note)
 	rep.AddRounds(series[1].Name+" images/s", series[1].Rates, "images/s", note)
@@ -235,7 +303,6 @@ func benchTrainPreset(ctx context.Context, rep *bench.Report, s trainSetup) erro
 		rep.Add(c.s.Name+" CPU", cpu, "CPU-s/image", fmt.Sprintf("%s process; %.0f%% of it in the kernel; %.2f cores busy",
 			c.process, 100*sys/cpu, cpu*c.s.Median()))
 	}
-	return nil
 }
 
 // reference is the PyTorch reference running in serve mode.

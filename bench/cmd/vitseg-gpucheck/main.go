@@ -40,91 +40,134 @@ func main() {
 	}
 }
 
-func run() error {
-	presets := flag.String("presets", "small,article", "model presets (random weights)")
-	batches := flag.String("batches", "1,8,32", "inference batch sizes")
-	devices := flag.String("devices", "cuda,cpu", "ONNX Runtime execution providers to compare")
-	trainBatch := flag.Int("train-batch", 16, "training batch size (0: skip training)")
-	trainBackend := flag.String("train-backend", "onnx:cuda", "GoMLX backend for the training steps")
-	minTime := flag.Duration("min-time", 2*time.Second, "measured time per case")
-	parityModel := flag.String("parity", "", "only compare CUDA with CPU logits of this ONNX model, then exit")
-	verbose := flag.Bool("ort-verbose", false, "ONNX Runtime verbose log (node placements on stderr)")
-	flag.Parse()
+// checkFlags are the flags of vitseg-gpucheck.
+type checkFlags struct {
+	presets, batches, devices string
+	trainBatch                int
+	trainBackend              string
+	minTime                   time.Duration
+	parityModel               string
+	verbose                   bool
+}
 
-	lib, err := inference.ResolveLibrary("")
+// parseCheckFlags defines the flags on the command line's flag set and parses the arguments.
+func parseCheckFlags() *checkFlags {
+	var f checkFlags
+	flag.StringVar(&f.presets, "presets", "small,article", "model presets (random weights)")
+	flag.StringVar(&f.batches, "batches", "1,8,32", "inference batch sizes")
+	flag.StringVar(&f.devices, "devices", "cuda,cpu", "ONNX Runtime execution providers to compare")
+	flag.IntVar(&f.trainBatch, "train-batch", 16, "training batch size (0: skip training)")
+	flag.StringVar(&f.trainBackend, "train-backend", "onnx:cuda", "GoMLX backend for the training steps")
+	flag.DurationVar(&f.minTime, "min-time", 2*time.Second, "measured time per case")
+	flag.StringVar(&f.parityModel, "parity", "", "only compare CUDA with CPU logits of this ONNX model, then exit")
+	flag.BoolVar(&f.verbose, "ort-verbose", false, "ONNX Runtime verbose log (node placements on stderr)")
+	flag.Parse()
+	return &f
+}
+
+func run() error {
+	f := parseCheckFlags()
+	rt, err := openRuntime(f.verbose)
 	if err != nil {
 		return err
 	}
-	if *verbose {
-		ort.SetSharedLibraryPath(lib)
-		if err := ort.InitializeEnvironment(ort.WithLogLevelVerbose()); err != nil {
-			return err
-		}
-	}
-	rt, err := inference.Open(lib)
-	if err != nil {
-		return err
-	}
-	emit(map[string]any{"event": "runtime", "ort": rt.Version(), "library": lib})
-	if *parityModel != "" {
-		return parity(context.Background(), rt, *parityModel, 8)
+	if f.parityModel != "" {
+		return parity(context.Background(), rt, f.parityModel, 8)
 	}
 	exportBackend, err := compute.NewWithConfig("onnx:cpu")
 	if err != nil {
 		return err
 	}
 	ctx := context.Background()
-	for _, preset := range strings.Split(*presets, ",") {
-		cfg, err := model.Preset(preset)
+	for _, preset := range strings.Split(f.presets, ",") {
+		if err := checkPreset(ctx, rt, exportBackend, preset, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openRuntime opens the default ONNX Runtime library, with its verbose log when verbose, and emits its version.
+func openRuntime(verbose bool) (*inference.Runtime, error) {
+	lib, err := inference.ResolveLibrary("")
+	if err != nil {
+		return nil, err
+	}
+	if verbose {
+		ort.SetSharedLibraryPath(lib)
+		if err := ort.InitializeEnvironment(ort.WithLogLevelVerbose()); err != nil {
+			return nil, err
+		}
+	}
+	rt, err := inference.Open(lib)
+	if err != nil {
+		return nil, err
+	}
+	emit(map[string]any{"event": "runtime", "ort": rt.Version(), "library": lib})
+	return rt, nil
+}
+
+// checkPreset measures inference of a randomly initialised preset on each device, then its training steps; a
+// device or a training backend that fails is emitted as an error event, not returned.
+func checkPreset(ctx context.Context, rt *inference.Runtime, exportBackend compute.Backend, preset string, f *checkFlags) error {
+	cfg, err := model.Preset(preset)
+	if err != nil {
+		return err
+	}
+	net, err := vit.New(cfg)
+	if err != nil {
+		return err
+	}
+	store := gomlx.NewStore()
+	store.SetParam(gomlx.ParamInitialSeed, int64(1))
+	onnxBytes, err := vit.Export(exportBackend, net, store, model.Metadata{Name: "gpucheck", Version: preset})
+	if err != nil {
+		return fmt.Errorf("export %s: %w", preset, err)
+	}
+	for _, dev := range strings.Split(f.devices, ",") {
+		if err := inferenceRates(ctx, rt, onnxBytes, cfg, preset, dev, f); err != nil {
+			return err
+		}
+	}
+	if f.trainBatch > 0 {
+		if err := trainSteps(cfg, preset, f.trainBackend, f.trainBatch, f.minTime); err != nil {
+			emit(map[string]any{"event": "train", "preset": preset, "backend": f.trainBackend, "error": err.Error()})
+		}
+	}
+	return nil
+}
+
+// inferenceRates measures the model on device dev at each batch size; a model that does not load there is emitted
+// as an error event.
+func inferenceRates(ctx context.Context, rt *inference.Runtime, onnxBytes []byte, cfg model.Config, preset, dev string, f *checkFlags) error {
+	d, err := inference.ParseDevice(dev)
+	if err != nil {
+		return err
+	}
+	sess, err := rt.Load(onnxBytes, inference.Options{Device: d})
+	if err != nil {
+		emit(map[string]any{"event": "inference", "preset": preset, "device": dev, "error": err.Error()})
+		return nil
+	}
+	defer sess.Close() //nolint:errcheck
+	for _, bs := range strings.Split(f.batches, ",") {
+		batch, err := strconv.Atoi(bs)
 		if err != nil {
 			return err
 		}
-		net, err := vit.New(cfg)
+		images := make([]float32, batch*sess.ImageLen())
+		r := rand.New(rand.NewPCG(1, uint64(batch)))
+		for i := range images {
+			images[i] = r.Float32()
+		}
+		call := func() error { _, err := sess.Run(ctx, images, batch); return err }
+		ips, calls, err := measure(call, batch, f.minTime)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s %s b%d: %w", preset, dev, batch, err)
 		}
-		store := gomlx.NewStore()
-		store.SetParam(gomlx.ParamInitialSeed, int64(1))
-		onnxBytes, err := vit.Export(exportBackend, net, store, model.Metadata{Name: "gpucheck", Version: preset})
-		if err != nil {
-			return fmt.Errorf("export %s: %w", preset, err)
-		}
-		for _, dev := range strings.Split(*devices, ",") {
-			d, err := inference.ParseDevice(dev)
-			if err != nil {
-				return err
-			}
-			sess, err := rt.Load(onnxBytes, inference.Options{Device: d})
-			if err != nil {
-				emit(map[string]any{"event": "inference", "preset": preset, "device": dev, "error": err.Error()})
-				continue
-			}
-			for _, bs := range strings.Split(*batches, ",") {
-				batch, err := strconv.Atoi(bs)
-				if err != nil {
-					return err
-				}
-				images := make([]float32, batch*sess.ImageLen())
-				r := rand.New(rand.NewPCG(1, uint64(batch)))
-				for i := range images {
-					images[i] = r.Float32()
-				}
-				call := func() error { _, err := sess.Run(ctx, images, batch); return err }
-				ips, calls, err := measure(call, batch, *minTime)
-				if err != nil {
-					return fmt.Errorf("%s %s b%d: %w", preset, dev, batch, err)
-				}
-				emit(map[string]any{"event": "inference", "preset": preset, "device": dev, "provider": sess.Provider(),
-					"batch": batch, "images_per_s": ips, "calls": calls,
-					"gflops": ips * cfg.FLOPsPerImage() / 1e9})
-			}
-			sess.Close() //nolint:errcheck
-		}
-		if *trainBatch > 0 {
-			if err := trainSteps(cfg, preset, *trainBackend, *trainBatch, *minTime); err != nil {
-				emit(map[string]any{"event": "train", "preset": preset, "backend": *trainBackend, "error": err.Error()})
-			}
-		}
+		emit(map[string]any{"event": "inference", "preset": preset, "device": dev, "provider": sess.Provider(),
+			"batch": batch, "images_per_s": ips, "calls": calls,
+			"gflops": ips * cfg.FLOPsPerImage() / 1e9})
 	}
 	return nil
 }

@@ -73,36 +73,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	path := flags.Arg(0)
-	dockerfile, err := os.ReadFile(path)
+	findings, err := lint(ctx, path, overrides, *contextDir, *envFile, required)
 	if err != nil {
 		fmt.Fprintln(stderr, "dockerfilelint:", err)
 		return 2
-	}
-	findings, err := dockerlint.Lint(ctx, dockerfile, path, dockerlint.Options{BuildArgs: overrides})
-	if err != nil {
-		fmt.Fprintln(stderr, "dockerfilelint:", err)
-		return 2
-	}
-	if *contextDir != "" {
-		more, err := dockerlint.CheckContext(dockerfile, *contextDir)
-		if err != nil {
-			fmt.Fprintln(stderr, "dockerfilelint:", err)
-			return 2
-		}
-		findings = append(findings, more...)
-	}
-	if *envFile != "" {
-		pins, err := os.ReadFile(*envFile)
-		if err != nil {
-			fmt.Fprintln(stderr, "dockerfilelint:", err)
-			return 2
-		}
-		more, err := dockerlint.CheckPins(dockerfile, pins, required...)
-		if err != nil {
-			fmt.Fprintln(stderr, "dockerfilelint:", err)
-			return 2
-		}
-		findings = append(findings, more...)
 	}
 	for _, f := range findings {
 		fmt.Fprintf(stdout, "%s:%s\n", path, strings.TrimPrefix(f.String(), "line "))
@@ -112,4 +86,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// lint reads the Dockerfile at path and lints it with the build-arg overrides, then checks it against the build
+// context and the pin file when they are given.
+func lint(ctx context.Context, path string, overrides buildArgs, contextDir, envFile string, required prefixes) ([]dockerlint.Finding, error) {
+	dockerfile, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	findings, err := dockerlint.Lint(ctx, dockerfile, path, dockerlint.Options{BuildArgs: overrides})
+	if err != nil {
+		return nil, err
+	}
+	if contextDir != "" {
+		more, err := dockerlint.CheckContext(dockerfile, contextDir)
+		if err != nil {
+			return nil, err
+		}
+		findings = append(findings, more...)
+	}
+	if envFile != "" {
+		pins, err := os.ReadFile(envFile)
+		if err != nil {
+			return nil, err
+		}
+		more, err := dockerlint.CheckPins(dockerfile, pins, required...)
+		if err != nil {
+			return nil, err
+		}
+		findings = append(findings, more...)
+	}
+	return findings, nil
 }

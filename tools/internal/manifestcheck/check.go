@@ -571,9 +571,24 @@ func (c *checker) checkContainer(obj Object, ctr *corev1.Container, volumes map[
 	default:
 		c.add(obj, "%s.imagePullPolicy: unknown policy %q", path, ctr.ImagePullPolicy)
 	}
-	portNames := map[string]bool{}
-	for i, port := range ctr.Ports {
-		portPath := path.Child("ports").Index(i)
+	portNames := c.checkPorts(obj, ctr.Ports, path.Child("ports"))
+	for i, env := range ctr.Env {
+		c.checkEnvVar(obj, env, path.Child("env").Index(i))
+	}
+	c.checkEnvFrom(obj, ctr.EnvFrom, path.Child("envFrom"))
+	c.checkVolumeMounts(obj, ctr.VolumeMounts, volumes, path.Child("volumeMounts"))
+	c.checkContainerProbes(obj, ctr, portNames, path, isInit)
+	c.checkResources(obj, ctr.Resources, path.Child("resources"))
+	if ctr.SecurityContext != nil {
+		c.checkSecurityContext(obj, ctr.SecurityContext, path.Child("securityContext"))
+	}
+}
+
+// checkPorts checks a container's ports and returns the names they declare.
+func (c *checker) checkPorts(obj Object, ports []corev1.ContainerPort, path *field.Path) map[string]bool {
+	names := map[string]bool{}
+	for i, port := range ports {
+		portPath := path.Index(i)
 		for _, msg := range validation.IsValidPortNum(int(port.ContainerPort)) {
 			c.add(obj, "%s.containerPort: %s", portPath, msg)
 		}
@@ -581,18 +596,20 @@ func (c *checker) checkContainer(obj Object, ctr *corev1.Container, volumes map[
 			for _, msg := range validation.IsValidPortName(port.Name) {
 				c.add(obj, "%s.name %q: %s", portPath, port.Name, msg)
 			}
-			if portNames[port.Name] {
+			if names[port.Name] {
 				c.add(obj, "%s.name %q is not unique", portPath, port.Name)
 			}
-			portNames[port.Name] = true
+			names[port.Name] = true
 		}
 		c.checkProtocol(obj, port.Protocol, portPath.Child("protocol"))
 	}
-	for i, env := range ctr.Env {
-		c.checkEnvVar(obj, env, path.Child("env").Index(i))
-	}
-	for i, from := range ctr.EnvFrom {
-		fromPath := path.Child("envFrom").Index(i)
+	return names
+}
+
+// checkEnvFrom checks that each envFrom source names exactly one ConfigMap or Secret.
+func (c *checker) checkEnvFrom(obj Object, sources []corev1.EnvFromSource, path *field.Path) {
+	for i, from := range sources {
+		fromPath := path.Index(i)
 		switch {
 		case (from.ConfigMapRef == nil) == (from.SecretRef == nil):
 			c.add(obj, "%s: set exactly one of configMapRef and secretRef", fromPath)
@@ -602,9 +619,13 @@ func (c *checker) checkContainer(obj Object, ctr *corev1.Container, volumes map[
 			c.add(obj, "%s.secretRef.name is required", fromPath)
 		}
 	}
+}
+
+// checkVolumeMounts checks that each mount names a volume of the pod and an absolute path mounted once.
+func (c *checker) checkVolumeMounts(obj Object, mounts []corev1.VolumeMount, volumes map[string]bool, path *field.Path) {
 	mountPaths := map[string]bool{}
-	for i, mount := range ctr.VolumeMounts {
-		mountPath := path.Child("volumeMounts").Index(i)
+	for i, mount := range mounts {
+		mountPath := path.Index(i)
 		if !volumes[mount.Name] {
 			c.add(obj, "%s.name %q: no such volume in the pod", mountPath, mount.Name)
 		}
@@ -616,6 +637,10 @@ func (c *checker) checkContainer(obj Object, ctr *corev1.Container, volumes map[
 		}
 		mountPaths[mount.MountPath] = true
 	}
+}
+
+// checkContainerProbes checks the liveness, readiness and startup probes, which init containers may not have.
+func (c *checker) checkContainerProbes(obj Object, ctr *corev1.Container, portNames map[string]bool, path *field.Path, isInit bool) {
 	probes := map[string]*corev1.Probe{"livenessProbe": ctr.LivenessProbe, "readinessProbe": ctr.ReadinessProbe, "startupProbe": ctr.StartupProbe}
 	for name, probe := range probes {
 		if probe == nil {
@@ -626,20 +651,20 @@ func (c *checker) checkContainer(obj Object, ctr *corev1.Container, volumes map[
 		}
 		c.checkProbe(obj, probe, portNames, path.Child(name), name != "readinessProbe")
 	}
-	c.checkResources(obj, ctr.Resources, path.Child("resources"))
-	if sc := ctr.SecurityContext; sc != nil {
-		scPath := path.Child("securityContext")
-		c.checkSeccomp(obj, sc.SeccompProfile, scPath.Child("seccompProfile"))
-		noEscalation := sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation
-		if noEscalation && sc.Privileged != nil && *sc.Privileged {
-			c.add(obj, "%s: privileged requires allowPrivilegeEscalation", scPath)
-		}
-		if noEscalation && sc.Capabilities != nil && slices.Contains(sc.Capabilities.Add, "SYS_ADMIN") {
-			c.add(obj, "%s: CAP_SYS_ADMIN requires allowPrivilegeEscalation", scPath)
-		}
-		if sc.RunAsNonRoot != nil && *sc.RunAsNonRoot && sc.RunAsUser != nil && *sc.RunAsUser == 0 {
-			c.add(obj, "%s: runAsNonRoot with runAsUser 0 can never start", scPath)
-		}
+}
+
+// checkSecurityContext checks a container's security context for settings that contradict each other.
+func (c *checker) checkSecurityContext(obj Object, sc *corev1.SecurityContext, path *field.Path) {
+	c.checkSeccomp(obj, sc.SeccompProfile, path.Child("seccompProfile"))
+	noEscalation := sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation
+	if noEscalation && sc.Privileged != nil && *sc.Privileged {
+		c.add(obj, "%s: privileged requires allowPrivilegeEscalation", path)
+	}
+	if noEscalation && sc.Capabilities != nil && slices.Contains(sc.Capabilities.Add, "SYS_ADMIN") {
+		c.add(obj, "%s: CAP_SYS_ADMIN requires allowPrivilegeEscalation", path)
+	}
+	if sc.RunAsNonRoot != nil && *sc.RunAsNonRoot && sc.RunAsUser != nil && *sc.RunAsUser == 0 {
+		c.add(obj, "%s: runAsNonRoot with runAsUser 0 can never start", path)
 	}
 }
 

@@ -17,38 +17,8 @@ import (
 // agree: selectors select something, named ports exist, scale targets exist,
 // referenced ConfigMaps and keys exist, and a workload is scaled by one owner.
 func (c *checker) checkReferences() {
-	byKind := map[string]map[string]Object{} // kind -> namespace/name -> object
-	for _, obj := range c.objs {
-		if byKind[obj.GVK.Kind] == nil {
-			byKind[obj.GVK.Kind] = map[string]Object{}
-		}
-		byKind[obj.GVK.Kind][obj.Namespace+"/"+obj.Name] = obj
-	}
-	lookup := func(kind, namespace, name string) (Object, bool) {
-		obj, ok := byKind[kind][namespace+"/"+name]
-		return obj, ok
-	}
-
-	scaledBy := map[string]Object{} // namespace/Kind/name of a workload -> its autoscaler
-	claimScale := func(owner Object, kind, name string) {
-		if kind == "" {
-			kind = "Deployment"
-		}
-		target, ok := lookup(kind, owner.Namespace, name)
-		if !ok {
-			c.add(owner, "scale target %s/%s is not in the rendered manifests", kind, name)
-			return
-		}
-		key := owner.Namespace + "/" + kind + "/" + name
-		if other, taken := scaledBy[key]; taken {
-			c.add(owner, "%s/%s is already scaled by %s; two autoscalers fight over its replicas", kind, name, other.Ref())
-		}
-		scaledBy[key] = owner
-		if d, ok := target.Typed.(*appsv1.Deployment); ok && d.Spec.Replicas != nil {
-			c.add(target, "spec.replicas is set while %s scales it: every upgrade would reset the scale", owner.Ref())
-		}
-	}
-
+	lookup := indexObjects(c.objs)
+	scales := &scaleClaims{c: c, lookup: lookup, by: map[string]Object{}}
 	for _, obj := range c.objs {
 		switch typed := obj.Typed.(type) {
 		case *corev1.Service:
@@ -58,23 +28,12 @@ func (c *checker) checkReferences() {
 				c.add(obj, "spec.selector selects no workload in the rendered manifests")
 			}
 		case *autoscalingv2.HorizontalPodAutoscaler:
-			claimScale(obj, typed.Spec.ScaleTargetRef.Kind, typed.Spec.ScaleTargetRef.Name)
+			scales.claim(obj, typed.Spec.ScaleTargetRef.Kind, typed.Spec.ScaleTargetRef.Name)
 			if target, ok := lookup(typed.Spec.ScaleTargetRef.Kind, obj.Namespace, typed.Spec.ScaleTargetRef.Name); ok {
 				c.checkUtilizationRequests(obj, typed, target)
 			}
 		case *ScaledObject:
-			if ref := typed.Spec.ScaleTargetRef; ref != nil && ref.Name != "" {
-				claimScale(obj, ref.Kind, ref.Name)
-			}
-			for _, trigger := range typed.Spec.Triggers {
-				ref := trigger.AuthenticationRef
-				if ref == nil || (ref.Kind != "" && ref.Kind != "TriggerAuthentication") {
-					continue
-				}
-				if _, ok := lookup("TriggerAuthentication", obj.Namespace, ref.Name); !ok {
-					c.add(obj, "trigger authenticationRef %q is not in the rendered manifests", ref.Name)
-				}
-			}
+			c.checkScaledObjectRefs(obj, typed, lookup, scales)
 		case *TriggerAuthentication:
 			for _, ref := range typed.Spec.SecretTargetRef {
 				if !kafkaAuthParams[ref.Parameter] {
@@ -87,6 +46,66 @@ func (c *checker) checkReferences() {
 		}
 		if _, tmpl := podTemplate(obj); tmpl != nil {
 			c.checkPodReferences(obj, &tmpl.Spec, lookup)
+		}
+	}
+}
+
+// indexObjects returns a lookup of objs by kind, namespace and name.
+func indexObjects(objs []Object) lookupFunc {
+	byKind := map[string]map[string]Object{} // kind -> namespace/name -> object
+	for _, obj := range objs {
+		if byKind[obj.GVK.Kind] == nil {
+			byKind[obj.GVK.Kind] = map[string]Object{}
+		}
+		byKind[obj.GVK.Kind][obj.Namespace+"/"+obj.Name] = obj
+	}
+	return func(kind, namespace, name string) (Object, bool) {
+		obj, ok := byKind[kind][namespace+"/"+name]
+		return obj, ok
+	}
+}
+
+// scaleClaims records which autoscaler scales each workload.
+type scaleClaims struct {
+	c      *checker
+	lookup lookupFunc
+	by     map[string]Object // namespace/Kind/name of a workload -> its autoscaler
+}
+
+// claim records that owner scales the workload kind/name (a Deployment when kind is empty), reporting a target
+// that is not rendered, one that another autoscaler already scales, and a Deployment that sets its replicas.
+func (s *scaleClaims) claim(owner Object, kind, name string) {
+	if kind == "" {
+		kind = "Deployment"
+	}
+	target, ok := s.lookup(kind, owner.Namespace, name)
+	if !ok {
+		s.c.add(owner, "scale target %s/%s is not in the rendered manifests", kind, name)
+		return
+	}
+	key := owner.Namespace + "/" + kind + "/" + name
+	if other, taken := s.by[key]; taken {
+		s.c.add(owner, "%s/%s is already scaled by %s; two autoscalers fight over its replicas", kind, name, other.Ref())
+	}
+	s.by[key] = owner
+	if d, ok := target.Typed.(*appsv1.Deployment); ok && d.Spec.Replicas != nil {
+		s.c.add(target, "spec.replicas is set while %s scales it: every upgrade would reset the scale", owner.Ref())
+	}
+}
+
+// checkScaledObjectRefs claims a KEDA ScaledObject's scale target and checks that its triggers' authentication
+// references are rendered.
+func (c *checker) checkScaledObjectRefs(obj Object, so *ScaledObject, lookup lookupFunc, scales *scaleClaims) {
+	if ref := so.Spec.ScaleTargetRef; ref != nil && ref.Name != "" {
+		scales.claim(obj, ref.Kind, ref.Name)
+	}
+	for _, trigger := range so.Spec.Triggers {
+		ref := trigger.AuthenticationRef
+		if ref == nil || (ref.Kind != "" && ref.Kind != "TriggerAuthentication") {
+			continue
+		}
+		if _, ok := lookup("TriggerAuthentication", obj.Namespace, ref.Name); !ok {
+			c.add(obj, "trigger authenticationRef %q is not in the rendered manifests", ref.Name)
 		}
 	}
 }
