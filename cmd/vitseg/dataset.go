@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/vitseg/vitseg/internal/envflag"
 	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/training"
 )
@@ -60,7 +61,7 @@ func runDatasetDownload(ctx context.Context, args []string, stdout, stderr io.Wr
 	if *out == "" {
 		return usagef("--out is required")
 	}
-	list := splitList(*urls)
+	list := envflag.List(*urls)
 	if len(list) == 0 {
 		list = training.OxfordPetArchives()
 	}

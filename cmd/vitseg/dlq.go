@@ -13,6 +13,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/vitseg/vitseg/internal/dlq"
+	"github.com/vitseg/vitseg/internal/envflag"
 	"github.com/vitseg/vitseg/internal/topicread"
 	"github.com/vitseg/vitseg/producer"
 )
@@ -68,7 +69,7 @@ func (d *dlqFlags) read(ctx context.Context) (letters []producer.DeadLetterEvent
 	if err != nil {
 		return nil, 0, err
 	}
-	err = topicread.Source{Brokers: splitList(d.brokers), Dialer: dialer}.ReadAll(ctx, d.dlqTopic, func(m kafka.Message) error {
+	err = topicread.Source{Brokers: envflag.List(d.brokers), Dialer: dialer}.ReadAll(ctx, d.dlqTopic, func(m kafka.Message) error {
 		var e producer.DeadLetterEvent
 		if json.Unmarshal(m.Value, &e) != nil || e.Validate() != nil {
 			skipped++
@@ -209,7 +210,7 @@ func (d *dlqFlags) publish(ctx context.Context, topic string, msgs []kafka.Messa
 		return err
 	}
 	defer transport.CloseIdleConnections()
-	w := &kafka.Writer{Addr: kafka.TCP(splitList(d.brokers)...), Topic: topic, Balancer: &kafka.Hash{},
+	w := &kafka.Writer{Addr: kafka.TCP(envflag.List(d.brokers)...), Topic: topic, Balancer: &kafka.Hash{},
 		RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond, Transport: transport}
 	err = w.WriteMessages(ctx, msgs...)
 	if cerr := w.Close(); err == nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/vitseg/vitseg/internal/envflag"
 	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/internal/reconcile"
 	"github.com/vitseg/vitseg/internal/topicread"
@@ -55,7 +56,7 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	src := topicread.Source{Brokers: splitList(topics.brokers), Dialer: dialer}
+	src := topicread.Source{Brokers: envflag.List(topics.brokers), Dialer: dialer}
 	results, letters, err := readEvents(ctx, src, topics)
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"golang.org/x/image/draw"
 
+	"github.com/vitseg/vitseg/internal/envflag"
 	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/producer"
@@ -43,7 +44,7 @@ func runResults(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer cancel()
 
 	events := &eventCollector{prefix: *prefix}
-	brokers := splitList(topics.brokers)
+	brokers := envflag.List(topics.brokers)
 	if err := followTopic(ctx, brokers, dialer, topics.resultTopic, events.addResult); err != nil {
 		return err
 	}

@@ -10,10 +10,11 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/segmentio/kafka-go"
 	"go.uber.org/zap"
 
-	"github.com/segmentio/kafka-go"
 	"github.com/vitseg/vitseg/consumer"
+	"github.com/vitseg/vitseg/internal/envflag"
 	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/model/inference"
 	"github.com/vitseg/vitseg/model/registry"
@@ -91,7 +92,7 @@ type serveKafka struct {
 
 // openKafka creates the reader, the writer and the probe; close closes the reader and the writer.
 func (f *serveFlags) openKafka(log *zap.Logger) (*serveKafka, error) {
-	brokers := splitList(f.events.brokers)
+	brokers := envflag.List(f.events.brokers)
 	reader, err := consumer.NewReader(consumer.ReaderConfig{Brokers: brokers, GroupID: f.group, Topic: f.inputTopic,
 		Security: f.events.ksec, SessionTimeout: f.sessionTimeout, Logger: log})
 	if err != nil {
@@ -126,7 +127,7 @@ func (f *serveFlags) serve(ctx context.Context, p *pipeline.Pipeline, runtime *i
 		return fmt.Errorf("listen on %s: %w", f.httpAddr, err)
 	}
 	stopHTTP := serveHTTP(ln, p.Handler(), log)
-	log.Info("serving", zap.String("http", ln.Addr().String()), zap.Strings("brokers", splitList(f.events.brokers)),
+	log.Info("serving", zap.String("http", ln.Addr().String()), zap.Strings("brokers", envflag.List(f.events.brokers)),
 		zap.String("input_topic", f.inputTopic), zap.Stringer("allow", &f.allow), zap.Object("s3", f.s3),
 		zap.String("ort", runtime.Version()))
 	runErr := p.Run(ctx)

@@ -15,6 +15,7 @@ import (
 	gomlx "github.com/gomlx/gomlx/ml/model"
 
 	"github.com/vitseg/vitseg/bench"
+	"github.com/vitseg/vitseg/internal/envflag"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/inference"
 	"github.com/vitseg/vitseg/model/vit"
@@ -68,7 +69,7 @@ func runInference(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	rep.Notef("ONNX Runtime %s (CPU provider), %d intra-op threads for models and MatMul; random weights; "+
 		"images/s counts Session.Run only (no decode or post-processing)", rt.Version(), f.threads)
-	models, err := loadModels(rt, splitList(f.presets), f, stderr)
+	models, err := loadModels(rt, envflag.List(f.presets), f, stderr)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ import (
 	"syscall"
 
 	"github.com/vitseg/vitseg/bench"
+	"github.com/vitseg/vitseg/internal/envflag"
 	"github.com/vitseg/vitseg/model/inference"
 )
 
@@ -99,20 +100,9 @@ func openRuntime(lib string) (*inference.Runtime, error) {
 	return inference.Open(path)
 }
 
-// splitList splits a comma list, dropping blanks.
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 func splitInts(s string) ([]int, error) {
 	var out []int
-	for _, p := range splitList(s) {
+	for _, p := range envflag.List(s) {
 		v, err := strconv.Atoi(p)
 		if err != nil || v <= 0 {
 			return nil, fmt.Errorf("%q is not a positive integer", p)
@@ -129,7 +119,7 @@ func splitInts(s string) ([]int, error) {
 func perPreset(s string) (map[string]int, int, error) {
 	out := map[string]int{}
 	def := 0
-	for _, p := range splitList(s) {
+	for _, p := range envflag.List(s) {
 		name, val, ok := strings.Cut(p, "=")
 		if !ok {
 			name, val = "", p

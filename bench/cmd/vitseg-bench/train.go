@@ -21,6 +21,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train"
 
 	"github.com/vitseg/vitseg/bench"
+	"github.com/vitseg/vitseg/internal/envflag"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/network"
 	"github.com/vitseg/vitseg/training"
@@ -117,7 +118,7 @@ func (c presetCounts) of(name string) (steps, rounds int) {
 
 // referenceEnv is what -torch-env and -torch-blas add to the reference's environment.
 func (f *trainFlags) referenceEnv() ([]string, error) {
-	env := splitList(f.torchEnv)
+	env := envflag.List(f.torchEnv)
 	for _, kv := range env {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
 			return nil, fmt.Errorf("-torch-env: %q is not KEY=VALUE", kv)
@@ -164,7 +165,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"%s, environment %q; batch %d, Adam 4e-4, pixel cross-entropy, dropout active, random images and labels",
 		f.backendName, rt.Version(), f.script, f.torchThreads, blas, f.torchEnv, f.batch)
 
-	for _, name := range splitList(f.presets) {
+	for _, name := range envflag.List(f.presets) {
 		cfg, err := model.Preset(name)
 		if err != nil {
 			return err
