@@ -3,11 +3,15 @@ package pipeline
 import (
 	"time"
 
+	"github.com/vitseg/vitseg/consumer"
 	"github.com/vitseg/vitseg/model/imaging"
 )
 
 // Config tunes the pipeline. Zero values take the defaults of DefaultConfig.
 type Config struct {
+	// Allow lists the bucket/prefix locations whose objects are segmented (required). References elsewhere, and
+	// the pipeline's own masks under OutputBucket/OutputPrefix, are skipped (consumer.Filter).
+	Allow          consumer.AllowList
 	OutputBucket   string // where masks go; empty: the source object's bucket
 	OutputPrefix   string // key prefix of masks (default "masks/")
 	MaxBatch       int    // dynamic batcher: most images per inference

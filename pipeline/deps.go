@@ -4,11 +4,12 @@ import (
 	"context"
 
 	"github.com/segmentio/kafka-go"
+	"go.opentelemetry.io/otel/trace"
+	"go.uber.org/zap"
+
 	"github.com/vitseg/vitseg/consumer"
 	"github.com/vitseg/vitseg/model/inference"
 	"github.com/vitseg/vitseg/producer"
-	"go.opentelemetry.io/otel/trace"
-	"go.uber.org/zap"
 )
 
 // Reader is the Kafka consumer the pipeline reads from (*consumer.Reader).
@@ -30,7 +31,6 @@ type Deps struct {
 	Reader     Reader
 	Writer     Writer
 	Store      ObjectStore // images in, masks out (NewS3Store)
-	Filter     *consumer.Filter
 	Runtime    *inference.Runtime
 	Session    inference.Options
 	Models     ModelSource

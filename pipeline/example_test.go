@@ -31,13 +31,14 @@ func ExampleMaskKey() {
 }
 
 // New checks its dependencies before anything starts: a Kafka Reader and Writer (*consumer.Reader,
-// *producer.Writer), an ObjectStore (NewS3Store), the reference Filter, the ONNX Runtime and a model source.
+// *producer.Writer), an ObjectStore (NewS3Store), the ONNX Runtime and a model source; the configuration
+// needs the allow list of the sources to segment.
 // Run then processes messages until its context ends (see ExamplePipeline_Run for the full wiring).
 func ExampleNew() {
 	_, err := pipeline.New(pipeline.DefaultConfig(), pipeline.Deps{})
 	fmt.Println(err)
 	// Output:
-	// pipeline: missing dependencies: Reader, Writer, Store, Filter, Runtime
+	// pipeline: missing dependencies: Reader, Writer, Store, Runtime
 }
 
 // A pipeline wired as vitseg serve wires it: references come from the input topic (here MinIO's bucket
@@ -63,10 +64,6 @@ func ExamplePipeline_Run() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	filter, err := consumer.NewFilter(allow, "", "masks/") // never segment our own masks
-	if err != nil {
-		log.Fatal(err)
-	}
 	lib, err := inference.ResolveLibrary("")
 	if err != nil {
 		log.Fatal(err)
@@ -75,11 +72,12 @@ func ExamplePipeline_Run() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	p, err := pipeline.New(pipeline.DefaultConfig(), pipeline.Deps{
+	cfg := pipeline.DefaultConfig()
+	cfg.Allow = allow // masks go to pets/masks/ (cfg.OutputPrefix), which is never segmented again
+	p, err := pipeline.New(cfg, pipeline.Deps{
 		Reader:  reader,
 		Writer:  writer,
 		Store:   pipeline.NewS3Store(s3),
-		Filter:  filter,
 		Runtime: rt,
 		Session: inference.Options{Device: inference.DeviceCPU},
 		Models:  pipeline.ModelSource{File: modelFile},

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/segmentio/kafka-go"
+
 	"github.com/vitseg/vitseg/consumer"
 	"github.com/vitseg/vitseg/producer"
 )
@@ -99,7 +100,7 @@ func (p *Pipeline) screen(ctx context.Context, m *message) ([]consumer.ImageRef,
 	}
 	var accepted []consumer.ImageRef
 	for _, ref := range refs {
-		err := p.deps.Filter.Check(ref)
+		err := p.filter.Check(ref)
 		switch {
 		case err == nil:
 			accepted = append(accepted, ref)

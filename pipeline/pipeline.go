@@ -25,6 +25,7 @@ type Pipeline struct {
 	model   *servingModel // owned by the inference goroutine
 	tracer  trace.Tracer
 	masks   imaging.MaskEncoder
+	filter  *consumer.Filter // skips references outside cfg.Allow and the pipeline's own masks
 
 	modelReady atomic.Bool
 	s3OK       atomic.Bool
@@ -47,9 +48,6 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 	if deps.Store == nil {
 		missing = append(missing, "Store")
 	}
-	if deps.Filter == nil {
-		missing = append(missing, "Filter")
-	}
 	if deps.Runtime == nil {
 		missing = append(missing, "Runtime")
 	}
@@ -59,14 +57,19 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 	if deps.Models.File == "" && deps.Models.Registry == nil {
 		return nil, errors.New("pipeline: no model source: give a model file or a registry")
 	}
-	if err := checkOutputPrefix(cfg.withDefaults().OutputPrefix); err != nil {
+	cfg = cfg.withDefaults()
+	if err := checkOutputPrefix(cfg.OutputPrefix); err != nil {
 		return nil, err
+	}
+	filter, err := consumer.NewFilter(cfg.Allow, cfg.OutputBucket, cfg.OutputPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: %w", err)
 	}
 	if deps.Logger == nil {
 		deps.Logger = zap.NewNop()
 	}
 	m := newMetrics()
-	p := &Pipeline{cfg: cfg.withDefaults(), deps: deps, log: deps.Logger, metrics: m, wm: consumer.NewWatermark(),
+	p := &Pipeline{cfg: cfg, deps: deps, filter: filter, log: deps.Logger, metrics: m, wm: consumer.NewWatermark(),
 		swaps: make(chan *servingModel, 1), probeNow: make(chan struct{}, 1)}
 	p.tracer = newTracer(deps.Tracing)
 	p.deps.Writer = tracedWriter{Writer: deps.Writer, tracer: p.tracer}

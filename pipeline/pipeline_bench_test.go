@@ -394,10 +394,6 @@ func benchStartPipeline(tb testing.TB, brokers []string, topic, group string, s3
 	if err != nil {
 		tb.Fatal(err)
 	}
-	filter, err := consumer.NewFilter(allow, "", "masks/")
-	if err != nil {
-		tb.Fatal(err)
-	}
 	reader, err := consumer.NewReader(consumer.ReaderConfig{Brokers: brokers, GroupID: group, Topic: topic,
 		SessionTimeout: 6 * time.Second})
 	if err != nil {
@@ -409,8 +405,8 @@ func benchStartPipeline(tb testing.TB, brokers []string, topic, group string, s3
 		tb.Fatal(err)
 	}
 	cfg := pipeline.DefaultConfig()
-	cfg.MaxBatch = maxBatch
-	p, err := pipeline.New(cfg, pipeline.Deps{Reader: reader, Writer: writer, Store: pipeline.NewS3Store(s3), Filter: filter, Runtime: rt,
+	cfg.Allow, cfg.MaxBatch = allow, maxBatch
+	p, err := pipeline.New(cfg, pipeline.Deps{Reader: reader, Writer: writer, Store: pipeline.NewS3Store(s3), Runtime: rt,
 		Session: opts, Models: pipeline.ModelSource{File: modelPath}, Tracing: tracing})
 	if err != nil {
 		tb.Fatal(err)

@@ -86,10 +86,6 @@ func (s *stack) startPipeline(t *testing.T, models pipeline.ModelSource, log *za
 	if err != nil {
 		t.Fatal(err)
 	}
-	filter, err := consumer.NewFilter(allow, "", "masks/")
-	if err != nil {
-		t.Fatal(err)
-	}
 	reader, err := consumer.NewReader(consumer.ReaderConfig{Brokers: s.kafka.Brokers(), GroupID: "vitseg",
 		Topic: inputTopic, SessionTimeout: 6 * time.Second, Logger: log})
 	if err != nil {
@@ -101,11 +97,12 @@ func (s *stack) startPipeline(t *testing.T, models pipeline.ModelSource, log *za
 		t.Fatal(err)
 	}
 	cfg := pipeline.DefaultConfig()
+	cfg.Allow = allow
 	cfg.MaxBatch, cfg.MaxWait, cfg.RetryMax, cfg.DrainTimeout = 4, 20*time.Millisecond, time.Second, 20*time.Second
 	for _, f := range tune {
 		f(&cfg)
 	}
-	p, err := pipeline.New(cfg, pipeline.Deps{Reader: reader, Writer: writer, Store: pipeline.NewS3Store(s.pipelineS3(t)), Filter: filter,
+	p, err := pipeline.New(cfg, pipeline.Deps{Reader: reader, Writer: writer, Store: pipeline.NewS3Store(s.pipelineS3(t)),
 		Runtime: s.runtime, Session: inference.Options{Device: inference.DeviceCPU, IntraOpThreads: 1},
 		Models: models, Logger: log, Tracing: s.tracing})
 	if err != nil {

@@ -37,10 +37,6 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	defer flushSpans()
-	filter, err := consumer.NewFilter(f.allow, f.outBucket, f.outPrefix)
-	if err != nil {
-		return usageError{err.Error()}
-	}
 	runtime, sessOpts, err := f.session(log)
 	if err != nil {
 		return err
@@ -60,8 +56,11 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	p, err := pipeline.New(f.pipelineConfig(), pipeline.Deps{Reader: k.reader, Writer: k.writer,
-		Store: pipeline.NewS3Store(client), Filter: filter, Runtime: runtime, Session: sessOpts,
+		Store: pipeline.NewS3Store(client), Runtime: runtime, Session: sessOpts,
 		Models: models, Logger: log, Tracing: tracing, KafkaProbe: k.probe})
+	if errors.Is(err, consumer.ErrInvalidAllowList) {
+		return usageError{err.Error()}
+	}
 	if err != nil {
 		return err
 	}

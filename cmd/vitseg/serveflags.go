@@ -93,7 +93,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 
 // pipelineConfig is the pipeline's configuration from the flags.
 func (f *serveFlags) pipelineConfig() pipeline.Config {
-	return pipeline.Config{OutputBucket: f.outBucket, OutputPrefix: f.outPrefix, MaxBatch: f.maxBatch,
+	return pipeline.Config{Allow: f.allow, OutputBucket: f.outBucket, OutputPrefix: f.outPrefix, MaxBatch: f.maxBatch,
 		MaxWait: f.maxWait, FetchWorkers: f.fetchWorkers, DecodeWorkers: f.decodeWorkers, WriteWorkers: f.writeWorkers,
 		QueueSize: f.queue, Limits: f.lim.limits(), DrainTimeout: f.drain,
 		RetryBudget: f.retryBudget,
