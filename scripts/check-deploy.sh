@@ -44,15 +44,6 @@ die() {
 	exit 1
 }
 
-with_lock() {
-	local name=$1
-	shift
-	mkdir -p "$cache/locks"
-	(
-		flock 9
-		"$@"
-	) 9>"$cache/locks/$name.lock"
-}
 
 command -v go >/dev/null || die "the go command is required"
 
@@ -126,8 +117,8 @@ build_tools() {
 	mv -f "$tmp"/manifestcheck "$tmp"/dockerfilelint "$tmp"/helm-unittest "$tools_dir/"
 }
 
-with_lock helm build_helm
-with_lock deploy-tools build_tools
+vitseg_with_lock helm build_helm
+vitseg_with_lock deploy-tools build_tools
 helm() { "$helm_bin" "$@"; }
 
 # --- checks ----------------------------------------------------------------

@@ -39,5 +39,5 @@ _vitseg_env() {
 
 _vitseg_env
 # Leave nothing but the exported variables behind in the caller's shell.
-unset -f _vitseg_env vitseg_load
+unset -f _vitseg_env vitseg_load vitseg_with_lock
 unset "${!vitseg_@}" "${!VITSEG_PIN_@}"

@@ -46,3 +46,16 @@ vitseg_load() {
 	}
 	eval "$out"
 }
+
+# vitseg_with_lock NAME CMD... runs CMD holding an exclusive lock in the cache
+# (after vitseg_load), so that concurrent setup runs do not build the same thing
+# twice.
+vitseg_with_lock() {
+	local name=$1
+	shift
+	mkdir -p "$vitseg_cache/locks"
+	(
+		flock 9
+		"$@"
+	) 9>"$vitseg_cache/locks/$name.lock"
+}

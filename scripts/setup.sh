@@ -49,17 +49,6 @@ verify_sha256() {
 	[[ $got == "$2" ]] || die "checksum mismatch for $1: got $got, want $2"
 }
 
-# with_lock NAME CMD... runs CMD holding an exclusive lock in the cache, so
-# that concurrent setup runs do not build the same thing twice.
-with_lock() {
-	local name=$1
-	shift
-	mkdir -p "$cache/locks"
-	(
-		flock 9
-		"$@"
-	) 9>"$cache/locks/$name.lock"
-}
 
 install_ort() {
 	local dest tmp tgz
@@ -221,16 +210,16 @@ main() {
 	done
 	for t in "${targets[@]}"; do
 		case $t in
-		turbojpeg) with_lock apt install_turbojpeg ;;
-		ort) with_lock ort install_ort ;;
-		cuda) with_lock ort install_ort && with_lock ort install_cuda ;;
-		minio) with_lock minio install_minio ;;
-		devbroker) with_lock tools install_tools ;;
+		turbojpeg) vitseg_with_lock apt install_turbojpeg ;;
+		ort) vitseg_with_lock ort install_ort ;;
+		cuda) vitseg_with_lock ort install_ort && vitseg_with_lock ort install_cuda ;;
+		minio) vitseg_with_lock minio install_minio ;;
+		devbroker) vitseg_with_lock tools install_tools ;;
 		all)
-			with_lock apt install_turbojpeg
-			with_lock ort install_ort
-			with_lock minio install_minio
-			with_lock tools install_tools
+			vitseg_with_lock apt install_turbojpeg
+			vitseg_with_lock ort install_ort
+			vitseg_with_lock minio install_minio
+			vitseg_with_lock tools install_tools
 			;;
 		esac
 	done
