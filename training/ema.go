@@ -15,10 +15,12 @@ import (
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 )
 
-// weightAverage is an exponential moving average of the trainable weights (Polyak averaging, as timm's ModelEma):
+// weightAverage is an exponential moving average of the model's state (Polyak averaging, as timm's ModelEma):
 // after every step, shadow = d*shadow + (1-d)*weights, with d = min(Decay, (1+n)/(10+n)) after n updates so
-// that short runs are not dominated by the initial weights. Only trainable float32 variables outside the
-// optimizer's scope are averaged; BatchNorm running statistics are used as trained.
+// that short runs are not dominated by the initial weights. Every float32 variable outside the optimizer's
+// scope is averaged: the trainable weights and the BatchNorm running statistics alike (as timm averages a
+// model's buffers). Statistics collected under the live weights do not fit the averaged ones: a BatchNorm
+// after learned layers (SegFormer's decoder) evaluated that way swung by tens of points from epoch to epoch.
 type weightAverage struct {
 	Decay   float64
 	Updates int
@@ -34,7 +36,7 @@ func averaged(store *gomlx.Store) []*gomlx.Variable {
 	var vars []*gomlx.Variable
 	prefix := gomlx.ScopeSeparator + optimizer.Scope
 	for v := range store.IterVariables() {
-		if v.Trainable && v.DType() == dtypes.Float32 && !strings.HasPrefix(v.Path(), prefix) {
+		if v.DType() == dtypes.Float32 && !strings.HasPrefix(v.Path(), prefix) {
 			vars = append(vars, v)
 		}
 	}

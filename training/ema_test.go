@@ -6,6 +6,7 @@ import (
 
 	"github.com/gomlx/gomlx/core/tensors"
 	gomlx "github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/train/optimizer"
 )
 
 func TestWeightAverage(t *testing.T) {
@@ -14,13 +15,24 @@ func TestWeightAverage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	frozen, err := store.RootScope().CreateVariable("frozen", tensors.FromFlatDataAndDimensions([]float32{7}, 1))
+	stat, err := store.RootScope().In("batch_norm").CreateVariable("mean", tensors.FromFlatDataAndDimensions([]float32{7}, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	frozen.SetTrainable(false)
+	stat.SetTrainable(false) // as BatchNorm's running statistics
+	opt, err := store.RootScope().In(optimizer.Scope).CreateVariable("m", tensors.FromFlatDataAndDimensions([]float32{1}, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
 	set := func(vals ...float32) {
 		if err := v.SetValue(tensors.FromFlatDataAndDimensions(vals, 2)); err != nil {
+			t.Fatal(err)
+		}
+		// The statistic follows the first weight + 7, the optimizer state the second.
+		if err := stat.SetValue(tensors.FromFlatDataAndDimensions([]float32{vals[0] + 7}, 1)); err != nil {
+			t.Fatal(err)
+		}
+		if err := opt.SetValue(tensors.FromFlatDataAndDimensions([]float32{vals[1]}, 1)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -51,10 +63,13 @@ func TestWeightAverage(t *testing.T) {
 				t.Fatalf("update %d: shadow %v, want %v", i+1, got, s.want)
 			}
 		}
+		if bn := a.Shadow["/batch_norm/mean"]; len(bn) != 1 || math.Abs(float64(bn[0]-(got[0]+7))) > 1e-5 {
+			t.Fatalf("update %d: BatchNorm statistic's shadow %v, want [%v] (the average of the statistic)", i+1, bn, got[0]+7)
+		}
 		shadow = append(shadow[:0], got...)
 	}
-	if _, ok := a.Shadow["/frozen"]; ok {
-		t.Error("a non-trainable variable was averaged")
+	if _, ok := a.Shadow["/"+optimizer.Scope+"/m"]; ok {
+		t.Error("an optimizer variable was averaged")
 	}
 	// swap puts the average in the store and keeps the raw weights; a second swap restores them.
 	if err := a.swap(store); err != nil {
@@ -63,11 +78,17 @@ func TestWeightAverage(t *testing.T) {
 	if got := get(); got[0] != shadow[0] || got[1] != shadow[1] {
 		t.Errorf("after swap the store holds %v, want the average %v", got, shadow)
 	}
+	if got := tensors.MustCopyFlatData[float32](stat.MustValue())[0]; math.Abs(float64(got-(shadow[0]+7))) > 1e-5 {
+		t.Errorf("after swap the BatchNorm statistic is %v, want its average %v", got, shadow[0]+7)
+	}
 	if err := a.swap(store); err != nil {
 		t.Fatal(err)
 	}
 	if got := get(); got[0] != 4 || got[1] != 4 {
 		t.Errorf("after two swaps the store holds %v, want the raw weights [4 4]", got)
+	}
+	if got := tensors.MustCopyFlatData[float32](stat.MustValue())[0]; got != 11 {
+		t.Errorf("after two swaps the BatchNorm statistic is %v, want the raw 11", got)
 	}
 	// save and load round-trip the average.
 	dir := t.TempDir()
