@@ -25,6 +25,9 @@ go vet -tags onnx ./...
 echo "== staticcheck"
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags onnx ./...
 
+echo "== function length (no non-test function over 80 lines)"
+(cd tools && go run ./cmd/funclen -max 80 ..)
+
 echo "== go test: tools module"
 (cd tools && go test -count=1 ./...)
 
