@@ -57,6 +57,9 @@ func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	case *batchSize <= 0:
 		return usagef("--batch must be positive")
 	}
+	if err := distinctOutputs(files); err != nil {
+		return err
+	}
 	_, sess, err := local.open(*modelPath, stderr)
 	if err != nil {
 		return err
@@ -79,6 +82,24 @@ func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d files could not be segmented", failed, len(files))
+	}
+	return nil
+}
+
+// outputBase is the NAME of file's NAME.mask.png and NAME.overlay.png.
+func outputBase(file string) string {
+	return strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+}
+
+// distinctOutputs refuses inputs that would write the same outputs (a/x.jpg and b/x.png, say): the later one
+// would silently replace the earlier one's mask, and both JSON lines would name it.
+func distinctOutputs(files []string) error {
+	seen := map[string]string{}
+	for _, f := range files {
+		if prev, ok := seen[outputBase(f)]; ok {
+			return usagef("%s and %s would both write %s.mask.png", prev, f, outputBase(f))
+		}
+		seen[outputBase(f)] = f
 	}
 	return nil
 }
@@ -142,7 +163,7 @@ func (s *segmenter) batch(ctx context.Context, files []string) (int, error) {
 }
 
 func (s *segmenter) write(file string, p *inference.Prepared, photo []byte, r inference.Segmentation) (segmentLine, error) {
-	base := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+	base := outputBase(file)
 	line := segmentLine{File: file, Width: p.Width, Height: p.Height, Orientation: int(p.Orientation), PetBBox: r.Stats.PetBBox,
 		ClassFractions: map[string]float64{}}
 	for c, name := range model.ClassNames() {
