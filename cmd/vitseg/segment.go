@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"image/png"
 	"io"
@@ -186,7 +185,7 @@ func (s *segmenter) write(file string, p *inference.Prepared, photo []byte, r in
 		}
 		buf.Reset()
 		if err := png.Encode(&buf, imaging.Overlay(full.Image, r.Mask.Base, 0.5)); err != nil {
-			return line, errors.Join(fmt.Errorf("encode overlay"), err)
+			return line, fmt.Errorf("encode overlay: %w", err)
 		}
 		line.Overlay = filepath.Join(s.outDir, base+".overlay.png")
 		if err := writeFileAtomic(line.Overlay, buf.Bytes()); err != nil {
