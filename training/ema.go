@@ -18,7 +18,8 @@ import (
 // weightAverage is an exponential moving average of the model's state (Polyak averaging, as timm's ModelEma):
 // after every step, shadow = d*shadow + (1-d)*weights, with d = min(Decay, (1+n)/(10+n)) after n updates so
 // that short runs are not dominated by the initial weights. Every float32 variable outside the optimizer's
-// scope is averaged: the trainable weights and the BatchNorm running statistics alike (as timm averages a
+// state (the optimizers scope, and Adam's moments and step counter, which GoMLX keeps under the root scope
+// AdamOptimizer) is averaged: the trainable weights and the BatchNorm running statistics alike (as timm averages a
 // model's buffers). Statistics collected under the live weights do not fit the averaged ones: a BatchNorm
 // after learned layers (SegFormer's decoder) evaluated that way swung by tens of points from epoch to epoch.
 type weightAverage struct {
@@ -34,9 +35,10 @@ func newWeightAverage(decay float64) *weightAverage {
 // averaged lists the variables of store that the average covers.
 func averaged(store *gomlx.Store) []*gomlx.Variable {
 	var vars []*gomlx.Variable
-	prefix := gomlx.ScopeSeparator + optimizer.Scope
+	opt := gomlx.ScopeSeparator + optimizer.Scope
+	adam := gomlx.ScopeSeparator + optimizer.AdamDefaultScope + gomlx.ScopeSeparator
 	for v := range store.IterVariables() {
-		if v.DType() == dtypes.Float32 && !strings.HasPrefix(v.Path(), prefix) {
+		if p := v.Path(); v.DType() == dtypes.Float32 && !strings.HasPrefix(p, opt) && !strings.HasPrefix(p, adam) {
 			vars = append(vars, v)
 		}
 	}

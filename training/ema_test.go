@@ -24,6 +24,12 @@ func TestWeightAverage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Adam keeps its moments and step counter under the root scope AdamOptimizer, not under optimizers.
+	moment, err := store.RootScope().In(optimizer.AdamDefaultScope).In("w").CreateVariable("w_1st_moment",
+		tensors.FromFlatDataAndDimensions([]float32{3, 3}, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
 	set := func(vals ...float32) {
 		if err := v.SetValue(tensors.FromFlatDataAndDimensions(vals, 2)); err != nil {
 			t.Fatal(err)
@@ -70,6 +76,9 @@ func TestWeightAverage(t *testing.T) {
 	}
 	if _, ok := a.Shadow["/"+optimizer.Scope+"/m"]; ok {
 		t.Error("an optimizer variable was averaged")
+	}
+	if _, ok := a.Shadow[moment.Path()]; ok {
+		t.Errorf("Adam's moment %s was averaged", moment.Path())
 	}
 	// swap puts the average in the store and keeps the raw weights; a second swap restores them.
 	if err := a.swap(store); err != nil {

@@ -166,7 +166,7 @@ func SmoothedPixelCrossEntropy(epsilon float64) func(labels, predictions []*grap
 }
 
 // Train runs the recipe on the train split, evaluating on val after each epoch. It returns the history of all
-// epochs (including those of a resumed checkpoint). Cancelling ctx checkpoints (when CheckpointDir is set) and
+// epochs (including those of a resumed checkpoint), also the epochs done before an error. Cancelling ctx checkpoints (when CheckpointDir is set) and
 // returns ctx's error. With Recipe.EMADecay set, validation uses the averaged weights, and the store holds them
 // when Train returns without error.
 func (t *Trainer) Train(ctx context.Context, trainSet, valSet []Example, size int) ([]EpochStats, error) {
@@ -187,17 +187,17 @@ func (t *Trainer) Train(ctx context.Context, trainSet, valSet []Example, size in
 			return prog.History, err
 		}
 		if err := t.withAveragedWeights(func() error { return t.endOfEpoch(&stats, valSet, size) }); err != nil {
-			return nil, err
+			return prog.History, err
 		}
 		prog.History = append(prog.History, stats)
 		prog.Epoch = epoch + 1
 		if err := t.saveCheckpoint(prog); err != nil {
-			return nil, err
+			return prog.History, err
 		}
 	}
 	if t.ema != nil {
 		if err := t.ema.swap(t.Store); err != nil {
-			return nil, err
+			return prog.History, err
 		}
 	}
 	return prog.History, nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -133,6 +135,26 @@ func TestTrainResumesFromCheckpoint(t *testing.T) {
 		if rel := math.Abs(hist[i].TrainLoss-refHist[i].TrainLoss) / refHist[i].TrainLoss; rel > 0.01 {
 			t.Errorf("epoch %d: resumed loss %.6f, uninterrupted %.6f", i+1, hist[i].TrainLoss, refHist[i].TrainLoss)
 		}
+	}
+}
+
+// TestTrainReturnsHistoryOnError: a checkpoint that cannot be written stops training, and the epochs done
+// are still returned, as for an interrupted run.
+func TestTrainReturnsHistoryOnError(t *testing.T) {
+	tr := tinyTrainer(t, backend(t), 2)
+	tr.CheckpointDir = t.TempDir()
+	tr.OnEpoch = func(training.EpochStats, [][]uint8) {
+		// A directory where progress.json.tmp goes makes saving the checkpoint fail.
+		if err := os.Mkdir(filepath.Join(tr.CheckpointDir, "progress.json.tmp"), 0o755); err != nil {
+			t.Error(err)
+		}
+	}
+	hist, err := tr.Train(context.Background(), loadSmall(t, 4), nil, 128)
+	if err == nil {
+		t.Fatal("Train succeeded with an unwritable checkpoint")
+	}
+	if len(hist) != 1 || hist[0].Epoch != 1 {
+		t.Errorf("history %+v on error, want epoch 1", hist)
 	}
 }
 

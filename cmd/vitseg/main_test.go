@@ -137,6 +137,20 @@ func TestSegmentFiles(t *testing.T) {
 	}
 }
 
+// TestSegmentRefusesCollidingOutputs: two inputs with the same base name would write the same NAME.mask.png.
+func TestSegmentRefusesCollidingOutputs(t *testing.T) {
+	dir := t.TempDir()
+	_, _, err := runCLI(t, "segment", "--model", filepath.Join(dir, "none.onnx"), "-o", filepath.Join(dir, "out"),
+		filepath.Join(dir, "a", "cat.jpg"), filepath.Join(dir, "b", "cat.png"))
+	var usage usageError
+	if !errors.As(err, &usage) || !strings.Contains(err.Error(), "cat.mask.png") {
+		t.Fatalf("err = %v, want a usage error naming cat.mask.png", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("output directory created before the refusal: %v", err)
+	}
+}
+
 // TestDeviceSelection: on a machine without CUDA, auto falls back to CPU and cuda is a clear error.
 func TestDeviceSelection(t *testing.T) {
 	dir := t.TempDir()

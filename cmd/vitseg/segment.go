@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"image/png"
 	"io"
@@ -57,6 +56,9 @@ func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	case *batchSize <= 0:
 		return usagef("--batch must be positive")
 	}
+	if err := distinctOutputs(files); err != nil {
+		return err
+	}
 	_, sess, err := local.open(*modelPath, stderr)
 	if err != nil {
 		return err
@@ -79,6 +81,24 @@ func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d files could not be segmented", failed, len(files))
+	}
+	return nil
+}
+
+// outputBase is the NAME of file's NAME.mask.png and NAME.overlay.png.
+func outputBase(file string) string {
+	return strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+}
+
+// distinctOutputs refuses inputs that would write the same outputs (a/x.jpg and b/x.png, say): the later one
+// would silently replace the earlier one's mask, and both JSON lines would name it.
+func distinctOutputs(files []string) error {
+	seen := map[string]string{}
+	for _, f := range files {
+		if prev, ok := seen[outputBase(f)]; ok {
+			return usagef("%s and %s would both write %s.mask.png", prev, f, outputBase(f))
+		}
+		seen[outputBase(f)] = f
 	}
 	return nil
 }
@@ -142,7 +162,7 @@ func (s *segmenter) batch(ctx context.Context, files []string) (int, error) {
 }
 
 func (s *segmenter) write(file string, p *inference.Prepared, photo []byte, r inference.Segmentation) (segmentLine, error) {
-	base := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+	base := outputBase(file)
 	line := segmentLine{File: file, Width: p.Width, Height: p.Height, Orientation: int(p.Orientation), PetBBox: r.Stats.PetBBox,
 		ClassFractions: map[string]float64{}}
 	for c, name := range model.ClassNames() {
@@ -165,7 +185,7 @@ func (s *segmenter) write(file string, p *inference.Prepared, photo []byte, r in
 		}
 		buf.Reset()
 		if err := png.Encode(&buf, imaging.Overlay(full.Image, r.Mask.Base, 0.5)); err != nil {
-			return line, errors.Join(fmt.Errorf("encode overlay"), err)
+			return line, fmt.Errorf("encode overlay: %w", err)
 		}
 		line.Overlay = filepath.Join(s.outDir, base+".overlay.png")
 		if err := writeFileAtomic(line.Overlay, buf.Bytes()); err != nil {

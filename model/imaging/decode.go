@@ -111,14 +111,16 @@ func Decode(r io.Reader, lim Limits) (*Decoded, error) {
 	return DecodeWith(data, DecodeOptions{Limits: lim})
 }
 
-// DecodeWith decodes one JPEG, PNG or GIF (first frame) image held in data.
+// DecodeWith decodes one JPEG, PNG, GIF (first frame), WebP, BMP or TIFF
+// image held in data.
 //
 // It refuses an input longer than opts.Limits.MaxBytes before decoding
 // anything; it then sniffs the format from the magic bytes, reads only the
 // header to refuse zero dimensions and images of more than MaxPixels
 // pixels, and only then decodes the pixels. JPEGs are decoded by
 // libjpeg-turbo (CMYK and YCCK ones, which it cannot convert to RGB, by
-// image/jpeg), the other formats by the standard library.
+// image/jpeg), PNG and GIF by the standard library, WebP, BMP and TIFF by
+// golang.org/x/image.
 //
 // Every refusal that is a property of the input is an *Error (see Kind).
 func DecodeWith(data []byte, opts DecodeOptions) (*Decoded, error) {

@@ -89,6 +89,8 @@ func readOrientation(f Format, data []byte) Orientation {
 	switch f {
 	case FormatJPEG:
 		o = jpegOrientation(data)
+	case FormatTIFF:
+		o = tiffOrientation(data) // the TIFF tag EXIF's orientation is
 	}
 	if !o.Valid() {
 		return OrientNormal

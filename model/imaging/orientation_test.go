@@ -6,7 +6,10 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"slices"
 	"testing"
+
+	"golang.org/x/image/tiff"
 
 	"github.com/vitseg/vitseg/internal/imagetest"
 )
@@ -141,5 +144,50 @@ func TestReadOrientationBroken(t *testing.T) {
 		if got := readOrientation(FormatJPEG, tt.data); got != tt.want {
 			t.Errorf("%s: orientation %d, want %d", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestTIFFOrientation: a TIFF's own Orientation tag (the tag EXIF inherits)
+// is applied as a JPEG's EXIF orientation is.
+func TestTIFFOrientation(t *testing.T) {
+	var buf bytes.Buffer
+	if err := tiff.Encode(&buf, cornerImage(20, 30), nil); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	// Turn IFD0's ResolutionUnit entry (SHORT, one value) into Orientation 6,
+	// keeping the entries sorted by tag.
+	bo := binary.LittleEndian
+	ifd := int(bo.Uint32(data[4:]))
+	entries := data[ifd+2:][:12*int(bo.Uint16(data[ifd:]))]
+	var sorted [][12]byte
+	for e := 0; e < len(entries); e += 12 {
+		ent := [12]byte(entries[e:])
+		if bo.Uint16(ent[:]) == 296 {
+			bo.PutUint16(ent[:], 0x0112)
+			bo.PutUint16(ent[8:], uint16(OrientRotate90))
+		}
+		sorted = append(sorted, ent)
+	}
+	slices.SortFunc(sorted, func(a, b [12]byte) int { return int(bo.Uint16(a[:])) - int(bo.Uint16(b[:])) })
+	for i, ent := range sorted {
+		copy(entries[12*i:], ent[:])
+	}
+	if tiffOrientation(data) != OrientRotate90 {
+		t.Fatal("tiff.Encode wrote no ResolutionUnit entry to rewrite")
+	}
+	d, err := DecodeWith(data, DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Orientation != OrientRotate90 || d.Width != 30 || d.Height != 20 {
+		t.Fatalf("got orientation %d %dx%d, want 6 30x20", d.Orientation, d.Width, d.Height)
+	}
+	// As in TestOrientationsDisplayUpright: red top right, green bottom right.
+	if c := rgbAt(d.Image, 22, 5); c != [3]uint8{255, 0, 0} {
+		t.Errorf("red quarter at (22,5) is %v", c)
+	}
+	if c := rgbAt(d.Image, 22, 15); c != [3]uint8{0, 255, 0} {
+		t.Errorf("green quarter at (22,15) is %v", c)
 	}
 }
