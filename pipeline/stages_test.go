@@ -242,3 +242,29 @@ func TestWriteStageInvalidResultIsDeadLettered(t *testing.T) {
 		t.Fatalf("the dead-lettered message is still in flight")
 	}
 }
+
+// closedReader is a Reader that has been closed.
+type closedReader struct{ fetches int }
+
+func (r *closedReader) Fetch(context.Context) (kafka.Message, error) {
+	r.fetches++
+	return kafka.Message{}, consumer.ErrClosed
+}
+func (*closedReader) CommitWatermark(context.Context, *consumer.Watermark) error {
+	return consumer.ErrClosed
+}
+func (*closedReader) Lag() int64 { return 0 }
+
+// TestConsumeStopsWhenTheReaderIsClosed: a closed reader can never deliver again; intake returns its error
+// at once instead of retrying it every RetryMin until shutdown.
+func TestConsumeStopsWhenTheReaderIsClosed(t *testing.T) {
+	p, _ := stagePipeline(t, newMemStore(), &recordingWriter{}, nil)
+	r := &closedReader{}
+	p.deps.Reader = r
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := p.consume(ctx, ctx, make(chan *job, 1))
+	if !errors.Is(err, consumer.ErrClosed) || ctx.Err() != nil || r.fetches != 1 {
+		t.Fatalf("consume = %v after %d fetches (context: %v), want consumer.ErrClosed after one", err, r.fetches, ctx.Err())
+	}
+}
