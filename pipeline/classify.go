@@ -54,7 +54,8 @@ var retriedCodes = map[string]bool{
 }
 
 // classifyS3 decides whether an S3 error is transient (retried) or permanent (the item is dead-lettered), as in
-// the table of docs/RELIABILITY.md: answers 404 (no such key, bucket or version) are missing_object; other 4xx
+// the table of docs/RELIABILITY.md: answers 404 to a GET (no such key, bucket or version) are missing_object (to
+// a mask PUT, a missing output bucket, they are internal, like the other 4xx of a PUT); other 4xx
 // answers are permanent, except timeouts (408), throttling (429, SlowDown), a connection the server saw close
 // (499, ClientDisconnected), a conflicting operation in progress (409 OperationAborted) and the dependency-wide
 // codes; 5xx
@@ -69,7 +70,8 @@ func classifyS3(op s3Op, err error) error {
 	switch {
 	case status == 0:
 		return err // No answer: the network, a timeout, a closed connection.
-	case code == "NoSuchKey" || code == "NoSuchBucket" || code == "NoSuchVersion" || status == http.StatusNotFound:
+	case op == s3Get && (code == "NoSuchKey" || code == "NoSuchBucket" || code == "NoSuchVersion" ||
+		status == http.StatusNotFound):
 		return errPermanent{producer.ClassMissingObject, err}
 	case status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status == statusClientClosed ||
 		retriedCodes[code] || dependencyWide[code]:

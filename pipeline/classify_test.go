@@ -25,6 +25,7 @@ func TestClassifyS3(t *testing.T) {
 		{"network error", s3Get, errors.New("dial tcp: connection refused"), ""},
 		{"no such key", s3Get, answer(404, "NoSuchKey"), producer.ClassMissingObject},
 		{"no such bucket", s3Get, answer(404, "NoSuchBucket"), producer.ClassMissingObject},
+		{"no such output bucket on put", s3Put, answer(404, "NoSuchBucket"), producer.ClassInternal},
 		{"access denied", s3Get, answer(403, "AccessDenied"), producer.ClassInternal},
 		{"invalid object name on get", s3Get, answer(400, "XMinioInvalidObjectName"), producer.ClassMalformedMessage},
 		{"invalid object name on put", s3Put, answer(400, "XMinioInvalidObjectName"), producer.ClassInternal},

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"go.uber.org/zap"
@@ -14,12 +15,16 @@ import (
 )
 
 // consume fetches messages until ctx ends, tracking each in the watermark and fanning out its references.
-// Dead letters are written on workCtx, so that one begun before shutdown can still finish.
+// Dead letters are written on workCtx, so that one begun before shutdown can still finish. It returns an
+// error only when the reader is closed.
 func (p *Pipeline) consume(ctx, workCtx context.Context, out chan<- *job) error {
 	for {
-		msg, ok := p.fetchMessage(ctx)
-		if !ok {
-			return nil
+		msg, err := p.fetchMessage(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
 		}
 		received := time.Now()
 		m := p.track(msg)
@@ -48,15 +53,19 @@ func (p *Pipeline) consume(ctx, workCtx context.Context, out chan<- *job) error 
 	}
 }
 
-// fetchMessage fetches the next message, retrying failures every RetryMin; false when ctx ends.
-func (p *Pipeline) fetchMessage(ctx context.Context) (kafka.Message, bool) {
+// fetchMessage fetches the next message, retrying failures every RetryMin; an error when ctx ends or the
+// reader is closed (consumer.ErrClosed: no retry can succeed).
+func (p *Pipeline) fetchMessage(ctx context.Context) (kafka.Message, error) {
 	for {
 		msg, err := p.deps.Reader.Fetch(ctx)
 		if err == nil {
-			return msg, true
+			return msg, nil
 		}
 		if ctx.Err() != nil {
-			return kafka.Message{}, false
+			return kafka.Message{}, ctx.Err()
+		}
+		if errors.Is(err, consumer.ErrClosed) {
+			return kafka.Message{}, fmt.Errorf("fetch: %w", err)
 		}
 		p.kafkaOK.Store(false)
 		p.log.Warn("fetch failed; retrying", zap.Error(err))
@@ -64,7 +73,7 @@ func (p *Pipeline) fetchMessage(ctx context.Context) (kafka.Message, bool) {
 		select {
 		case <-time.After(p.cfg.RetryMin):
 		case <-ctx.Done():
-			return kafka.Message{}, false
+			return kafka.Message{}, ctx.Err()
 		}
 	}
 }

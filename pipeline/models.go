@@ -48,6 +48,15 @@ func (l *modelLoader) load(ctx context.Context, b []byte, version string) (*serv
 	if err != nil {
 		return nil, err
 	}
+	meta := sess.Metadata()
+	if version == "" {
+		version = meta.Version
+	}
+	if meta.Name == "" || version == "" {
+		// Every result event names the model: without both, each would be refused as invalid.
+		sess.Close() //nolint:errcheck // Already failing.
+		return nil, fmt.Errorf("model metadata lacks a name or version (name %q, version %q)", meta.Name, version)
+	}
 	// Smoke test: one blank image must give finite logits of the right size.
 	logits, err := sess.Run(ctx, make([]float32, sess.ImageLen()), 1)
 	if err == nil {
@@ -61,10 +70,6 @@ func (l *modelLoader) load(ctx context.Context, b []byte, version string) (*serv
 	if err != nil {
 		sess.Close() //nolint:errcheck // Already failing.
 		return nil, fmt.Errorf("smoke inference: %w", err)
-	}
-	meta := sess.Metadata()
-	if version == "" {
-		version = meta.Version
 	}
 	return &servingModel{sess: sess, name: meta.Name, version: version}, nil
 }

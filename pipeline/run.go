@@ -11,12 +11,15 @@ import (
 )
 
 // Run loads the model and processes messages until ctx is cancelled, then drains in-flight work (bounded by
-// DrainTimeout), commits what finished and returns. It returns an error if the model cannot be loaded or a
-// stage fails for a reason other than shutdown.
+// DrainTimeout), commits what finished and returns. It returns an error if the model cannot be loaded, the
+// reader is closed under it (consumer.ErrClosed; intake stops and the work taken in is drained) or the final
+// commit fails.
 //
 // Two contexts: ctx stops intake (consume); the stages run on a work context of their own that ends only
 // when the drain deadline passes, so that work fetched before shutdown can still finish and be committed.
 func (p *Pipeline) Run(ctx context.Context) error {
+	ctx, stop := context.WithCancel(ctx) // The prober and the model watch end with Run, whatever ends it.
+	defer stop()
 	go p.probe(ctx)
 	initial, err := p.loader.initial(ctx, p.deps.Models)
 	if err != nil {

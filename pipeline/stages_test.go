@@ -203,3 +203,68 @@ func TestDeadLetterTooLarge(t *testing.T) {
 		t.Fatalf("the dead-lettered message is still in flight")
 	}
 }
+
+// validatingWriter checks events as producer.Writer does, refusing invalid ones with ErrInvalidEvent.
+type validatingWriter struct{ recordingWriter }
+
+func (w *validatingWriter) PublishResults(ctx context.Context, evs ...producer.ResultEvent) error {
+	for _, ev := range evs {
+		if err := ev.Validate(); err != nil {
+			return err
+		}
+	}
+	return w.recordingWriter.PublishResults(ctx, evs...)
+}
+
+// TestWriteStageInvalidResultIsDeadLettered: a result event the writer refuses as invalid cannot become
+// valid by retrying: the reference is dead-lettered as internal at once, not retried for ever (while no other
+// result succeeds, the retry budget never charges, so the write worker and its partition would stall).
+func TestWriteStageInvalidResultIsDeadLettered(t *testing.T) {
+	w := &validatingWriter{}
+	p, j := stagePipeline(t, newMemStore(), w, nil)
+	base := imaging.NewMask(2, 2)
+	j.etag, j.model = "e1", &servingModel{name: "", version: "000003"} // no model name: the event is invalid
+	j.prepared = &inference.Prepared{Width: 2, Height: 2}
+	u := imaging.UpsampledMask{Base: base, Width: 2, Height: 2}
+	j.result = inference.Segmentation{Mask: u, Stats: u.Stats(3)}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if p.write(ctx, j) {
+		t.Fatal("write of an invalid result event succeeded")
+	}
+	if ctx.Err() != nil {
+		t.Fatal("write retried an invalid result event until the context ended")
+	}
+	if len(w.deadLetters) != 1 || w.deadLetters[0].ErrorClass != producer.ClassInternal {
+		t.Fatalf("dead letters %+v, want one of class internal", w.deadLetters)
+	}
+	if p.wm.InFlight() != 0 {
+		t.Fatalf("the dead-lettered message is still in flight")
+	}
+}
+
+// closedReader is a Reader that has been closed.
+type closedReader struct{ fetches int }
+
+func (r *closedReader) Fetch(context.Context) (kafka.Message, error) {
+	r.fetches++
+	return kafka.Message{}, consumer.ErrClosed
+}
+func (*closedReader) CommitWatermark(context.Context, *consumer.Watermark) error {
+	return consumer.ErrClosed
+}
+func (*closedReader) Lag() int64 { return 0 }
+
+// TestConsumeStopsWhenTheReaderIsClosed: a closed reader can never deliver again; intake returns its error
+// at once instead of retrying it every RetryMin until shutdown.
+func TestConsumeStopsWhenTheReaderIsClosed(t *testing.T) {
+	p, _ := stagePipeline(t, newMemStore(), &recordingWriter{}, nil)
+	r := &closedReader{}
+	p.deps.Reader = r
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := p.consume(ctx, ctx, make(chan *job, 1))
+	if !errors.Is(err, consumer.ErrClosed) || ctx.Err() != nil || r.fetches != 1 {
+		t.Fatalf("consume = %v after %d fetches (context: %v), want consumer.ErrClosed after one", err, r.fetches, ctx.Err())
+	}
+}

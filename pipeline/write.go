@@ -82,13 +82,14 @@ func resultEvent(j *job, mask producer.MaskRef, written time.Time) producer.Resu
 	return ev
 }
 
-// publishResult produces ev (retrying transient failures); a permanent failure dead-letters the job. It
-// reports whether the event was written.
+// publishResult produces ev (retrying transient failures); a permanent failure (too large, invalid)
+// dead-letters the job. It reports whether the event was written.
 func (p *Pipeline) publishResult(ctx context.Context, j *job, ev producer.ResultEvent) bool {
 	err := p.policy("kafka_produce_result", &p.ops.produceResult, p.kafkaOK.Load, isTransient, 0).do(ctx, func() error {
 		err := p.deps.Writer.PublishResults(ctx, ev)
-		if tooLarge(err) {
-			return errPermanent{producer.ClassInternal, err} // Over the result topic's message limit.
+		if tooLarge(err) || errors.Is(err, producer.ErrInvalidEvent) {
+			// Over the result topic's message limit, or refused by the writer's validation: retrying cannot help.
+			return errPermanent{producer.ClassInternal, err}
 		}
 		return err
 	})

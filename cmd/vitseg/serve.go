@@ -110,7 +110,7 @@ func (f *serveFlags) openKafka(log *zap.Logger) (*serveKafka, error) {
 		k.close()
 		return nil, err
 	}
-	k.probe = dialProbe(dialer, brokers[0])
+	k.probe = dialProbe(dialer, brokers)
 	return k, nil
 }
 
@@ -154,14 +154,19 @@ func serveModelSource(file string, poll time.Duration, reg registryFlags, s3 obj
 	return models, nil
 }
 
-// dialProbe is the Kafka readiness probe: can a connection to broker be opened?
-func dialProbe(dialer *kafka.Dialer, broker string) func(context.Context) error {
+// dialProbe is the Kafka readiness probe: can a connection to one of the brokers be opened? (The reader and
+// the writer bootstrap from any of them, so one broker down does not make the pipeline unready.)
+func dialProbe(dialer *kafka.Dialer, brokers []string) func(context.Context) error {
 	return func(ctx context.Context) error {
-		conn, err := dialer.DialContext(ctx, "tcp", broker)
-		if err != nil {
-			return err
+		var errs []error
+		for _, broker := range brokers {
+			conn, err := dialer.DialContext(ctx, "tcp", broker)
+			if err == nil {
+				return conn.Close()
+			}
+			errs = append(errs, err)
 		}
-		return conn.Close()
+		return errors.Join(errs...)
 	}
 }
 
