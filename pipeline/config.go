@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"path"
+	"strings"
 	"time"
 
 	"github.com/vitseg/vitseg/consumer"
@@ -52,6 +54,7 @@ func (c Config) withDefaults() Config {
 	if c.OutputPrefix == "" {
 		c.OutputPrefix = d.OutputPrefix
 	}
+	c.OutputPrefix = cleanPrefix(c.OutputPrefix)
 	if c.RetryBudget == 0 {
 		c.RetryBudget = d.RetryBudget
 	}
@@ -76,4 +79,15 @@ func orDefault[T int | int64 | time.Duration](v *T, def T) {
 	if *v <= 0 {
 		*v = def
 	}
+}
+
+// cleanPrefix is prefix as the mask keys spell it (MaskKey joins and cleans paths): no leading "/" or "./", no
+// empty segments, one trailing "/". The filter that skips the pipeline's own masks compares keys against this
+// form: "./masks" and "masks/" must be the same location for both. A prefix that cleans to nothing stays "".
+func cleanPrefix(prefix string) string {
+	p := strings.TrimPrefix(path.Clean("/"+prefix), "/")
+	if p == "" {
+		return ""
+	}
+	return p + "/"
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"time"
 
@@ -61,8 +62,8 @@ func (l *modelLoader) load(ctx context.Context, b []byte, version string) (*serv
 	logits, err := sess.Run(ctx, make([]float32, sess.ImageLen()), 1)
 	if err == nil {
 		for _, v := range logits {
-			if v != v { // NaN
-				err = errors.New("smoke inference produced NaN logits")
+			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+				err = fmt.Errorf("smoke inference produced a non-finite logit (%v)", v)
 				break
 			}
 		}
