@@ -3,6 +3,7 @@ package consumer
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -83,6 +84,16 @@ func (a *AllowList) String() string {
 
 // Len returns the number of entries.
 func (a AllowList) Len() int { return len(a.entries) }
+
+// Buckets returns the buckets of the list's entries, sorted, each once.
+func (a AllowList) Buckets() []string {
+	var out []string
+	for _, e := range a.entries {
+		out = append(out, e.bucket)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
 
 // Allows reports whether the object bucket/key lies inside an entry.
 func (a AllowList) Allows(bucket, key string) bool {

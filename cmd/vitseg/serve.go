@@ -46,6 +46,9 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkOutputBuckets(ctx, client, f.outputBuckets(), log); err != nil {
+		return err
+	}
 	k, err := f.openKafka(log)
 	if err != nil {
 		return err
