@@ -89,6 +89,21 @@ func (p *Pipeline) swap(m *servingModel) {
 }
 
 // closeModel closes the model in use when Run returns.
+// discardSwaps ends the model watch (stop, then waits for done) and closes the session of a version it loaded
+// that inference never took: after the stages end, nothing else would.
+func (p *Pipeline) discardSwaps(stop func(), done <-chan struct{}) {
+	stop()
+	<-done
+	for {
+		select {
+		case m := <-p.swaps:
+			m.sess.Close() //nolint:errcheck // Never served.
+		default:
+			return
+		}
+	}
+}
+
 func (p *Pipeline) closeModel() {
 	if p.model != nil {
 		p.model.sess.Close() //nolint:errcheck // Shutting down.

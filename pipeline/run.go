@@ -30,7 +30,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	p.setModel(initial)
 	defer p.closeModel()
-	go p.loader.watch(ctx, p.deps.Models, initial, p.swaps)
+	watchDone := make(chan struct{})
+	go func() { defer close(watchDone); p.loader.watch(ctx, p.deps.Models, initial, p.swaps) }()
+	defer p.discardSwaps(stop, watchDone)
 
 	workCtx, abandon := context.WithCancel(context.Background())
 	defer abandon()
