@@ -22,8 +22,9 @@ func (p *Pipeline) deadLetter(ctx context.Context, m *message, class producer.Er
 	}
 	ev := producer.NewDeadLetter(m.msg, class, why, src, time.Now().UTC())
 	stripped := false
-	// No budget: a dead letter that cannot be written leaves nothing else to do but wait (see RELIABILITY.md).
-	policy := p.policy("kafka_produce_deadletter", &p.ops.produceDeadLetter, p.kafkaOK.Load, alwaysTransient, -1)
+	// No budget: a dead letter that cannot be written leaves nothing else to do but wait (see RELIABILITY.md),
+	// unless waiting cannot help: the event is invalid or the writer is closed.
+	policy := p.policy("kafka_produce_deadletter", &p.ops.produceDeadLetter, p.kafkaOK.Load, deadLetterTransient, -1)
 	err := policy.do(ctx, func() error {
 		err := p.deps.Writer.PublishDeadLetters(ctx, ev)
 		if tooLarge(err) && !stripped {
@@ -43,6 +44,11 @@ func (p *Pipeline) deadLetter(ctx context.Context, m *message, class producer.Er
 	p.log.Warn("dead-lettered", zap.String("class", string(class)), zap.String("reason", why),
 		zap.Int("partition", m.msg.Partition), zap.Int64("offset", m.msg.Offset))
 	return true
+}
+
+// deadLetterTransient reports whether writing a dead letter again may succeed.
+func deadLetterTransient(err error) bool {
+	return !errors.Is(err, producer.ErrInvalidEvent) && !errors.Is(err, producer.ErrClosed)
 }
 
 // tooLarge reports whether a produce failed because the message is over the client's or the topic's size limit.

@@ -79,8 +79,6 @@ func (p *Pipeline) policy(op string, served *atomic.Uint64, healthy func() bool,
 		budget: budget, served: served, healthy: healthy, onRetry: p.onRetry(op)}
 }
 
-func alwaysTransient(error) bool { return true }
-
 func (p *Pipeline) onRetry(op string) func(int, error) {
 	return func(attempt int, err error) {
 		p.metrics.retries.WithLabelValues(op).Inc()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -266,5 +267,25 @@ func TestConsumeStopsWhenTheReaderIsClosed(t *testing.T) {
 	err := p.consume(ctx, ctx, make(chan *job, 1))
 	if !errors.Is(err, consumer.ErrClosed) || ctx.Err() != nil || r.fetches != 1 {
 		t.Fatalf("consume = %v after %d fetches (context: %v), want consumer.ErrClosed after one", err, r.fetches, ctx.Err())
+	}
+}
+
+// TestDeadLetterGivesUpWhenWaitingCannotHelp: an invalid dead-letter event or a closed writer ends the
+// dead-letter write at once (the message stays uncommitted) instead of retrying it until shutdown.
+func TestDeadLetterGivesUpWhenWaitingCannotHelp(t *testing.T) {
+	for _, cause := range []error{fmt.Errorf("%w: test", producer.ErrInvalidEvent), producer.ErrClosed} {
+		w := &recordingWriter{failNext: cause}
+		p, j := stagePipeline(t, newMemStore(), w, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if p.deadLetter(ctx, j.msg, producer.ClassBadImage, "test", &j.ref) {
+			t.Errorf("%v: deadLetter reported a durable write", cause)
+		}
+		if ctx.Err() != nil {
+			t.Errorf("%v: deadLetter retried until its context ended", cause)
+		}
+		cancel()
+		if len(w.deadLetters) != 0 {
+			t.Errorf("%v: %d dead letters written", cause, len(w.deadLetters))
+		}
 	}
 }
