@@ -39,7 +39,7 @@ func (s Source) Partitions(ctx context.Context, topic string) ([]int, error) {
 	if len(s.Brokers) == 0 {
 		return nil, errors.New("topicread: no brokers")
 	}
-	conn, err := s.dialer().DialContext(ctx, "tcp", s.Brokers[0])
+	conn, err := s.dialAny(func(addr string) (*kafka.Conn, error) { return s.dialer().DialContext(ctx, "tcp", addr) })
 	if err != nil {
 		return nil, fmt.Errorf("topicread: connect to Kafka: %w", err)
 	}
@@ -55,6 +55,20 @@ func (s Source) Partitions(ctx context.Context, topic string) ([]int, error) {
 	return ids, nil
 }
 
+// dialAny returns the first connection dial makes through one of the bootstrap brokers, in order: one broker
+// down must not stop a read.
+func (s Source) dialAny(dial func(addr string) (*kafka.Conn, error)) (*kafka.Conn, error) {
+	var errs []error
+	for _, addr := range s.Brokers {
+		conn, err := dial(addr)
+		if err == nil {
+			return conn, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", addr, err))
+	}
+	return nil, errors.Join(errs...)
+}
+
 func (s Source) dialer() *kafka.Dialer {
 	if s.Dialer == nil {
 		return &kafka.Dialer{Timeout: 10 * time.Second}
@@ -63,7 +77,9 @@ func (s Source) dialer() *kafka.Dialer {
 }
 
 func (s Source) readPartition(ctx context.Context, dialer *kafka.Dialer, topic string, partition int, handle func(kafka.Message) error) error {
-	leader, err := dialer.DialLeader(ctx, "tcp", s.Brokers[0], topic, partition)
+	leader, err := s.dialAny(func(addr string) (*kafka.Conn, error) {
+		return dialer.DialLeader(ctx, "tcp", addr, topic, partition)
+	})
 	if err != nil {
 		return fmt.Errorf("topicread: leader of %s/%d: %w", topic, partition, err)
 	}

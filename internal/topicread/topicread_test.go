@@ -30,7 +30,9 @@ func TestReadAll(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	src := topicread.Source{Brokers: k.Brokers()}
+	// The first bootstrap broker is down: the read goes through the next one.
+	down := []string{"127.0.0.1:1"}
+	src := topicread.Source{Brokers: append(down, k.Brokers()...), Dialer: &kafka.Dialer{Timeout: 2 * time.Second}}
 	var got []string
 	if err := src.ReadAll(ctx, "full", func(m kafka.Message) error { got = append(got, string(m.Value)); return nil }); err != nil {
 		t.Fatal(err)
