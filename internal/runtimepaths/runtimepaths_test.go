@@ -163,7 +163,7 @@ func TestFindRepoRoot(t *testing.T) {
 func TestToolsSourceStampDefinition(t *testing.T) {
 	for _, tool := range []string{"bash", "find", "sort", "sha256sum", "cut"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("no %s: %v", tool, err)
+			t.Fatalf("needs %s on PATH (the shell definition of the stamp uses it): %v", tool, err)
 		}
 	}
 	root, err := FindRepoRoot(".")
