@@ -22,10 +22,7 @@ func (p *Pipeline) deadLetter(ctx context.Context, m *message, class producer.Er
 	}
 	ev := producer.NewDeadLetter(m.msg, class, why, src, time.Now().UTC())
 	stripped := false
-	// No budget: a dead letter that cannot be written leaves nothing else to do but wait (see RELIABILITY.md),
-	// unless waiting cannot help: the event is invalid or the writer is closed.
-	policy := p.policy("kafka_produce_deadletter", &p.ops.produceDeadLetter, p.kafkaOK.Load, deadLetterTransient, -1)
-	err := policy.do(ctx, func() error {
+	err := p.retry.produceDeadLetter.do(ctx, func() error {
 		err := p.deps.Writer.PublishDeadLetters(ctx, ev)
 		if tooLarge(err) && !stripped {
 			// Retrying cannot help: write the event without the copy of the original message.

@@ -13,10 +13,9 @@ import (
 
 // fetch downloads one object (bounded by Limits.MaxBytes), retrying transient failures.
 func (p *Pipeline) fetch(ctx context.Context, j *job) bool {
-	policy := p.policy("s3_get", &p.ops.s3Get, p.s3OK.Load, isTransient, 0)
 	err := checkObjectName(s3Get, j.ref.Key)
 	if err == nil {
-		err = policy.do(ctx, func() error { return p.noteS3(p.getObject(ctx, j)) })
+		err = p.retry.s3Get.do(ctx, func() error { return p.noteS3(p.getObject(ctx, j)) })
 	}
 	if err != nil {
 		var pe errPermanent

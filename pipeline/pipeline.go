@@ -26,6 +26,7 @@ type Pipeline struct {
 	tracer  trace.Tracer
 	masks   imaging.MaskEncoder
 	filter  *consumer.Filter // skips references outside cfg.Allow and the pipeline's own masks
+	retry   retryPolicies
 
 	modelReady atomic.Bool
 	s3OK       atomic.Bool
@@ -71,6 +72,7 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 	m := newMetrics()
 	p := &Pipeline{cfg: cfg, deps: deps, filter: filter, log: deps.Logger, metrics: m, wm: consumer.NewWatermark(),
 		swaps: make(chan *servingModel, 1), probeNow: make(chan struct{}, 1)}
+	p.retry = p.newRetryPolicies()
 	p.tracer = newTracer(deps.Tracing)
 	p.deps.Writer = tracedWriter{Writer: deps.Writer, tracer: p.tracer}
 	p.loader = &modelLoader{runtime: deps.Runtime, opts: deps.Session, log: deps.Logger, metrics: m}

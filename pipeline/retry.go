@@ -70,6 +70,23 @@ func (r retryPolicy) do(ctx context.Context, fn func() error) error {
 	}
 }
 
+// retryPolicies are the pipeline's retry policies, one per external operation, built once (newRetryPolicies).
+type retryPolicies struct {
+	s3Get, s3Put, produceResult, produceDeadLetter retryPolicy
+}
+
+// newRetryPolicies builds the policies from the configuration. A dead letter has no budget: one that cannot be
+// written leaves nothing else to do but wait (see RELIABILITY.md), unless waiting cannot help (the event is
+// invalid or the writer is closed).
+func (p *Pipeline) newRetryPolicies() retryPolicies {
+	return retryPolicies{
+		s3Get:             p.policy("s3_get", &p.ops.s3Get, p.s3OK.Load, isTransient, 0),
+		s3Put:             p.policy("s3_put", &p.ops.s3Put, p.s3OK.Load, isTransient, 0),
+		produceResult:     p.policy("kafka_produce_result", &p.ops.produceResult, p.kafkaOK.Load, isTransient, 0),
+		produceDeadLetter: p.policy("kafka_produce_deadletter", &p.ops.produceDeadLetter, p.kafkaOK.Load, deadLetterTransient, -1),
+	}
+}
+
 // policy is the retry policy of one operation; budget 0 takes the configured RetryBudget.
 func (p *Pipeline) policy(op string, served *atomic.Uint64, healthy func() bool, transient func(error) bool, budget int) retryPolicy {
 	if budget == 0 {

@@ -94,6 +94,7 @@ func stagePipeline(t *testing.T, store ObjectStore, w Writer, tune func(*Config)
 	}
 	p := &Pipeline{cfg: cfg.withDefaults(), deps: Deps{Store: store, Writer: w}, log: zap.NewNop(),
 		metrics: newMetrics(), wm: consumer.NewWatermark(), probeNow: make(chan struct{}, 1), tracer: newTracer(nil)}
+	p.retry = p.newRetryPolicies()
 	p.s3OK.Store(true)
 	p.kafkaOK.Store(true)
 	m := &message{msg: kafka.Message{Topic: "in", Partition: 0, Offset: 7, Value: []byte(`{}`)}}

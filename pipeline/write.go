@@ -46,7 +46,7 @@ func (p *Pipeline) putMask(ctx context.Context, j *job) (producer.MaskRef, bool)
 	meta := map[string]string{
 		"vitseg-source": j.ref.Bucket + "/" + j.ref.Key, "vitseg-source-key-sha256": mask.SourceKeyHash,
 		"vitseg-source-etag": j.etag, "vitseg-model-version": j.model.version, "vitseg-mask-key-form": string(mask.Form)}
-	err := p.policy("s3_put", &p.ops.s3Put, p.s3OK.Load, isTransient, 0).do(ctx, func() error {
+	err := p.retry.s3Put.do(ctx, func() error {
 		return p.noteS3(classifyS3(s3Put, p.deps.Store.Put(ctx, bucket, mask.Key, buf.Bytes(), "image/png", meta)))
 	})
 	if err != nil {
@@ -85,7 +85,7 @@ func resultEvent(j *job, mask producer.MaskRef, written time.Time) producer.Resu
 // publishResult produces ev (retrying transient failures); a permanent failure (too large, invalid)
 // dead-letters the job. It reports whether the event was written.
 func (p *Pipeline) publishResult(ctx context.Context, j *job, ev producer.ResultEvent) bool {
-	err := p.policy("kafka_produce_result", &p.ops.produceResult, p.kafkaOK.Load, isTransient, 0).do(ctx, func() error {
+	err := p.retry.produceResult.do(ctx, func() error {
 		err := p.deps.Writer.PublishResults(ctx, ev)
 		if tooLarge(err) || errors.Is(err, producer.ErrInvalidEvent) {
 			// Over the result topic's message limit, or refused by the writer's validation: retrying cannot help.
