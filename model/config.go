@@ -45,7 +45,18 @@ type Config struct {
 	// Options beyond the article's architecture, off at their zero value (and then absent from the metadata).
 	HeadHidden int     `json:"head_hidden,omitempty"` // > 0: MLP output head E -> HeadHidden GELU -> out (hypothesis 1)
 	DropPath   float64 `json:"drop_path,omitempty"`   // stochastic depth: residual-branch drop rate of the last block
+	Stem       string  `json:"stem,omitempty"`        // StemLinear (empty: the article's) or StemConv
 }
+
+// Stems of Config.Stem: how the ViT turns the image into patch tokens.
+const (
+	// StemLinear is the article's patch embedding: non-overlapping patches flattened and projected by one Linear.
+	StemLinear = ""
+	// StemConv is a convolutional stem (Xiao et al., "Early Convolutions Help Transformers See Better", 2021):
+	// log2(patch) 3x3 stride-2 convolutions, each followed by BatchNorm and ReLU, with widths doubling up to the
+	// embedding size (see StemChannels), then a Linear(E, E) projection of each position; same token grid.
+	StemConv = "conv"
+)
 
 // Preset names.
 const (
@@ -97,6 +108,7 @@ func (c Config) Validate() error {
 	if c.EmbedSize > 0 && c.Heads > 0 && c.EmbedSize%c.Heads != 0 {
 		errs = append(errs, fmt.Errorf("embed_size %d is not divisible by heads %d", c.EmbedSize, c.Heads))
 	}
+	errs = append(errs, c.stemErrors()...)
 	if c.HeadHidden < 0 {
 		errs = append(errs, fmt.Errorf("head_hidden must not be negative, got %d", c.HeadHidden))
 	}
@@ -133,6 +145,37 @@ func (c Config) commonErrors() []error {
 	return errs
 }
 
+func (c Config) stemErrors() []error {
+	switch c.Stem {
+	case StemLinear:
+		return nil
+	case StemConv:
+		p := c.PatchSize
+		if p < 2 || p&(p-1) != 0 {
+			return []error{fmt.Errorf("stem %q needs a power-of-two patch_size of at least 2, got %d", c.Stem, p)}
+		}
+		if c.EmbedSize%(p/2) != 0 {
+			return []error{fmt.Errorf("stem %q needs embed_size divisible by patch_size/2 = %d, got %d", c.Stem, p/2, c.EmbedSize)}
+		}
+		return nil
+	default:
+		return []error{fmt.Errorf("unknown stem %q (known: %q, %q)", c.Stem, StemLinear, StemConv)}
+	}
+}
+
+// StemChannels are the output widths of the convolutional stem's stride-2 layers, one per halving of the image
+// side down to the patch grid, doubling up to EmbedSize: E/8, E/4, E/2, E for patch 16. Nil for the linear stem.
+func (c Config) StemChannels() []int {
+	if c.Stem != StemConv {
+		return nil
+	}
+	var chans []int
+	for w := c.EmbedSize / (c.PatchSize / 2); w <= c.EmbedSize; w *= 2 {
+		chans = append(chans, w)
+	}
+	return chans
+}
+
 // NumPatches is the number of patches per image (the sequence length).
 func (c Config) NumPatches() int { g := c.ImageSize / c.PatchSize; return g * g }
 
@@ -150,6 +193,9 @@ func (c Config) validateSegFormer() error {
 		namedInt{"classes", c.Classes})
 	if c.ImageSize%32 != 0 {
 		errs = append(errs, fmt.Errorf("segformer: image_size %d is not divisible by 32 (the last stage's stride)", c.ImageSize))
+	}
+	if c.PatchSize != 0 || c.HeadHidden != 0 || c.Stem != StemLinear {
+		errs = append(errs, errors.New("segformer: patch_size, head_hidden and stem are ViT options"))
 	}
 	return errors.Join(append(errs, c.commonErrors()...)...)
 }

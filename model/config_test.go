@@ -2,6 +2,7 @@ package model
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -55,6 +56,10 @@ func TestValidate(t *testing.T) {
 		{"too many classes", func(c *Config) { c.Classes = 300 }, "at most 256"},
 		{"negative MLP head", func(c *Config) { c.HeadHidden = -1 }, "head_hidden"},
 		{"drop path 1", func(c *Config) { c.DropPath = 1 }, "drop_path"},
+		{"unknown stem", func(c *Config) { c.Stem = "resnet" }, `unknown stem "resnet"`},
+		{"conv stem, patch not a power of two", func(c *Config) { c.Stem, c.ImageSize, c.PatchSize = StemConv, 120, 12 }, "power-of-two patch_size"},
+		{"conv stem, embed not divisible", func(c *Config) { c.Stem, c.EmbedSize, c.Heads = StemConv, 260, 4 }, "divisible by patch_size/2 = 8"},
+		{"segformer with a ViT option", func(c *Config) { *c = segformerPreset(); c.Stem = StemConv }, "ViT options"},
 		{"several problems at once", func(c *Config) { c.PatchSize, c.Heads = 0, -1 }, "heads must be positive"},
 	}
 	for _, tc := range tests {
@@ -107,5 +112,31 @@ func TestReadWriteMetadataInONNX(t *testing.T) {
 	}
 	if got.Version != "2" || got.Config != m.Config {
 		t.Errorf("read back %+v", got)
+	}
+}
+
+func TestStemChannels(t *testing.T) {
+	small := must(Preset(PresetSmall))
+	conv16, conv8 := small, small
+	conv16.Stem = StemConv
+	conv8.Stem, conv8.PatchSize = StemConv, 8
+	tests := []struct {
+		name string
+		cfg  Config
+		want []int
+	}{
+		{"linear stem", small, nil},
+		{"conv stem, patch 16", conv16, []int{32, 64, 128, 256}},
+		{"conv stem, patch 8", conv8, []int{64, 128, 256}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.cfg.StemChannels(); !slices.Equal(got, tc.want) {
+				t.Errorf("StemChannels() = %v, want %v", got, tc.want)
+			}
+			if err := tc.cfg.Validate(); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 }

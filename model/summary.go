@@ -28,11 +28,26 @@ func (c Config) ParamsByPart() []PartParams {
 		linear(e, 4*e) + linear(4*e, e) // MLP
 	return []PartParams{
 		{"batch_norm", 2 * c.InChannels},
-		{"patch_embedding", linear(c.PatchDim(), e)},
+		c.stemParams(linear),
 		{"position_embedding", c.NumPatches() * e},
 		{fmt.Sprintf("encoder_blocks (%d x %s)", c.Blocks, groupDigits(block)), c.Blocks * block},
 		c.headParams(linear),
 	}
+}
+
+// stemParams is the patch embedding: the article's Linear(C*p*p, E), or the convolutional stem (bias-free 3x3
+// convolutions, BatchNorm2d affine, and the Linear(E, E) projection).
+func (c Config) stemParams(linear func(in, out int) int) PartParams {
+	chans := c.StemChannels()
+	if chans == nil {
+		return PartParams{"patch_embedding", linear(c.PatchDim(), c.EmbedSize)}
+	}
+	n, in := 0, c.InChannels
+	for _, out := range chans {
+		n += 9*in*out + 2*out
+		in = out
+	}
+	return PartParams{fmt.Sprintf("conv_stem (%d x 3x3/2)", len(chans)), n + linear(c.EmbedSize, c.EmbedSize)}
 }
 
 // headParams is the output head: the article's Linear(E, classes*patch*patch), or the MLP head.
@@ -66,7 +81,23 @@ func (c Config) FLOPsPerImage() float64 {
 	if h := float64(c.HeadHidden); h > 0 {
 		head = linear(e, h) + linear(h, float64(c.OutPatchDim()))
 	}
-	return linear(float64(c.PatchDim()), e) + float64(c.Blocks)*block + head
+	return c.stemFLOPs() + float64(c.Blocks)*block + head
+}
+
+// stemFLOPs is the patch embedding's share of FLOPsPerImage.
+func (c Config) stemFLOPs() float64 {
+	t, e := float64(c.NumPatches()), float64(c.EmbedSize)
+	chans := c.StemChannels()
+	if chans == nil {
+		return 2 * t * float64(c.PatchDim()) * e
+	}
+	f, in, side := 2*t*e*e, float64(c.InChannels), float64(c.ImageSize)
+	for _, out := range chans {
+		side /= 2
+		f += 2 * side * side * 9 * in * float64(out)
+		in = float64(out)
+	}
+	return f
 }
 
 // Stage is one step of the forward pass and the shape of its output.
@@ -99,6 +130,9 @@ func WriteSummary(w io.Writer, name string, c Config, trace []Stage) error {
 	}
 	if c.HeadHidden > 0 {
 		fmt.Fprintf(tw, ", MLP head %d", c.HeadHidden)
+	}
+	if c.Stem != StemLinear {
+		fmt.Fprintf(tw, ", %s stem", c.Stem)
 	}
 	if c.DropPath > 0 {
 		fmt.Fprintf(tw, ", drop path %g", c.DropPath)

@@ -128,7 +128,7 @@ func TestTrainWithLevers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.DropPath, cfg.HeadHidden = 0.1, 32
+	cfg.DropPath, cfg.HeadHidden, cfg.Stem = 0.1, 32, model.StemConv
 	recipe := training.DefaultRecipe()
 	recipe.Epochs, recipe.BatchSize, recipe.LearningRate = 2, 4, 2e-3
 	recipe.Schedule, recipe.WarmupEpochs, recipe.WeightDecay = training.ScheduleCosine, 1, 0.05

@@ -11,7 +11,7 @@ import (
 // the recipe and the preset's architecture as they are.
 type leverFlags struct {
 	cropAspect, rotate, brightness, saturation, hue float64
-	schedule                                        string
+	schedule, stem                                  string
 	warmup, weightDecay, labelSmoothing, emaDecay   float64
 	dropPath                                        float64
 	headHidden, patchSize                           int
@@ -30,6 +30,7 @@ func (l *leverFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&l.emaDecay, "ema-decay", 0, "evaluate and export an exponential moving average of the weights with this decay, e.g. 0.999 (0: off)")
 	fs.Float64Var(&l.dropPath, "drop-path", 0, "stochastic depth: drop rate of the last encoder block's residual branches, linear from 0 (0: off)")
 	fs.IntVar(&l.headHidden, "head-hidden", 0, "MLP output head with this hidden width instead of the single Linear (article hypothesis 1; 0: off)")
+	fs.StringVar(&l.stem, "stem", model.StemLinear, "ViT patch embedding: empty for the article's Linear, or conv (3x3 stride-2 convolutions with BatchNorm and ReLU down to the patch grid)")
 	fs.IntVar(&l.patchSize, "patch-size", 0, "patch side, overriding the preset's (article hypothesis 2: 8; 0: the preset's)")
 }
 
@@ -39,7 +40,7 @@ func (l *leverFlags) apply(recipe *training.Recipe, cfg *model.Config) {
 	a.CropAspect, a.Rotate, a.Brightness, a.Saturation, a.Hue = l.cropAspect, l.rotate, l.brightness, l.saturation, l.hue
 	recipe.Schedule, recipe.WarmupEpochs, recipe.WeightDecay = l.schedule, l.warmup, l.weightDecay
 	recipe.LabelSmoothing, recipe.EMADecay = l.labelSmoothing, l.emaDecay
-	cfg.DropPath, cfg.HeadHidden = l.dropPath, l.headHidden
+	cfg.DropPath, cfg.HeadHidden, cfg.Stem = l.dropPath, l.headHidden, l.stem
 	if l.patchSize > 0 {
 		cfg.PatchSize = l.patchSize
 	}

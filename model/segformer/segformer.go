@@ -21,6 +21,7 @@ import (
 
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/graphexport"
+	"github.com/vitseg/vitseg/model/spatial"
 	"github.com/vitseg/vitseg/model/vit"
 )
 
@@ -65,12 +66,12 @@ func (n *Network) Forward(scope *gomlx.Scope, images *graph.Node) *graph.Node {
 			done++
 		}
 		tokens = layerNorm(st.In("norm"), tokens)
-		x = tokensToImage(tokens, side)
+		x = spatial.TokensToImage(tokens, side)
 		features[i] = x
 		n.Trace.Record(fmt.Sprintf("stage_%d", i+1), x)
 	}
 	logits := n.decoder(scope.In("decoder"), features)
-	logits = resize(logits, n.Config.ImageSize)
+	logits = spatial.Resize(logits, n.Config.ImageSize)
 	n.Trace.Record("upsample", logits)
 	return logits
 }
@@ -81,7 +82,7 @@ func overlapPatchEmbed(scope *gomlx.Scope, x *graph.Node, s model.SegFormerStage
 	fanIn := s.Kernel * s.Kernel * in
 	kernel := param(scope, "weights", convInit(scope, fanIn), s.Kernel, s.Kernel, in, s.Channels).NodeValue(x.Graph())
 	bias := param(scope, "biases", initializer.Zero, s.Channels).NodeValue(x.Graph())
-	return conv2D(x, kernel, bias, s.Kernel, s.Stride, s.Kernel/2)
+	return spatial.Conv2D(x, kernel, bias, s.Kernel, s.Stride, s.Kernel/2)
 }
 
 // block is a Mix Transformer block: pre-LN efficient self-attention and pre-LN Mix-FFN, both residual.
@@ -104,7 +105,7 @@ func efficientAttention(scope *gomlx.Scope, x *graph.Node, side int, s model.Seg
 		sr := scope.In("reduction")
 		kernel := param(sr, "weights", convInit(sr, r*r*ch), r, r, ch, ch).NodeValue(x.Graph())
 		bias := param(sr, "biases", initializer.Zero, ch).NodeValue(x.Graph())
-		kv = conv2D(tokensToImage(x, side), kernel, bias, r, r, 0)
+		kv = spatial.Conv2D(spatial.TokensToImage(x, side), kernel, bias, r, r, 0)
 		kv = layerNorm(sr.In("norm"), kv)
 	}
 	kvSeq := kv.Shape().Dimensions[1]
@@ -123,7 +124,7 @@ func mixFFN(scope *gomlx.Scope, x *graph.Node, side, hidden int) *graph.Node {
 	dw := scope.In("dwconv")
 	kernel := param(dw, "weights", convInit(dw, 9), 3, 3, hidden).NodeValue(x.Graph())
 	bias := param(dw, "biases", initializer.Zero, hidden).NodeValue(x.Graph())
-	y = depthwiseConv3x3(tokensToImage(y, side), kernel, bias)
+	y = spatial.DepthwiseConv3x3(spatial.TokensToImage(y, side), kernel, bias)
 	y = activation.Gelu(y)
 	return linear(scope.In("fc2"), y, ch)
 }
@@ -139,11 +140,11 @@ func (n *Network) decoder(scope *gomlx.Scope, features []*graph.Node) *graph.Nod
 	// The reference concatenates the scales coarsest first: [c4, c3, c2, c1].
 	for i := len(features) - 1; i >= 0; i-- {
 		f := features[i]
-		proj := linear(scope.In("linear_c%d", i+1), imageToTokens(f), dim)
-		up := resize(tokensToImage(proj, f.Shape().Dimensions[2]), quarter)
+		proj := linear(scope.In("linear_c%d", i+1), spatial.ImageToTokens(f), dim)
+		up := spatial.Resize(spatial.TokensToImage(proj, f.Shape().Dimensions[2]), quarter)
 		fs := fuse.In("part_c%d", i+1)
 		w := param(fs, "weights", convInit(fs, 4*dim), dim, dim).NodeValue(up.Graph())
-		part := tokensToImage(linearNoBias(imageToTokens(up), w), quarter)
+		part := spatial.TokensToImage(linearNoBias(spatial.ImageToTokens(up), w), quarter)
 		if fused == nil {
 			fused = part
 		} else {
@@ -153,9 +154,9 @@ func (n *Network) decoder(scope *gomlx.Scope, features []*graph.Node) *graph.Nod
 	n.Trace.Record("decoder_fuse", fused)
 	fused = norm.BatchNorm(fuse.In("batch_norm"), fused, 1).CurrentScope().
 		Momentum(0.9).Epsilon(normEpsilon).UseBackendInference(false).Done()
-	fused = relu(fused)
+	fused = spatial.ReLU(fused)
 	fused = layers.DropoutStatic(scope, fused, n.Config.Dropout)
-	logits := tokensToImage(linear(scope.In("linear_pred"), imageToTokens(fused), n.Config.Classes), quarter)
+	logits := spatial.TokensToImage(linear(scope.In("linear_pred"), spatial.ImageToTokens(fused), n.Config.Classes), quarter)
 	n.Trace.Record("decoder_logits", logits)
 	return logits
 }
@@ -178,10 +179,6 @@ func linear(scope *gomlx.Scope, x *graph.Node, out int) *graph.Node {
 	b := param(scope, "biases", convInit(scope, in), out).NodeValue(g)
 	return graph.Add(graph.Einsum("bti,io->bto", x, w), graph.ExpandAxes(b, 0, 1))
 }
-
-// relu is max(x, 0) written as (x+|x|)/2, exactly: GoMLX's Relu compares with ZerosLike(x), a constant
-// broadcast to x's shape with its batch size, which ONNX cannot keep once the batch axis is made dynamic.
-func relu(x *graph.Node) *graph.Node { return graph.MulScalar(graph.Add(x, graph.Abs(x)), 0.5) }
 
 func linearNoBias(x, w *graph.Node) *graph.Node { return graph.Einsum("bti,io->bto", x, w) }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/graphexport"
+	"github.com/vitseg/vitseg/model/spatial"
 )
 
 // Epsilon of the normalisation layers, PyTorch's default for BatchNorm2d and LayerNorm.
@@ -56,11 +57,14 @@ func (n *Network) Forward(scope *gomlx.Scope, images *graph.Node) *graph.Node {
 		Done()
 	n.Trace.Record("batch_norm", x)
 
-	x = ImageToPatches(x, c.PatchSize)
-	n.Trace.Record("image_to_patches", x)
-
-	x = dense(scope.In("patch_embedding"), x, c.EmbedSize)
-	n.Trace.Record("patch_embedding", x)
+	if c.Stem == model.StemConv {
+		x = n.convStem(scope.In("conv_stem"), x)
+	} else {
+		x = ImageToPatches(x, c.PatchSize)
+		n.Trace.Record("image_to_patches", x)
+		x = dense(scope.In("patch_embedding"), x, c.EmbedSize)
+		n.Trace.Record("patch_embedding", x)
+	}
 
 	pos := scope.In("position_embedding").
 		WithInitializer(initializer.RandomNormalFn(scope, 1.0)). // torch.randn
@@ -87,6 +91,27 @@ func (n *Network) Forward(scope *gomlx.Scope, images *graph.Node) *graph.Node {
 
 	x = PatchesToImage(x, c.ImageSize, c.PatchSize, c.Classes)
 	n.Trace.Record("fold", x)
+	return x
+}
+
+// convStem is the convolutional stem (model.StemConv): images [B, C, H, W] -> tokens [B, (H/p)*(W/p), E] in the
+// row-major order of ImageToPatches' tiles.
+func (n *Network) convStem(scope *gomlx.Scope, x *graph.Node) *graph.Node {
+	g := x.Graph()
+	for i, out := range n.Config.StemChannels() {
+		layer := scope.In("conv_%d", i+1)
+		in := x.Shape().Dimensions[1]
+		kernel := layer.WithInitializer(pytorchLinearInit(layer, 9*in)). // nn.Conv2d's default
+											VariableWithShape("weights", shapes.Make(x.DType(), 3, 3, in, out)).NodeValue(g)
+		side := x.Shape().Dimensions[2] / 2
+		x = spatial.TokensToImage(spatial.Conv2D(x, kernel, nil, 3, 2, 1), side)
+		x = norm.BatchNorm(layer.In("batch_norm"), x, 1).CurrentScope().
+			Momentum(0.9).Epsilon(normEpsilon).UseBackendInference(false).Done()
+		x = spatial.ReLU(x)
+		n.Trace.Record("conv_stem", x)
+	}
+	x = dense(scope.In("projection"), spatial.ImageToTokens(x), n.Config.EmbedSize)
+	n.Trace.Record("stem_projection", x)
 	return x
 }
 

@@ -25,9 +25,12 @@ func openRuntime(t *testing.T) (*inference.Runtime, compute.Backend) {
 
 func TestParameterCountsMatchGraph(t *testing.T) {
 	tiny := must(model.Preset(model.PresetTiny))
-	mlpHead, patch8 := tiny, tiny
+	mlpHead, patch8, convStem := tiny, tiny, tiny
 	mlpHead.HeadHidden = 64
 	patch8.PatchSize = 8
+	convStem.Stem = model.StemConv
+	smallConv := must(model.Preset(model.PresetSmall))
+	smallConv.Stem = model.StemConv
 	tests := []struct {
 		name string
 		cfg  model.Config
@@ -37,6 +40,8 @@ func TestParameterCountsMatchGraph(t *testing.T) {
 		{"article", must(model.Preset(model.PresetArticle))},
 		{"tiny with MLP head", mlpHead},
 		{"tiny with patch 8", patch8},
+		{"tiny with conv stem", convStem},
+		{"small with conv stem", smallConv},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,4 +1,11 @@
-package segformer
+// Package spatial holds the image operations that vitseg's networks share: convolutions, bilinear resizing,
+// ReLU and the conversions between images [B, C, H, W] and tokens [B, H*W, C].
+//
+// They are written as products with constant selection or interpolation matrices, one per image axis, instead of
+// GoMLX's Convolve and Interpolate: GoMLX's ONNX Runtime backend, on which vitseg trains, cannot differentiate a
+// strided convolution (the input gradient needs input dilation, which ONNX Conv lacks) nor a grouped one (the
+// kernel gradient needs batch grouping), and a product of matrices exports and differentiates everywhere.
+package spatial
 
 import (
 	"math"
@@ -7,12 +14,6 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 )
-
-// The spatial operations of SegFormer (strided and depthwise convolutions, bilinear resizing) are written as
-// products with constant selection or interpolation matrices, one per image axis, instead of GoMLX's Convolve and
-// Interpolate: GoMLX's ONNX Runtime backend, on which vitseg trains, cannot differentiate a strided convolution
-// (the input gradient needs input dilation, which ONNX Conv lacks) nor a grouped one (the kernel gradient needs
-// batch grouping), and a product of matrices exports and differentiates everywhere.
 
 // selection returns the constant [k, out, in] matrices of a 1-D convolution window along an axis of length in
 // with kernel k, stride and padding: S[j][o][i] = 1 where i = o*stride + j - pad (zero padding elsewhere).
@@ -61,20 +62,23 @@ func windows(x *graph.Node, k, stride, pad int) *graph.Node {
 	return graph.TransposeAllAxes(y, 0, 5, 3, 4, 2, 1)        // [B, Ho, Wo, ky, kx, C]
 }
 
-// conv2D is nn.Conv2d(C, out, k, stride, padding=pad) with bias on x [B, C, H, W]; kernel [k, k, C, out]. It
-// returns tokens [B, Ho*Wo, out].
-func conv2D(x, kernel, bias *graph.Node, k, stride, pad int) *graph.Node {
+// Conv2D is nn.Conv2d(C, out, k, stride, padding=pad) on x [B, C, H, W]; kernel [k, k, C, out], bias [out] or
+// nil for none. It returns tokens [B, Ho*Wo, out].
+func Conv2D(x, kernel, bias *graph.Node, k, stride, pad int) *graph.Node {
 	w := windows(x, k, stride, pad)
 	d := w.Shape().Dimensions
 	kd := kernel.Shape().Dimensions
 	patches := graph.Reshape(w, d[0], d[1]*d[2], k*k*d[5])
 	y := graph.Einsum("bti,io->bto", patches, graph.Reshape(kernel, k*k*kd[2], kd[3]))
+	if bias == nil {
+		return y
+	}
 	return graph.Add(y, graph.ExpandAxes(bias, 0, 1))
 }
 
-// depthwiseConv3x3 is nn.Conv2d(C, C, 3, padding=1, groups=C) with bias on x [B, C, H, W]; kernel [3, 3, C]. It
+// DepthwiseConv3x3 is nn.Conv2d(C, C, 3, padding=1, groups=C) with bias on x [B, C, H, W]; kernel [3, 3, C]. It
 // returns tokens [B, H*W, C].
-func depthwiseConv3x3(x, kernel, bias *graph.Node) *graph.Node {
+func DepthwiseConv3x3(x, kernel, bias *graph.Node) *graph.Node {
 	w := windows(x, 3, 1, 1) // [B, H, W, 3, 3, C]
 	d := w.Shape().Dimensions
 	y := graph.ReduceSum(graph.Mul(w, graph.ExpandAxes(kernel, 0, 1, 2)), 3, 4) // [B, H, W, C]
@@ -98,8 +102,8 @@ func bilinearMatrix(in, out int) []float32 {
 	return m
 }
 
-// resize upsamples (or downsamples) images x [B, C, H, W] (square) bilinearly to size x size.
-func resize(x *graph.Node, size int) *graph.Node {
+// Resize upsamples (or downsamples) images x [B, C, H, W] (square) bilinearly to size x size.
+func Resize(x *graph.Node, size int) *graph.Node {
 	in := x.Shape().Dimensions[2]
 	if in == size {
 		return x
@@ -112,13 +116,18 @@ func resize(x *graph.Node, size int) *graph.Node {
 	return graph.TransposeAllAxes(x, 0, 1, 3, 2) // [B, C, y, x]
 }
 
-// tokensToImage turns tokens [B, H*W, C] into images [B, C, H, W]; imageToTokens is its inverse.
-func tokensToImage(x *graph.Node, side int) *graph.Node {
+// TokensToImage turns tokens [B, side*side, C] into images [B, C, side, side].
+func TokensToImage(x *graph.Node, side int) *graph.Node {
 	d := x.Shape().Dimensions
 	return graph.TransposeAllAxes(graph.Reshape(x, d[0], side, side, d[2]), 0, 3, 1, 2)
 }
 
-func imageToTokens(x *graph.Node) *graph.Node {
+// ImageToTokens turns images [B, C, H, W] into tokens [B, H*W, C], the inverse of TokensToImage.
+func ImageToTokens(x *graph.Node) *graph.Node {
 	d := x.Shape().Dimensions
 	return graph.Reshape(graph.TransposeAllAxes(x, 0, 2, 3, 1), d[0], d[2]*d[3], d[1])
 }
+
+// ReLU is max(x, 0) written as (x+|x|)/2, exactly: GoMLX's Relu compares with ZerosLike(x), a constant
+// broadcast to x's shape with its batch size, which ONNX cannot keep once the batch axis is made dynamic.
+func ReLU(x *graph.Node) *graph.Node { return graph.MulScalar(graph.Add(x, graph.Abs(x)), 0.5) }
