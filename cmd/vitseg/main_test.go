@@ -39,6 +39,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"serve", "--help"}, true, 0, "VITSEG_KAFKA_BROKERS"},
 		{[]string{"segment"}, true, 2, ""},
 		{[]string{"model", "summary", "--preset", "huge"}, true, 2, ""},
+		{[]string{"model", "summary", "--preset", "segformer", "--stem", "conv"}, true, 2, "ViT options"},
+		{[]string{"model", "summary", "--preset", "small", "--stem", "conv"}, false, 0, "conv_stem (4 x 3x3/2)"},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -27,14 +27,20 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func runModelSummary(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("model summary", "model summary [--preset NAME]", stderr)
+	fs := newFlagSet("model summary", "model summary [--preset NAME] [architecture options]", stderr)
 	preset := fs.String("preset", model.PresetArticle, "model preset: article, small, tiny or segformer")
+	var arch archFlags
+	arch.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg, err := model.Preset(*preset)
 	if err != nil {
 		return usagef("--preset: %v", err)
+	}
+	arch.apply(&cfg)
+	if err := cfg.Validate(); err != nil {
+		return usageError{err.Error()}
 	}
 	trace, err := network.TraceShapes(cfg, 1)
 	if err != nil {

@@ -8,13 +8,12 @@ import (
 )
 
 // leverFlags are the training levers and architecture options beyond the article's recipe; their defaults leave
-// the recipe and the preset's architecture as they are.
+// the recipe and the preset's architecture as they are (--drop-path 0 turns a preset's stochastic depth off).
 type leverFlags struct {
 	cropAspect, rotate, brightness, saturation, hue float64
-	schedule, stem                                  string
+	schedule                                        string
 	warmup, weightDecay, labelSmoothing, emaDecay   float64
-	dropPath                                        float64
-	headHidden, patchSize                           int
+	arch                                            archFlags
 }
 
 func (l *leverFlags) register(fs *flag.FlagSet) {
@@ -28,10 +27,7 @@ func (l *leverFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&l.weightDecay, "weight-decay", 0, "AdamW decoupled weight decay (0: Adam, the article's)")
 	fs.Float64Var(&l.labelSmoothing, "label-smoothing", 0, "cross-entropy label smoothing (0: off)")
 	fs.Float64Var(&l.emaDecay, "ema-decay", 0, "evaluate and export an exponential moving average of the weights with this decay, e.g. 0.999 (0: off)")
-	fs.Float64Var(&l.dropPath, "drop-path", 0, "stochastic depth: drop rate of the last encoder block's residual branches, linear from 0 (0: off)")
-	fs.IntVar(&l.headHidden, "head-hidden", 0, "MLP output head with this hidden width instead of the single Linear (article hypothesis 1; 0: off)")
-	fs.StringVar(&l.stem, "stem", model.StemLinear, "ViT patch embedding: empty for the article's Linear, or conv (3x3 stride-2 convolutions with BatchNorm and ReLU down to the patch grid)")
-	fs.IntVar(&l.patchSize, "patch-size", 0, "patch side, overriding the preset's (article hypothesis 2: 8; 0: the preset's)")
+	l.arch.register(fs)
 }
 
 // apply sets the levers on recipe and cfg.
@@ -40,8 +36,5 @@ func (l *leverFlags) apply(recipe *training.Recipe, cfg *model.Config) {
 	a.CropAspect, a.Rotate, a.Brightness, a.Saturation, a.Hue = l.cropAspect, l.rotate, l.brightness, l.saturation, l.hue
 	recipe.Schedule, recipe.WarmupEpochs, recipe.WeightDecay = l.schedule, l.warmup, l.weightDecay
 	recipe.LabelSmoothing, recipe.EMADecay = l.labelSmoothing, l.emaDecay
-	cfg.DropPath, cfg.HeadHidden, cfg.Stem = l.dropPath, l.headHidden, l.stem
-	if l.patchSize > 0 {
-		cfg.PatchSize = l.patchSize
-	}
+	l.arch.apply(cfg)
 }
