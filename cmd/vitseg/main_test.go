@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,8 +52,8 @@ func TestUsage(t *testing.T) {
 			if err != nil && exitCode(err) != tc.wantCode {
 				t.Errorf("exit code %d, want %d (%v)", exitCode(err), tc.wantCode, err)
 			}
-			if tc.want != "" && !strings.Contains(out+errOut, tc.want) {
-				t.Errorf("output lacks %q:\n%s%s", tc.want, out, errOut)
+			if tc.want != "" && !strings.Contains(out+errOut+fmt.Sprint(err), tc.want) {
+				t.Errorf("output and error lack %q:\n%s%s%v", tc.want, out, errOut, err)
 			}
 			if tc.wantCode == 0 && err != nil && !errors.Is(err, flag.ErrHelp) {
 				t.Errorf("err = %v, want flag.ErrHelp", err)
