@@ -1,6 +1,7 @@
 package inference_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -103,4 +104,50 @@ func benchPreparedPhotos(tb testing.TB, size, n int) []*inference.Prepared {
 		tb.Fatalf("only %d decodable photos, want %d", len(out), n)
 	}
 	return out
+}
+
+// BenchmarkConvStemVsLinear measures, side by side in alternating rounds, Session.Run of the small preset with
+// the article's Linear patch embedding and with the convolutional stem (model.StemConv), at batch 8, and reports
+// the stem's serving cost. Run it once:
+//
+//	go test -tags onnx -run '^$' -bench ConvStemVsLinear -benchtime 1x ./model/inference
+func BenchmarkConvStemVsLinear(b *testing.B) {
+	const batch = 8
+	rt := modeltest.Runtime(b)
+	linear, err := model.Preset(model.PresetSmall)
+	if err != nil {
+		b.Fatal(err)
+	}
+	conv := linear
+	conv.Stem = model.StemConv
+	var cases []bench.Case
+	for _, cfg := range []model.Config{linear, conv} {
+		sess, err := rt.Load(modeltest.ExportConfig(b, cfg, "bench", 1),
+			inference.Options{Device: inference.DeviceCPU, IntraOpThreads: runtime.NumCPU()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer sess.Close()
+		images := make([]float32, batch*sess.ImageLen())
+		for i := range images {
+			images[i] = float32(i%251) / 250
+		}
+		cases = append(cases, bench.Case{Name: "stem " + cmp.Or(cfg.Stem, "linear"), Units: batch,
+			Call: bench.Timed(func(ctx context.Context) error {
+				_, err := sess.Run(ctx, images, batch)
+				return err
+			})})
+	}
+	for range b.N {
+		series, err := bench.Interleave(context.Background(), bench.Plan{Rounds: 3, MinTime: 2 * time.Second, Warmup: 1}, cases...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cost := bench.Median(bench.Ratios(series[0], series[1]))
+		b.ReportMetric(series[0].Median(), "linear-images/s")
+		b.ReportMetric(series[1].Median(), "conv-images/s")
+		b.ReportMetric(cost, "conv-stem-cost")
+		fmt.Fprintf(os.Stdout, "Run, linear stem %.1f images/s, conv stem %.1f images/s: %.2fx the time\n",
+			series[0].Median(), series[1].Median(), cost)
+	}
 }

@@ -82,7 +82,7 @@ func overlapPatchEmbed(scope *gomlx.Scope, x *graph.Node, s model.SegFormerStage
 	fanIn := s.Kernel * s.Kernel * in
 	kernel := param(scope, "weights", convInit(scope, fanIn), s.Kernel, s.Kernel, in, s.Channels).NodeValue(x.Graph())
 	bias := param(scope, "biases", initializer.Zero, s.Channels).NodeValue(x.Graph())
-	return spatial.Conv2D(x, kernel, bias, s.Kernel, s.Stride, s.Kernel/2)
+	return spatial.ConvFor(scope.IsTraining(x.Graph()))(x, kernel, bias, s.Kernel, s.Stride, s.Kernel/2)
 }
 
 // block is a Mix Transformer block: pre-LN efficient self-attention and pre-LN Mix-FFN, both residual.
@@ -105,7 +105,7 @@ func efficientAttention(scope *gomlx.Scope, x *graph.Node, side int, s model.Seg
 		sr := scope.In("reduction")
 		kernel := param(sr, "weights", convInit(sr, r*r*ch), r, r, ch, ch).NodeValue(x.Graph())
 		bias := param(sr, "biases", initializer.Zero, ch).NodeValue(x.Graph())
-		kv = spatial.Conv2D(spatial.TokensToImage(x, side), kernel, bias, r, r, 0)
+		kv = spatial.ConvFor(scope.IsTraining(x.Graph()))(spatial.TokensToImage(x, side), kernel, bias, r, r, 0)
 		kv = layerNorm(sr.In("norm"), kv)
 	}
 	kvSeq := kv.Shape().Dimensions[1]

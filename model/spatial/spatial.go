@@ -5,6 +5,7 @@
 // GoMLX's Convolve and Interpolate: GoMLX's ONNX Runtime backend, on which vitseg trains, cannot differentiate a
 // strided convolution (the input gradient needs input dilation, which ONNX Conv lacks) nor a grouped one (the
 // kernel gradient needs batch grouping), and a product of matrices exports and differentiates everywhere.
+// Graphs that are not differentiated (inference, export) take the native convolution instead (ConvFor).
 package spatial
 
 import (
@@ -70,6 +71,34 @@ func Conv2D(x, kernel, bias *graph.Node, k, stride, pad int) *graph.Node {
 	kd := kernel.Shape().Dimensions
 	patches := graph.Reshape(w, d[0], d[1]*d[2], k*k*d[5])
 	y := graph.Einsum("bti,io->bto", patches, graph.Reshape(kernel, k*k*kd[2], kd[3]))
+	if bias == nil {
+		return y
+	}
+	return graph.Add(y, graph.ExpandAxes(bias, 0, 1))
+}
+
+// Conv2DFunc is the signature of Conv2D and NativeConv2D.
+type Conv2DFunc func(x, kernel, bias *graph.Node, k, stride, pad int) *graph.Node
+
+// ConvFor returns the convolution to build a graph with: Conv2D for a graph that will be differentiated (a
+// training step), NativeConv2D otherwise (inference, export), the same function computed by ONNX Conv, which
+// serves several times faster than the matrix products.
+func ConvFor(training bool) Conv2DFunc {
+	if training {
+		return Conv2D
+	}
+	return NativeConv2D
+}
+
+// NativeConv2D is Conv2D as one GoMLX convolution (ONNX Conv once exported): same arguments, same result; its
+// gradient is what GoMLX's ONNX backend lacks, so it is for graphs that are not differentiated.
+func NativeConv2D(x, kernel, bias *graph.Node, k, stride, pad int) *graph.Node {
+	y := graph.Convolve(x, kernel).AxesConfig(graph.ConvolveAxesConfig{
+		InputBatch: 0, InputChannels: 1, InputSpatial: []int{2, 3},
+		KernelSpatial: []int{0, 1}, KernelInputChannels: 2, KernelOutputChannels: 3,
+		OutputBatch: 0, OutputChannels: 1, OutputSpatial: []int{2, 3},
+	}).Strides(stride).PaddingPerDim([][2]int{{pad, pad}, {pad, pad}}).Done()
+	y = ImageToTokens(y)
 	if bias == nil {
 		return y
 	}

@@ -48,7 +48,8 @@ func randomSlice(r *rand.Rand, n int) []float32 {
 	return x
 }
 
-// TestConvMatchesDirectLoops runs the matrix-product convolutions on the ONNX Runtime backend against plain loops.
+// TestConvMatchesDirectLoops runs both convolutions (matrix products and native) on the ONNX Runtime backend
+// against plain loops.
 func TestConvMatchesDirectLoops(t *testing.T) {
 	backend := modeltest.Backend(t)
 	r := rand.New(rand.NewPCG(3, 4))
@@ -84,35 +85,40 @@ func TestConvMatchesDirectLoops(t *testing.T) {
 				clear(bias) // the reference's bias; the graph gets none
 			}
 			want, o := directConv(x, tc.c, tc.side, full, bias, tc.out, tc.k, tc.s, tc.pad)
-			exec, err := gomlx.NewExec(backend, gomlx.NewStore(), func(_ *gomlx.Scope, xs, ks, bs *graph.Node) *graph.Node {
-				if tc.noBias {
-					bs = nil
-				}
-				if tc.depthwise {
-					return spatial.DepthwiseConv3x3(xs, ks, bs)
-				}
-				return spatial.Conv2D(xs, ks, bs, tc.k, tc.s, tc.pad)
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
 			kdims := []int{tc.k, tc.k, tc.c, tc.out}
 			if tc.depthwise {
 				kdims = []int{3, 3, tc.c}
 			}
-			outs, err := exec.Call(tensors.FromFlatDataAndDimensions(x, 1, tc.c, tc.side, tc.side),
-				tensors.FromFlatDataAndDimensions(kernel, kdims...), tensors.FromFlatDataAndDimensions(bias, tc.out))
-			if err != nil {
-				t.Fatal(err)
+			convs := map[string]spatial.Conv2DFunc{"matrix products": spatial.Conv2D, "native": spatial.NativeConv2D}
+			if tc.depthwise {
+				convs = map[string]spatial.Conv2DFunc{"matrix products": func(x, k, b *graph.Node, _, _, _ int) *graph.Node {
+					return spatial.DepthwiseConv3x3(x, k, b)
+				}}
 			}
-			got := tensors.MustCopyFlatData[float32](outs[0])
-			if len(got) != tc.out*o*o {
-				t.Fatalf("%d outputs, want %d", len(got), tc.out*o*o)
-			}
-			for oc := range tc.out { // got is tokens [1, o*o, out], want images [out, o, o]
-				for p := range o * o {
-					if g, w := got[p*tc.out+oc], want[oc*o*o+p]; math.Abs(float64(g-w)) > 1e-4 {
-						t.Fatalf("channel %d position %d = %v, direct convolution %v", oc, p, g, w)
+			for name, conv := range convs {
+				exec, err := gomlx.NewExec(backend, gomlx.NewStore(), func(_ *gomlx.Scope, xs, ks, bs *graph.Node) *graph.Node {
+					if tc.noBias {
+						bs = nil
+					}
+					return conv(xs, ks, bs, tc.k, tc.s, tc.pad)
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				outs, err := exec.Call(tensors.FromFlatDataAndDimensions(x, 1, tc.c, tc.side, tc.side),
+					tensors.FromFlatDataAndDimensions(kernel, kdims...), tensors.FromFlatDataAndDimensions(bias, tc.out))
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				got := tensors.MustCopyFlatData[float32](outs[0])
+				if len(got) != tc.out*o*o {
+					t.Fatalf("%s: %d outputs, want %d", name, len(got), tc.out*o*o)
+				}
+				for oc := range tc.out { // got is tokens [1, o*o, out], want images [out, o, o]
+					for p := range o * o {
+						if g, w := got[p*tc.out+oc], want[oc*o*o+p]; math.Abs(float64(g-w)) > 1e-4 {
+							t.Fatalf("%s: channel %d position %d = %v, direct convolution %v", name, oc, p, g, w)
+						}
 					}
 				}
 			}

@@ -98,13 +98,14 @@ func (n *Network) Forward(scope *gomlx.Scope, images *graph.Node) *graph.Node {
 // row-major order of ImageToPatches' tiles.
 func (n *Network) convStem(scope *gomlx.Scope, x *graph.Node) *graph.Node {
 	g := x.Graph()
+	conv := spatial.ConvFor(scope.IsTraining(g))
 	for i, out := range n.Config.StemChannels() {
 		layer := scope.In("conv_%d", i+1)
 		in := x.Shape().Dimensions[1]
 		kernel := layer.WithInitializer(pytorchLinearInit(layer, 9*in)). // nn.Conv2d's default
 											VariableWithShape("weights", shapes.Make(x.DType(), 3, 3, in, out)).NodeValue(g)
 		side := x.Shape().Dimensions[2] / 2
-		x = spatial.TokensToImage(spatial.Conv2D(x, kernel, nil, 3, 2, 1), side)
+		x = spatial.TokensToImage(conv(x, kernel, nil, 3, 2, 1), side)
 		x = norm.BatchNorm(layer.In("batch_norm"), x, 1).CurrentScope().
 			Momentum(0.9).Epsilon(normEpsilon).UseBackendInference(false).Done()
 		x = spatial.ReLU(x)
