@@ -25,7 +25,7 @@ import (
 	"github.com/vitseg/vitseg/model/vit"
 )
 
-const normEpsilon = 1e-5 // PyTorch's LayerNorm and BatchNorm default
+const normEpsilon = 1e-5 // PyTorch's LayerNorm default (the BatchNorms are spatial.BatchNorm2D)
 
 // Network is SegFormer-B0 for a model.Config with Architecture model.ArchSegFormer.
 type Network struct {
@@ -47,8 +47,7 @@ func New(cfg model.Config) (*Network, error) {
 // Forward is the model function: images [B, C, H, W] (0..1) -> logits [B, classes, H, W].
 func (n *Network) Forward(scope *gomlx.Scope, images *graph.Node) *graph.Node {
 	n.Trace.Record("input", images)
-	x := norm.BatchNorm(scope.In("batch_norm"), images, 1).CurrentScope().
-		Momentum(0.9).Epsilon(normEpsilon).UseBackendInference(false).Done()
+	x := spatial.BatchNorm2D(scope.In("batch_norm"), images)
 	stages := model.SegFormerB0()
 	total, done := 0, 0
 	for _, s := range stages {
@@ -152,8 +151,7 @@ func (n *Network) decoder(scope *gomlx.Scope, features []*graph.Node) *graph.Nod
 		}
 	}
 	n.Trace.Record("decoder_fuse", fused)
-	fused = norm.BatchNorm(fuse.In("batch_norm"), fused, 1).CurrentScope().
-		Momentum(0.9).Epsilon(normEpsilon).UseBackendInference(false).Done()
+	fused = spatial.BatchNorm2D(fuse.In("batch_norm"), fused)
 	fused = spatial.ReLU(fused)
 	fused = layers.DropoutStatic(scope, fused, n.Config.Dropout)
 	logits := spatial.TokensToImage(linear(scope.In("linear_pred"), spatial.ImageToTokens(fused), n.Config.Classes), quarter)

@@ -1,5 +1,5 @@
 // Package spatial holds the image operations that vitseg's networks share: convolutions, bilinear resizing,
-// ReLU and the conversions between images [B, C, H, W] and tokens [B, H*W, C].
+// BatchNorm2d, ReLU and the conversions between images [B, C, H, W] and tokens [B, H*W, C].
 //
 // They are written as products with constant selection or interpolation matrices, one per image axis, instead of
 // GoMLX's Convolve and Interpolate: GoMLX's ONNX Runtime backend, on which vitseg trains, cannot differentiate a
@@ -14,6 +14,8 @@ import (
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/layers/norm"
+	gomlx "github.com/gomlx/gomlx/ml/model"
 )
 
 // selection returns the constant [k, out, in] matrices of a 1-D convolution window along an axis of length in
@@ -70,7 +72,11 @@ func Conv2D(x, kernel, bias *graph.Node, k, stride, pad int) *graph.Node {
 	d := w.Shape().Dimensions
 	kd := kernel.Shape().Dimensions
 	patches := graph.Reshape(w, d[0], d[1]*d[2], k*k*d[5])
-	y := graph.Einsum("bti,io->bto", patches, graph.Reshape(kernel, k*k*kd[2], kd[3]))
+	return addBias(graph.Einsum("bti,io->bto", patches, graph.Reshape(kernel, k*k*kd[2], kd[3])), bias)
+}
+
+// addBias adds bias [C] (nil: none) to tokens y [B, T, C].
+func addBias(y, bias *graph.Node) *graph.Node {
 	if bias == nil {
 		return y
 	}
@@ -98,11 +104,7 @@ func NativeConv2D(x, kernel, bias *graph.Node, k, stride, pad int) *graph.Node {
 		KernelSpatial: []int{0, 1}, KernelInputChannels: 2, KernelOutputChannels: 3,
 		OutputBatch: 0, OutputChannels: 1, OutputSpatial: []int{2, 3},
 	}).Strides(stride).PaddingPerDim([][2]int{{pad, pad}, {pad, pad}}).Done()
-	y = ImageToTokens(y)
-	if bias == nil {
-		return y
-	}
-	return graph.Add(y, graph.ExpandAxes(bias, 0, 1))
+	return addBias(ImageToTokens(y), bias)
 }
 
 // DepthwiseConv3x3 is nn.Conv2d(C, C, 3, padding=1, groups=C) with bias on x [B, C, H, W]; kernel [3, 3, C]. It
@@ -111,8 +113,7 @@ func DepthwiseConv3x3(x, kernel, bias *graph.Node) *graph.Node {
 	w := windows(x, 3, 1, 1) // [B, H, W, 3, 3, C]
 	d := w.Shape().Dimensions
 	y := graph.ReduceSum(graph.Mul(w, graph.ExpandAxes(kernel, 0, 1, 2)), 3, 4) // [B, H, W, C]
-	y = graph.Reshape(y, d[0], d[1]*d[2], d[5])
-	return graph.Add(y, graph.ExpandAxes(bias, 0, 1))
+	return addBias(graph.Reshape(y, d[0], d[1]*d[2], d[5]), bias)
 }
 
 // bilinearMatrix is the [out, in] matrix of 1-D linear interpolation as PyTorch's
@@ -155,6 +156,13 @@ func TokensToImage(x *graph.Node, side int) *graph.Node {
 func ImageToTokens(x *graph.Node) *graph.Node {
 	d := x.Shape().Dimensions
 	return graph.Reshape(graph.TransposeAllAxes(x, 0, 2, 3, 1), d[0], d[2]*d[3], d[1])
+}
+
+// BatchNorm2D is nn.BatchNorm2d(C) with PyTorch's defaults (momentum 0.1, i.e. running = 0.9*running +
+// 0.1*batch; eps 1e-5; affine) on images x [B, C, H, W]: batch statistics while training, the running ones
+// otherwise, computed by the graph (not the backend's inference op) so that it exports the same everywhere.
+func BatchNorm2D(scope *gomlx.Scope, x *graph.Node) *graph.Node {
+	return norm.BatchNorm(scope, x, 1).CurrentScope().Momentum(0.9).Epsilon(1e-5).UseBackendInference(false).Done()
 }
 
 // ReLU is max(x, 0) written as (x+|x|)/2, exactly: GoMLX's Relu compares with ZerosLike(x), a constant

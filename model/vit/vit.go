@@ -23,7 +23,7 @@ import (
 	"github.com/vitseg/vitseg/model/spatial"
 )
 
-// Epsilon of the normalisation layers, PyTorch's default for BatchNorm2d and LayerNorm.
+// Epsilon of the LayerNorms, PyTorch's default (the BatchNorms are spatial.BatchNorm2D).
 const normEpsilon = 1e-5
 
 // Tracer receives the name and output shape of each stage as the graph is built. It may be nil.
@@ -50,11 +50,7 @@ func (n *Network) Forward(scope *gomlx.Scope, images *graph.Node) *graph.Node {
 	c := n.Config
 	n.Trace.Record("input", images)
 
-	x := norm.BatchNorm(scope.In("batch_norm"), images, 1).CurrentScope().
-		Momentum(0.9). // PyTorch momentum 0.1: running = 0.9*running + 0.1*batch.
-		Epsilon(normEpsilon).
-		UseBackendInference(false).
-		Done()
+	x := spatial.BatchNorm2D(scope.In("batch_norm"), images)
 	n.Trace.Record("batch_norm", x)
 
 	if c.Stem == model.StemConv {
@@ -106,8 +102,7 @@ func (n *Network) convStem(scope *gomlx.Scope, x *graph.Node) *graph.Node {
 											VariableWithShape("weights", shapes.Make(x.DType(), 3, 3, in, out)).NodeValue(g)
 		side := x.Shape().Dimensions[2] / 2
 		x = spatial.TokensToImage(conv(x, kernel, nil, 3, 2, 1), side)
-		x = norm.BatchNorm(layer.In("batch_norm"), x, 1).CurrentScope().
-			Momentum(0.9).Epsilon(normEpsilon).UseBackendInference(false).Done()
+		x = spatial.BatchNorm2D(layer.In("batch_norm"), x)
 		x = spatial.ReLU(x)
 		n.Trace.Record("conv_stem", x)
 	}
