@@ -46,7 +46,20 @@ type Config struct {
 	HeadHidden int     `json:"head_hidden,omitempty"` // > 0: MLP output head E -> HeadHidden GELU -> out (hypothesis 1)
 	DropPath   float64 `json:"drop_path,omitempty"`   // stochastic depth: residual-branch drop rate of the last block
 	Stem       string  `json:"stem,omitempty"`        // StemLinear (empty: the article's) or StemConv
+	Decoder    string  `json:"decoder,omitempty"`     // DecoderLinear (empty: the article's) or DecoderUNet
 }
+
+// Decoders of Config.Decoder: how the ViT turns the encoder's tokens into logits.
+const (
+	// DecoderLinear is the article's head: one Linear(E, classes*patch*patch) per token, folded into the image,
+	// so that every patch*patch block of the logits comes from one token.
+	DecoderLinear = ""
+	// DecoderUNet is a convolutional decoder over the token grid, as TransUNet and UNETR put on a ViT: stages that
+	// each double the resolution (bilinear resize), concatenate the convolutional stem's feature map of that
+	// resolution (the normalised image at full size) and apply a 3x3 convolution, BatchNorm and ReLU, up to the
+	// image size, then a 1x1 convolution to the classes. It needs StemConv, whose feature maps it reuses.
+	DecoderUNet = "unet"
+)
 
 // Stems of Config.Stem: how the ViT turns the image into patch tokens.
 const (
@@ -109,6 +122,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("embed_size %d is not divisible by heads %d", c.EmbedSize, c.Heads))
 	}
 	errs = append(errs, c.stemErrors()...)
+	errs = append(errs, c.decoderErrors()...)
 	if c.HeadHidden < 0 {
 		errs = append(errs, fmt.Errorf("head_hidden must not be negative, got %d", c.HeadHidden))
 	}
@@ -163,6 +177,65 @@ func (c Config) stemErrors() []error {
 	}
 }
 
+func (c Config) decoderErrors() []error {
+	switch c.Decoder {
+	case DecoderLinear:
+		return nil
+	case DecoderUNet:
+		var errs []error
+		if c.Stem != StemConv {
+			errs = append(errs, fmt.Errorf("decoder %q needs stem %q (its skip connections are the stem's feature maps)", c.Decoder, StemConv))
+		} else if len(c.StemChannels()) < 2 {
+			errs = append(errs, fmt.Errorf("decoder %q needs patch_size of at least 4, got %d", c.Decoder, c.PatchSize))
+		}
+		if c.HeadHidden != 0 {
+			errs = append(errs, fmt.Errorf("decoder %q replaces the output head: head_hidden must be 0", c.Decoder))
+		}
+		return errs
+	default:
+		return []error{fmt.Errorf("unknown decoder %q (known: %q, %q)", c.Decoder, DecoderLinear, DecoderUNet)}
+	}
+}
+
+// DecoderChannels are the output widths of the UNet decoder's stages, from the token grid's resolution x2 up to
+// the image size: half the stem's width at each stage's resolution, and the last (full-size) stage as wide as
+// the one before: 64, 32, 16, 16 for small (stem 32, 64, 128, 256). Nil for the linear decoder.
+func (c Config) DecoderChannels() []int {
+	stem := c.StemChannels()
+	if c.Decoder != DecoderUNet || len(stem) < 2 {
+		return nil
+	}
+	var chans []int
+	for i := len(stem) - 2; i >= 0; i-- {
+		chans = append(chans, max(stem[i]/2, 1))
+	}
+	return append(chans, chans[len(chans)-1])
+}
+
+// DecoderStage is one stage of the UNet decoder: at resolution Side x Side it takes the upsampled map
+// concatenated with a skip connection of Skip channels (In in all) and outputs Out channels.
+type DecoderStage struct {
+	Side, Skip, In, Out int
+}
+
+// DecoderStages lists the UNet decoder's stages from the token grid up to the image size (nil for the linear
+// decoder). The skip of each stage is the stem's feature map of its resolution, the input image at full size.
+func (c Config) DecoderStages() []DecoderStage {
+	stem := c.StemChannels()
+	side, in := c.ImageSize/c.PatchSize, c.EmbedSize
+	var stages []DecoderStage
+	for i, out := range c.DecoderChannels() {
+		side *= 2
+		skip := c.InChannels
+		if j := len(stem) - 2 - i; j >= 0 {
+			skip = stem[j]
+		}
+		stages = append(stages, DecoderStage{Side: side, Skip: skip, In: in + skip, Out: out})
+		in = out
+	}
+	return stages
+}
+
 // StemChannels are the output widths of the convolutional stem's stride-2 layers, one per halving of the image
 // side down to the patch grid, doubling up to EmbedSize: E/8, E/4, E/2, E for patch 16. Nil for the linear stem.
 func (c Config) StemChannels() []int {
@@ -194,8 +267,8 @@ func (c Config) validateSegFormer() error {
 	if c.ImageSize%32 != 0 {
 		errs = append(errs, fmt.Errorf("segformer: image_size %d is not divisible by 32 (the last stage's stride)", c.ImageSize))
 	}
-	if c.PatchSize != 0 || c.HeadHidden != 0 || c.Stem != StemLinear {
-		errs = append(errs, errors.New("segformer: patch_size, head_hidden and stem are ViT options"))
+	if c.PatchSize != 0 || c.HeadHidden != 0 || c.Stem != StemLinear || c.Decoder != DecoderLinear {
+		errs = append(errs, errors.New("segformer: patch_size, head_hidden, stem and decoder are ViT options"))
 	}
 	return errors.Join(append(errs, c.commonErrors()...)...)
 }

@@ -60,6 +60,11 @@ func TestValidate(t *testing.T) {
 		{"conv stem, patch not a power of two", func(c *Config) { c.Stem, c.ImageSize, c.PatchSize = StemConv, 120, 12 }, "power-of-two patch_size"},
 		{"conv stem, embed not divisible", func(c *Config) { c.Stem, c.EmbedSize, c.Heads = StemConv, 260, 4 }, "divisible by patch_size/2 = 8"},
 		{"segformer with a ViT option", func(c *Config) { *c = segformerPreset(); c.Stem = StemConv }, "ViT options"},
+		{"segformer with a decoder", func(c *Config) { *c = segformerPreset(); c.Decoder = DecoderUNet }, "ViT options"},
+		{"unknown decoder", func(c *Config) { c.Decoder = "fpn" }, `unknown decoder "fpn"`},
+		{"unet decoder without conv stem", func(c *Config) { c.Decoder = DecoderUNet }, `needs stem "conv"`},
+		{"unet decoder with MLP head", func(c *Config) { c.Stem, c.Decoder, c.HeadHidden = StemConv, DecoderUNet, 64 }, "head_hidden must be 0"},
+		{"unet decoder, patch 2", func(c *Config) { c.Stem, c.Decoder, c.PatchSize = StemConv, DecoderUNet, 2 }, "patch_size of at least 4"},
 		{"several problems at once", func(c *Config) { c.PatchSize, c.Heads = 0, -1 }, "heads must be positive"},
 	}
 	for _, tc := range tests {

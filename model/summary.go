@@ -50,8 +50,18 @@ func (c Config) stemParams(linear func(in, out int) int) PartParams {
 	return PartParams{fmt.Sprintf("conv_stem (%d x 3x3/2)", len(chans)), n + linear(c.EmbedSize, c.EmbedSize)}
 }
 
-// headParams is the output head: the article's Linear(E, classes*patch*patch), or the MLP head.
+// headParams is the output head: the article's Linear(E, classes*patch*patch), the MLP head, or the UNet decoder
+// (bias-free 3x3 convolutions over the upsampled map and its skip connection, BatchNorm2d affine, and the 1x1
+// convolution to the classes with bias).
 func (c Config) headParams(linear func(in, out int) int) PartParams {
+	if stages := c.DecoderStages(); stages != nil {
+		n := 0
+		for _, s := range stages {
+			n += 9*s.In*s.Out + 2*s.Out
+		}
+		n += linear(stages[len(stages)-1].Out, c.Classes) + linear(c.EmbedSize, c.Classes) // classifier, token classifier
+		return PartParams{fmt.Sprintf("decoder (%d x up2 + 3x3)", len(stages)), n}
+	}
 	if c.HeadHidden > 0 {
 		return PartParams{"output_head (MLP)", linear(c.EmbedSize, c.HeadHidden) + linear(c.HeadHidden, c.OutPatchDim())}
 	}
@@ -81,7 +91,26 @@ func (c Config) FLOPsPerImage() float64 {
 	if h := float64(c.HeadHidden); h > 0 {
 		head = linear(e, h) + linear(h, float64(c.OutPatchDim()))
 	}
+	if c.Decoder == DecoderUNet {
+		head = c.decoderFLOPs()
+	}
 	return c.stemFLOPs() + float64(c.Blocks)*block + head
+}
+
+// decoderFLOPs is the UNet decoder's share of FLOPsPerImage: its convolutions and the bilinear resizes (two
+// matrix products per stage, one per image axis).
+func (c Config) decoderFLOPs() float64 {
+	var f, side, out float64
+	for _, s := range c.DecoderStages() {
+		side, out = float64(s.Side), float64(s.Out)
+		up := float64(s.In - s.Skip)                  // channels resized from side/2 to side
+		f += 12 * up * side / 2 * side / 2 * side / 2 // two matrix products: 4*C*n^3 along x, 8*C*n^3 along y (n = side/2)
+		f += 2 * side * side * 9 * float64(s.In) * out
+	}
+	grid, classes := float64(c.ImageSize/c.PatchSize), float64(c.Classes)
+	f += 2 * grid * grid * float64(c.EmbedSize) * classes // token classifier
+	f += 2 * classes * grid * side * (grid + side)        // its logits resized to the image size
+	return f + 2*side*side*out*classes
 }
 
 // stemFLOPs is the patch embedding's share of FLOPsPerImage.
@@ -133,6 +162,9 @@ func WriteSummary(w io.Writer, name string, c Config, trace []Stage) error {
 	}
 	if c.Stem != StemLinear {
 		fmt.Fprintf(tw, ", %s stem", c.Stem)
+	}
+	if c.Decoder != DecoderLinear {
+		fmt.Fprintf(tw, ", %s decoder %v", c.Decoder, c.DecoderChannels())
 	}
 	if c.DropPath > 0 {
 		fmt.Fprintf(tw, ", drop path %g", c.DropPath)

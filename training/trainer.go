@@ -37,11 +37,18 @@ type Recipe struct {
 	Seed         uint64
 
 	// Levers beyond the article's recipe, off at their zero value.
-	Schedule       string  `json:",omitempty"` // ScheduleStep (default) or ScheduleCosine
-	WarmupEpochs   float64 `json:",omitempty"` // linear learning-rate warm-up, in epochs
-	WeightDecay    float64 `json:",omitempty"` // > 0: AdamW (decoupled, x learning rate; GoMLX decays every variable, biases and norms too)
-	LabelSmoothing float64 `json:",omitempty"` // targets (1-e)*one-hot + e/classes
-	EMADecay       float64 `json:",omitempty"` // > 0: evaluate and export an exponential moving average of the weights
+	Schedule       string    `json:",omitempty"` // ScheduleStep (default) or ScheduleCosine
+	WarmupEpochs   float64   `json:",omitempty"` // linear learning-rate warm-up, in epochs
+	WeightDecay    float64   `json:",omitempty"` // > 0: AdamW (decoupled, x learning rate; GoMLX decays every variable, biases and norms too)
+	LabelSmoothing float64   `json:",omitempty"` // targets (1-e)*one-hot + e/classes
+	EMADecay       float64   `json:",omitempty"` // > 0: evaluate and export an exponential moving average of the weights
+	ClassWeights   []float64 `json:",omitempty"` // per-class cross-entropy weights (PixelLoss.ClassWeights)
+	DiceWeight     float64   `json:",omitempty"` // > 0: add this times the soft Dice loss
+}
+
+// Loss is the recipe's training loss.
+func (r Recipe) Loss() PixelLoss {
+	return PixelLoss{LabelSmoothing: r.LabelSmoothing, ClassWeights: r.ClassWeights, DiceWeight: r.DiceWeight}
 }
 
 // DefaultRecipe returns the article's recipe: Adam 4e-4, StepLR(12 epochs, x0.8), h-flip, contrast 0.3, batch 16.
@@ -125,6 +132,9 @@ func NewTrainer(backend compute.Backend, cfg model.Config, recipe Recipe, logger
 	if err := recipe.Validate(); err != nil {
 		return nil, err
 	}
+	if err := recipe.Loss().Validate(cfg.Classes); err != nil {
+		return nil, err
+	}
 	net, err := network.New(cfg)
 	if err != nil {
 		return nil, err
@@ -137,7 +147,7 @@ func NewTrainer(backend compute.Backend, cfg model.Config, recipe Recipe, logger
 	t := &Trainer{Net: net, Store: store, Backend: backend, Recipe: recipe, Logger: logger, LogEvery: 30 * time.Second}
 	t.trainer = train.NewTrainer(backend, store,
 		func(scope *gomlx.Scope, images *graph.Node) *graph.Node { return net.Forward(scope, images) },
-		SmoothedPixelCrossEntropy(recipe.LabelSmoothing),
+		recipe.Loss().Func(),
 		optimizer.Adam().LearningRate(recipe.LearningRate).WeightDecay(recipe.WeightDecay).Done(),
 		nil, nil)
 	return t, nil
@@ -146,23 +156,13 @@ func NewTrainer(backend compute.Backend, cfg model.Config, recipe Recipe, logger
 // PixelCrossEntropy is nn.CrossEntropyLoss over logits [B, C, H, W] and labels [B, H, W] (int32 class ids),
 // averaged over all pixels.
 func PixelCrossEntropy(labels, predictions []*graph.Node) *graph.Node {
-	return SmoothedPixelCrossEntropy(0)(labels, predictions)
+	return PixelLoss{}.Func()(labels, predictions)
 }
 
 // SmoothedPixelCrossEntropy is nn.CrossEntropyLoss(label_smoothing=epsilon): the targets are
 // (1-epsilon)*one-hot + epsilon/classes. Epsilon 0 is PixelCrossEntropy.
 func SmoothedPixelCrossEntropy(epsilon float64) func(labels, predictions []*graph.Node) *graph.Node {
-	return func(labels, predictions []*graph.Node) *graph.Node {
-		logits := predictions[0]
-		classes := logits.Shape().Dimensions[1]
-		logp := graph.LogSoftmax(logits, 1)
-		target := graph.OneHot(labels[0], classes, logits.DType()) // [B, H, W, C]
-		target = graph.TransposeAllAxes(target, 0, 3, 1, 2)        // [B, C, H, W]
-		if epsilon > 0 {
-			target = graph.AddScalar(graph.MulScalar(target, 1-epsilon), epsilon/float64(classes))
-		}
-		return graph.Neg(graph.ReduceAllMean(graph.ReduceSum(graph.Mul(target, logp), 1)))
-	}
+	return PixelLoss{LabelSmoothing: epsilon}.Func()
 }
 
 // Train runs the recipe on the train split, evaluating on val after each epoch. It returns the history of all

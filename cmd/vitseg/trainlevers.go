@@ -13,6 +13,8 @@ type leverFlags struct {
 	cropAspect, rotate, brightness, saturation, hue float64
 	schedule                                        string
 	warmup, weightDecay, labelSmoothing, emaDecay   float64
+	classWeights                                    floatList
+	diceWeight                                      float64
 	arch                                            archFlags
 }
 
@@ -27,6 +29,8 @@ func (l *leverFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&l.weightDecay, "weight-decay", 0, "AdamW decoupled weight decay (0: Adam, the article's)")
 	fs.Float64Var(&l.labelSmoothing, "label-smoothing", 0, "cross-entropy label smoothing (0: off)")
 	fs.Float64Var(&l.emaDecay, "ema-decay", 0, "evaluate and export an exponential moving average of the weights with this decay, e.g. 0.999 (0: off)")
+	fs.Var(&l.classWeights, "class-weights", "cross-entropy weight of each class, comma list in class order pet,background,border, e.g. 1,1,2 (empty: all 1)")
+	fs.Float64Var(&l.diceWeight, "dice-weight", 0, "add this times the soft Dice loss (mean over classes) to the cross-entropy (0: off)")
 	l.arch.register(fs)
 }
 
@@ -36,5 +40,6 @@ func (l *leverFlags) apply(recipe *training.Recipe, cfg *model.Config) {
 	a.CropAspect, a.Rotate, a.Brightness, a.Saturation, a.Hue = l.cropAspect, l.rotate, l.brightness, l.saturation, l.hue
 	recipe.Schedule, recipe.WarmupEpochs, recipe.WeightDecay = l.schedule, l.warmup, l.weightDecay
 	recipe.LabelSmoothing, recipe.EMADecay = l.labelSmoothing, l.emaDecay
+	recipe.ClassWeights, recipe.DiceWeight = l.classWeights, l.diceWeight
 	l.arch.apply(cfg)
 }

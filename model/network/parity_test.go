@@ -37,6 +37,7 @@ func TestExportParityDynamicBatch(t *testing.T) {
 		{"vit patch 8", with(func(c *model.Config) { c.PatchSize = 8 }), []int{1, 2}},
 		{"vit drop path", with(func(c *model.Config) { c.DropPath = 0.3 }), []int{1, 2}},
 		{"vit conv stem", with(func(c *model.Config) { c.Stem = model.StemConv }), []int{1, 3}},
+		{"vit unet decoder", with(func(c *model.Config) { c.Stem, c.Decoder = model.StemConv, model.DecoderUNet }), []int{1, 3}},
 		{"segformer b0", mustPreset(t, model.PresetSegFormer), []int{1, 3}},
 	}
 	for _, tc := range tests {

@@ -99,12 +99,28 @@ func ConvFor(training bool) Conv2DFunc {
 // NativeConv2D is Conv2D as one GoMLX convolution (ONNX Conv once exported): same arguments, same result; its
 // gradient is what GoMLX's ONNX backend lacks, so it is for graphs that are not differentiated.
 func NativeConv2D(x, kernel, bias *graph.Node, k, stride, pad int) *graph.Node {
-	y := graph.Convolve(x, kernel).AxesConfig(graph.ConvolveAxesConfig{
+	y := graph.Convolve(x, kernel).AxesConfig(nchwAxes()).Strides(stride).PaddingPerDim([][2]int{{pad, pad}, {pad, pad}}).Done()
+	return addBias(ImageToTokens(y), bias)
+}
+
+// ConvImage is nn.Conv2d(C, out, k, stride=1, padding=k/2) on images x [B, C, H, W] (k odd), kernel
+// [k, k, C, out], bias [out] or nil; it returns images [B, out, H, W]. One native convolution: unlike a strided
+// one, GoMLX's ONNX backend differentiates it, so training graphs use it too.
+func ConvImage(x, kernel, bias *graph.Node, k int) *graph.Node {
+	y := graph.Convolve(x, kernel).AxesConfig(nchwAxes()).Strides(1).PaddingPerDim([][2]int{{k / 2, k / 2}, {k / 2, k / 2}}).Done()
+	if bias == nil {
+		return y
+	}
+	return graph.Add(y, graph.ExpandAxes(bias, 0, 2, 3))
+}
+
+// nchwAxes is the axes layout of the native convolutions: images [B, C, H, W], kernels [k, k, C, out].
+func nchwAxes() graph.ConvolveAxesConfig {
+	return graph.ConvolveAxesConfig{
 		InputBatch: 0, InputChannels: 1, InputSpatial: []int{2, 3},
 		KernelSpatial: []int{0, 1}, KernelInputChannels: 2, KernelOutputChannels: 3,
 		OutputBatch: 0, OutputChannels: 1, OutputSpatial: []int{2, 3},
-	}).Strides(stride).PaddingPerDim([][2]int{{pad, pad}, {pad, pad}}).Done()
-	return addBias(ImageToTokens(y), bias)
+	}
 }
 
 // DepthwiseConv3x3 is nn.Conv2d(C, C, 3, padding=1, groups=C) with bias on x [B, C, H, W]; kernel [3, 3, C]. It

@@ -23,6 +23,11 @@ func (n *Network) InferenceExec(backend compute.Backend, store *gomlx.Store) (*g
 // NetworkDims are the dimensions of the network's tensors other than the batch.
 func (n *Network) NetworkDims() []int {
 	c := n.Config
-	return []int{c.ImageSize, c.PatchSize, c.InChannels, c.Classes, c.EmbedSize, 3 * c.EmbedSize, 4 * c.EmbedSize,
+	dims := []int{c.ImageSize, c.PatchSize, c.InChannels, c.Classes, c.EmbedSize, 3 * c.EmbedSize, 4 * c.EmbedSize,
 		c.Heads, c.HeadDim(), c.NumPatches(), c.ImageSize / c.PatchSize, c.PatchDim(), c.OutPatchDim(), c.Blocks, c.HeadHidden}
+	dims = append(dims, c.StemChannels()...)
+	for _, s := range c.DecoderStages() {
+		dims = append(dims, s.Side, s.In, s.Out)
+	}
+	return dims
 }

@@ -53,8 +53,12 @@ func (n *Network) Forward(scope *gomlx.Scope, images *graph.Node) *graph.Node {
 	x := spatial.BatchNorm2D(scope.In("batch_norm"), images)
 	n.Trace.Record("batch_norm", x)
 
+	// skips are the feature maps the UNet decoder concatenates, from the full-size normalised image down.
+	skips := []*graph.Node{x}
 	if c.Stem == model.StemConv {
-		x = n.convStem(scope.In("conv_stem"), x)
+		var maps []*graph.Node
+		x, maps = n.convStem(scope.In("conv_stem"), x)
+		skips = append(skips, maps...)
 	} else {
 		x = ImageToPatches(x, c.PatchSize)
 		n.Trace.Record("image_to_patches", x)
@@ -75,6 +79,9 @@ func (n *Network) Forward(scope *gomlx.Scope, images *graph.Node) *graph.Node {
 		n.Trace.Record("encoder_block", x)
 	}
 
+	if c.Decoder == model.DecoderUNet {
+		return n.unetDecoder(scope.In("decoder"), x, skips)
+	}
 	if c.HeadHidden > 0 {
 		head := scope.In("output_head")
 		x = activation.Gelu(dense(head.In("fc1"), x, c.HeadHidden))
@@ -91,9 +98,10 @@ func (n *Network) Forward(scope *gomlx.Scope, images *graph.Node) *graph.Node {
 }
 
 // convStem is the convolutional stem (model.StemConv): images [B, C, H, W] -> tokens [B, (H/p)*(W/p), E] in the
-// row-major order of ImageToPatches' tiles.
-func (n *Network) convStem(scope *gomlx.Scope, x *graph.Node) *graph.Node {
+// row-major order of ImageToPatches' tiles, and the feature map [B, C_i, H/2^i, W/2^i] of each layer.
+func (n *Network) convStem(scope *gomlx.Scope, x *graph.Node) (*graph.Node, []*graph.Node) {
 	g := x.Graph()
+	var maps []*graph.Node
 	conv := spatial.ConvFor(scope.IsTraining(g))
 	for i, out := range n.Config.StemChannels() {
 		layer := scope.In("conv_%d", i+1)
@@ -105,9 +113,44 @@ func (n *Network) convStem(scope *gomlx.Scope, x *graph.Node) *graph.Node {
 		x = spatial.BatchNorm2D(layer.In("batch_norm"), x)
 		x = spatial.ReLU(x)
 		n.Trace.Record("conv_stem", x)
+		maps = append(maps, x)
 	}
 	x = dense(scope.In("projection"), spatial.ImageToTokens(x), n.Config.EmbedSize)
 	n.Trace.Record("stem_projection", x)
+	return x, maps
+}
+
+// unetDecoder is model.DecoderUNet: tokens [B, (H/p)*(W/p), E] -> logits [B, classes, H, W]. skips holds the
+// full-size normalised image and the stem's feature maps, by decreasing resolution; each stage doubles the
+// resolution bilinearly, concatenates the skip of the new resolution, and applies conv 3x3 -> BatchNorm -> ReLU.
+// Its convolutions have stride 1, which GoMLX's ONNX backend differentiates natively (spatial.ConvImage).
+func (n *Network) unetDecoder(scope *gomlx.Scope, tokens *graph.Node, skips []*graph.Node) *graph.Node {
+	c := n.Config
+	g := tokens.Graph()
+	x := spatial.TokensToImage(tokens, c.ImageSize/c.PatchSize)
+	stages := c.DecoderStages()
+	for i, s := range stages {
+		stage := scope.In("up_%d", i+1)
+		x = graph.Concatenate([]*graph.Node{spatial.Resize(x, s.Side), skips[len(stages)-1-i]}, 1)
+		kernel := stage.WithInitializer(pytorchLinearInit(stage, 9*s.In)). // nn.Conv2d's default
+											VariableWithShape("weights", shapes.Make(x.DType(), 3, 3, s.In, s.Out)).NodeValue(g)
+		x = spatial.ConvImage(x, kernel, nil, 3)
+		x = spatial.ReLU(spatial.BatchNorm2D(stage.In("batch_norm"), x))
+		n.Trace.Record("decoder_stage", x)
+	}
+	head := scope.In("classifier")
+	in := x.Shape().Dimensions[1]
+	init := pytorchLinearInit(head, in)
+	kernel := head.WithInitializer(init).VariableWithShape("weights", shapes.Make(x.DType(), 1, 1, in, c.Classes)).NodeValue(g)
+	bias := head.WithInitializer(init).VariableWithShape("biases", shapes.Make(x.DType(), c.Classes)).NodeValue(g)
+	x = spatial.ConvImage(x, kernel, bias, 1)
+	n.Trace.Record("classifier", x)
+	// The token grid's own class logits, upsampled bilinearly, carry the coarse layout; the decoder adds the
+	// detail. This path sees all E features of a token and learns the class layout in a few steps, where the
+	// narrow full-size stages alone need hundreds.
+	coarse := spatial.TokensToImage(dense(scope.In("token_classifier"), tokens, c.Classes), c.ImageSize/c.PatchSize)
+	x = graph.Add(x, spatial.Resize(coarse, c.ImageSize))
+	n.Trace.Record("logits", x)
 	return x
 }
 

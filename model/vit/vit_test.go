@@ -31,6 +31,8 @@ func TestParameterCountsMatchGraph(t *testing.T) {
 	convStem.Stem = model.StemConv
 	smallConv := must(model.Preset(model.PresetSmall))
 	smallConv.Stem = model.StemConv
+	tinyUNet, smallUNet := convStem, smallConv
+	tinyUNet.Decoder, smallUNet.Decoder = model.DecoderUNet, model.DecoderUNet
 	tests := []struct {
 		name string
 		cfg  model.Config
@@ -42,6 +44,8 @@ func TestParameterCountsMatchGraph(t *testing.T) {
 		{"tiny with patch 8", patch8},
 		{"tiny with conv stem", convStem},
 		{"small with conv stem", smallConv},
+		{"tiny with unet decoder", tinyUNet},
+		{"small with unet decoder", smallUNet},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -56,6 +60,45 @@ func TestParameterCountsMatchGraph(t *testing.T) {
 	}
 	if mlpHead.NumParams() == tiny.NumParams() {
 		t.Error("the MLP head did not change the parameter count")
+	}
+}
+
+// TestUNetDecoderShapeTrace: the decoder doubles the token grid to the image size, each stage as wide as
+// model.Config.DecoderStages says, and ends in full-size logits.
+func TestUNetDecoderShapeTrace(t *testing.T) {
+	cfg := must(model.Preset(model.PresetSmall))
+	cfg.Stem, cfg.Decoder = model.StemConv, model.DecoderUNet
+	trace, err := network.TraceShapes(cfg, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []model.Stage
+	for _, s := range trace {
+		if s.Name == "decoder_stage" || s.Name == "logits" {
+			got = append(got, s)
+		}
+	}
+	want := []model.Stage{
+		{Name: "decoder_stage", Shape: []int{2, 64, 16, 16}},
+		{Name: "decoder_stage", Shape: []int{2, 32, 32, 32}},
+		{Name: "decoder_stage", Shape: []int{2, 16, 64, 64}},
+		{Name: "decoder_stage", Shape: []int{2, 16, 128, 128}},
+		{Name: "logits", Shape: []int{2, 3, 128, 128}},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("decoder stages %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i].Name != want[i].Name || !slices.Equal(got[i].Shape, want[i].Shape) {
+			t.Errorf("stage %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+	stages := cfg.DecoderStages()
+	wantIn := []int{256 + 128, 64 + 64, 32 + 32, 16 + 3}
+	for i, s := range stages {
+		if s.In != wantIn[i] {
+			t.Errorf("stage %d input width %d, want %d", i, s.In, wantIn[i])
+		}
 	}
 }
 
