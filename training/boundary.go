@@ -6,7 +6,7 @@ import (
 )
 
 // BoundaryTolerance is the distance, in pixels at the model resolution (128: ~1.5% of the side), within which a
-// predicted boundary pixel counts as matching a true one.
+// predicted boundary pixel counts as matching a true one. Masks of another size scale it with their longer side.
 const BoundaryTolerance = 2
 
 // BoundaryScore accumulates the boundary F-score of segmentation masks (Csurka et al., BMVC 2013; the F measure
@@ -22,13 +22,18 @@ type BoundaryScore struct {
 
 // Add accumulates one pair of side x side masks.
 func (b *BoundaryScore) Add(truth, pred []uint8, side int) error {
-	if len(truth) != side*side || len(pred) != side*side {
-		return fmt.Errorf("boundary score: masks of %d and %d pixels, want %dx%d", len(truth), len(pred), side, side)
+	return b.AddSized(truth, pred, side, side, b.Tolerance)
+}
+
+// AddSized accumulates one pair of w x h masks, matching boundaries within tol pixels.
+func (b *BoundaryScore) AddSized(truth, pred []uint8, w, h, tol int) error {
+	if len(truth) != w*h || len(pred) != w*h {
+		return fmt.Errorf("boundary score: masks of %d and %d pixels, want %dx%d", len(truth), len(pred), w, h)
 	}
-	tb, pb := boundary(truth, side), boundary(pred, side)
-	m, n := matched(pb, tb, side, b.Tolerance)
+	tb, pb := boundary(truth, w, h), boundary(pred, w, h)
+	m, n := matched(pb, tb, w, h, tol)
 	b.predMatched, b.predTotal = b.predMatched+m, b.predTotal+n
-	m, n = matched(tb, pb, side, b.Tolerance)
+	m, n = matched(tb, pb, w, h, tol)
 	b.truthMatched, b.truthTotal = b.truthMatched+m, b.truthTotal+n
 	return nil
 }
@@ -49,28 +54,26 @@ func (b *BoundaryScore) F() float64 {
 	return 2 * p * r / (p + r)
 }
 
-// boundary marks the pixels of a side x side mask that have a 4-neighbour of another class.
-func boundary(mask []uint8, side int) []bool {
+// boundary marks the pixels of a w x h mask that have a 4-neighbour of another class.
+func boundary(mask []uint8, w, h int) []bool {
 	out := make([]bool, len(mask))
-	for y := range side {
-		for x := range side {
-			v := mask[y*side+x]
-			out[y*side+x] = x > 0 && mask[y*side+x-1] != v || x < side-1 && mask[y*side+x+1] != v ||
-				y > 0 && mask[(y-1)*side+x] != v || y < side-1 && mask[(y+1)*side+x] != v
+	for y := range h {
+		for x := range w {
+			v := mask[y*w+x]
+			out[y*w+x] = x > 0 && mask[y*w+x-1] != v || x < w-1 && mask[y*w+x+1] != v ||
+				y > 0 && mask[(y-1)*w+x] != v || y < h-1 && mask[(y+1)*w+x] != v
 		}
 	}
 	return out
 }
 
 // matched counts the marked pixels of a, and those of them within tol (Chebyshev) of a marked pixel of b.
-func matched(a, b []bool, side, tol int) (hits, total int64) {
-	for y := range side {
-		for x := range side {
-			if !a[y*side+x] {
-				continue
-			}
+func matched(a, b []bool, w, h, tol int) (hits, total int64) {
+	near := dilate(b, w, h, tol)
+	for i, marked := range a {
+		if marked {
 			total++
-			if near(b, side, x, y, tol) {
+			if near[i] {
 				hits++
 			}
 		}
@@ -78,15 +81,31 @@ func matched(a, b []bool, side, tol int) (hits, total int64) {
 	return hits, total
 }
 
-func near(b []bool, side, x, y, tol int) bool {
-	for yy := max(y-tol, 0); yy <= min(y+tol, side-1); yy++ {
-		for xx := max(x-tol, 0); xx <= min(x+tol, side-1); xx++ {
-			if b[yy*side+xx] {
-				return true
+// dilate marks the pixels within tol (Chebyshev distance) of a marked pixel of b: a square window, applied as a
+// row pass and a column pass.
+func dilate(b []bool, w, h, tol int) []bool {
+	rows := make([]bool, len(b))
+	for y := range h {
+		line, out := b[y*w:][:w], rows[y*w:][:w]
+		for x, v := range line {
+			if v {
+				for xx := max(x-tol, 0); xx <= min(x+tol, w-1); xx++ {
+					out[xx] = true
+				}
 			}
 		}
 	}
-	return false
+	near := make([]bool, len(b))
+	for y := range h {
+		for x, v := range rows[y*w:][:w] {
+			if v {
+				for yy := max(y-tol, 0); yy <= min(y+tol, h-1); yy++ {
+					near[yy*w+x] = true
+				}
+			}
+		}
+	}
+	return near
 }
 
 // Scorer accumulates every mask-quality metric of a set of square masks: the confusion matrix (pixel accuracy,
@@ -102,12 +121,19 @@ func NewScorer(classes, side int) *Scorer {
 	return &Scorer{conf: NewConfusion(classes), boundary: BoundaryScore{Tolerance: BoundaryTolerance}, side: side}
 }
 
-// Add accumulates one pair of masks.
+// Add accumulates one pair of side x side masks.
 func (s *Scorer) Add(truth, pred []uint8) error {
+	return s.AddSized(truth, pred, s.side, s.side)
+}
+
+// AddSized accumulates one pair of w x h masks (a photo's own size): the boundary tolerance is
+// BoundaryTolerance scaled from the scorer's side to the longer of w and h.
+func (s *Scorer) AddSized(truth, pred []uint8, w, h int) error {
 	if err := s.conf.Add(truth, pred); err != nil {
 		return err
 	}
-	return s.boundary.Add(truth, pred, s.side)
+	tol := int(math.Round(float64(s.boundary.Tolerance) * float64(max(w, h)) / float64(s.side)))
+	return s.boundary.AddSized(truth, pred, w, h, tol)
 }
 
 // Metrics returns the accumulated metrics.

@@ -86,3 +86,60 @@ func TestScorerBorderIoU(t *testing.T) {
 		t.Errorf("boundary F %v out of (0, 1]", m.BoundaryF)
 	}
 }
+
+// TestDilateMatchesWindowSearch: the two-pass dilation marks exactly the pixels within tol (Chebyshev) of a marked
+// pixel, on rectangles of either orientation.
+func TestDilateMatchesWindowSearch(t *testing.T) {
+	tests := []struct{ w, h, tol int }{{37, 20, 2}, {20, 37, 3}, {9, 9, 0}, {5, 40, 8}}
+	for _, tc := range tests {
+		b := make([]bool, tc.w*tc.h)
+		for i := range b {
+			b[i] = (i*7919)%23 == 0
+		}
+		got := dilate(b, tc.w, tc.h, tc.tol)
+		for y := range tc.h {
+			for x := range tc.w {
+				want := false
+				for yy := max(y-tc.tol, 0); yy <= min(y+tc.tol, tc.h-1); yy++ {
+					for xx := max(x-tc.tol, 0); xx <= min(x+tc.tol, tc.w-1); xx++ {
+						want = want || b[yy*tc.w+xx]
+					}
+				}
+				if got[y*tc.w+x] != want {
+					t.Fatalf("%dx%d tol %d: pixel (%d,%d) = %v, want %v", tc.w, tc.h, tc.tol, x, y, got[y*tc.w+x], want)
+				}
+			}
+		}
+	}
+}
+
+// TestScorerAtPhotoSize: a w x h pair is scored over all its pixels, with the tolerance scaled to its longer side.
+func TestScorerAtPhotoSize(t *testing.T) {
+	const w, h = 256, 192
+	truth := make([]uint8, w*h)
+	pred := make([]uint8, w*h)
+	for y := range h {
+		for x := range w {
+			if x >= 100 {
+				truth[y*w+x] = 1
+			}
+			if x >= 103 { // 3 px off: within the 4 px tolerance at 256 (2 at 128), beyond 2
+				pred[y*w+x] = 1
+			}
+		}
+	}
+	s := NewScorer(2, 128)
+	if err := s.AddSized(truth, pred, w, h); err != nil {
+		t.Fatal(err)
+	}
+	m := s.Metrics()
+	if m.Pixels != w*h {
+		t.Errorf("%d pixels scored, want %d", m.Pixels, w*h)
+	}
+	if m.BoundaryF != 1 {
+		t.Errorf("boundary F %.3f, want 1 (3 px is within the scaled tolerance)", m.BoundaryF)
+	}
+	if want := 1 - 3.0/w; math.Abs(m.PixelAccuracy-want) > 1e-9 {
+		t.Errorf("pixel accuracy %.5f, want %.5f", m.PixelAccuracy, want)
+	}
+}

@@ -108,7 +108,10 @@ func (b BucketSource) String() string { return "s3://" + path.Join(b.Bucket, b.P
 type Example struct {
 	Name  string
 	Image []float32 // CHW, 0..1
-	Mask  []uint8   // class ids, row-major
+	Mask  []uint8   // class ids, row-major, at the model's resolution
+	// Trimap is the original trimap PNG, at the photo's own size, kept encoded (a few kB) for scoring at the
+	// photo's size (EvaluateSession); nil when not kept.
+	Trimap []byte
 }
 
 // Splits of a dataset.
@@ -242,6 +245,7 @@ func preprocessPair(name string, imgBytes, triBytes []byte, opts LoadOptions) (E
 		return Example{}, "undecodable image", err
 	}
 	ex.Mask = imaging.ResizeMask(trimap, s, s).Pix
+	ex.Trimap = triBytes
 	return ex, "", nil
 }
 

@@ -49,6 +49,9 @@ type Metrics struct {
 	// BoundaryF is the boundary F-score (see BoundaryScore); set by a Scorer, 0 from a bare Confusion.
 	BoundaryF float64 `json:"boundary_f"`
 	Pixels    int64   `json:"pixels"`
+	// ModelResolution, when set, holds the same metrics at the model's input resolution (masks and predictions
+	// both at 128x128), beside these at the photos' own size.
+	ModelResolution *Metrics `json:"model_resolution,omitempty"`
 }
 
 // Metrics computes pixel accuracy, per-class IoU, their mean, and the article's IoU.

@@ -16,6 +16,7 @@ import (
 	"github.com/vitseg/vitseg/internal/modeltest"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/imaging"
+	"github.com/vitseg/vitseg/model/inference"
 	"github.com/vitseg/vitseg/training"
 )
 
@@ -181,5 +182,44 @@ func TestPredictFollowsTraining(t *testing.T) {
 	}
 	if slices.Equal(before[0], after[0]) && slices.Equal(before[1], after[1]) {
 		t.Error("predictions did not change after 3 more epochs of training")
+	}
+}
+
+// TestEvaluateSessionAtPhotoSize: with the original trimaps, the headline metrics count every pixel of the
+// photos and the model-resolution metrics sit beside them; without them, the model resolution is the headline.
+func TestEvaluateSessionAtPhotoSize(t *testing.T) {
+	rt := modeltest.Runtime(t)
+	examples := loadSmall(t, 3)
+	sess, err := rt.Load(modeltest.Export(t, model.PresetTiny, "1", 3), inference.Options{Device: inference.DeviceCPU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	ctx := context.Background()
+	m, err := training.EvaluateSession(ctx, sess, examples, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pixels int64
+	for _, ex := range examples {
+		tri, err := training.DecodeTrimap(ex.Trimap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pixels += int64(tri.Width * tri.Height)
+	}
+	if m.Pixels != pixels || m.ModelResolution == nil || m.ModelResolution.Pixels != 3*128*128 {
+		t.Fatalf("scored %d pixels (want %d) with model resolution %+v (want 3x128x128 pixels)", m.Pixels, pixels, m.ModelResolution)
+	}
+	bare := slices.Clone(examples)
+	for i := range bare {
+		bare[i].Trimap = nil
+	}
+	m2, err := training.EvaluateSession(ctx, sess, bare, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m2.ModelResolution != nil || m2.Pixels != 3*128*128 || m2.PixelAccuracy != m.ModelResolution.PixelAccuracy {
+		t.Errorf("without trimaps: %+v, want the model-resolution metrics %+v", m2, *m.ModelResolution)
 	}
 }

@@ -37,8 +37,9 @@ func Prepare(data []byte, size int, opts imaging.DecodeOptions) (*Prepared, erro
 
 // Segmentation is the result for one image.
 type Segmentation struct {
-	// Mask is the model's class ids shown at the photo's full size (nearest-neighbour upsampling, done as the
-	// mask is encoded or counted: no full-size mask is built).
+	// Mask is the class ids at the photo's full size: the model's logits interpolated bilinearly to the photo's
+	// size, then arg-maxed (imaging.MaskFromLogitsResized), so that its edges follow the logits, not the model's
+	// pixel grid. Its Base is the full-size mask.
 	Mask  imaging.UpsampledMask
 	Stats imaging.Stats // class area fractions and the pet bounding box, at the full size
 }
@@ -52,29 +53,34 @@ func (s *Session) Segment(ctx context.Context, batch []*Prepared) ([]Segmentatio
 	for i, p := range batch {
 		tensors[i] = p.Tensor
 	}
-	masks, err := s.Masks(ctx, tensors)
+	logits, err := s.Logits(ctx, tensors)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Segmentation, len(batch))
 	for i, p := range batch {
-		out[i] = s.segmentation(masks[i], p.Width, p.Height)
+		if out[i], err = s.Postprocess(logits[i], p.Width, p.Height); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
 
 // Postprocess is Segment's post-processing of one image's logits (LogitsLen values), shown at width x height.
 func (s *Session) Postprocess(logits []float32, width, height int) (Segmentation, error) {
-	m, err := s.maskOf(logits)
+	m, err := s.MaskAt(logits, width, height)
 	if err != nil {
 		return Segmentation{}, err
 	}
-	return s.segmentation(m, width, height), nil
+	u := imaging.UpsampledMask{Base: m, Width: width, Height: height}
+	return Segmentation{Mask: u, Stats: u.Stats(s.meta.Config.Classes)}, nil
 }
 
-func (s *Session) segmentation(m *imaging.Mask, width, height int) Segmentation {
-	u := imaging.UpsampledMask{Base: m, Width: width, Height: height}
-	return Segmentation{Mask: u, Stats: u.Stats(s.meta.Config.Classes)}
+// MaskAt returns the class ids of one image's logits (LogitsLen values) at width x height: bilinear
+// interpolation of the logits, then the arg-max (imaging.MaskFromLogitsResized).
+func (s *Session) MaskAt(logits []float32, width, height int) (*imaging.Mask, error) {
+	c := s.meta.Config
+	return imaging.MaskFromLogitsResized(logits, c.Classes, c.ImageSize, c.ImageSize, width, height)
 }
 
 // maskOf returns the class ids of one image's logits at the model resolution.
@@ -83,11 +89,26 @@ func (s *Session) maskOf(logits []float32) (*imaging.Mask, error) {
 	return imaging.MaskFromLogits(logits, c.Classes, c.ImageSize, c.ImageSize)
 }
 
-// Masks runs tensors (CHW in 0..1 at the model resolution, ImageLen values each) through the model as one
-// batch and returns each one's class ids at the model resolution: the batching loop of serving (Segment)
-// and evaluation (training.EvaluateSession). With TTAFlip the batch also holds each image's mirror image, and
-// an image's mask is the arg-max of its logits plus the mirrored logits of its mirror image.
+// Masks is Logits' class ids at the model resolution, the arg-max of each image's logits.
 func (s *Session) Masks(ctx context.Context, tensors [][]float32) ([]*imaging.Mask, error) {
+	logits, err := s.Logits(ctx, tensors)
+	if err != nil {
+		return nil, err
+	}
+	masks := make([]*imaging.Mask, len(logits))
+	for i, l := range logits {
+		if masks[i], err = s.maskOf(l); err != nil {
+			return nil, err
+		}
+	}
+	return masks, nil
+}
+
+// Logits runs tensors (CHW in 0..1 at the model resolution, ImageLen values each) through the model as one
+// batch and returns each one's logits (LogitsLen values): the batching loop of serving (Segment) and evaluation
+// (training.EvaluateSession). With TTAFlip the batch also holds each image's mirror image, and an image's
+// logits are its own plus the mirrored logits of its mirror image.
+func (s *Session) Logits(ctx context.Context, tensors [][]float32) ([][]float32, error) {
 	n := len(tensors)
 	if n == 0 {
 		return nil, nil
@@ -107,9 +128,9 @@ func (s *Session) Masks(ctx context.Context, tensors [][]float32) ([]*imaging.Ma
 	if err != nil {
 		return nil, err
 	}
-	masks := make([]*imaging.Mask, n)
+	out := make([][]float32, n)
 	for i := range n {
-		own := logits[i*s.LogitsLen() : (i+1)*s.LogitsLen()]
+		own := logits[i*s.LogitsLen() : (i+1)*s.LogitsLen() : (i+1)*s.LogitsLen()]
 		if s.tta == TTAFlip {
 			mirror := logits[(n+i)*s.LogitsLen() : (n+i+1)*s.LogitsLen()]
 			mirrorRows(mirror, mirror, side)
@@ -117,11 +138,7 @@ func (s *Session) Masks(ctx context.Context, tensors [][]float32) ([]*imaging.Ma
 				own[j] += v
 			}
 		}
-		m, err := s.maskOf(own)
-		if err != nil {
-			return nil, err
-		}
-		masks[i] = m
+		out[i] = own
 	}
-	return masks, nil
+	return out, nil
 }
