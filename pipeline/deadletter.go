@@ -16,11 +16,11 @@ import (
 // event was durably written (only then may the message be committed).
 func (p *Pipeline) deadLetter(ctx context.Context, m *message, class producer.ErrorClass, why string, ref *consumer.ImageRef) bool {
 	ctx = messageContext(ctx, m)
-	var src *producer.ObjectRef
+	var object *producer.ObjectVersion
 	if ref != nil {
-		src = &producer.ObjectRef{Bucket: ref.Bucket, Key: ref.Key}
+		object = &producer.ObjectVersion{Bucket: ref.Bucket, Key: ref.Key, ETag: ref.ETag}
 	}
-	ev := producer.NewDeadLetter(m.msg, class, why, src, time.Now().UTC())
+	ev := producer.NewDeadLetter(m.msg, class, why, object, time.Now().UTC())
 	stripped := false
 	err := p.retry.produceDeadLetter.do(ctx, func() error {
 		err := p.deps.Writer.PublishDeadLetters(ctx, ev)

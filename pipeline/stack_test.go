@@ -43,6 +43,7 @@ type stack struct {
 	s3      *minio.Client
 	runtime *inference.Runtime
 	tracing trace.TracerProvider // Deps.Tracing of the pipelines started
+	group   string               // consumer group of the pipelines started ("vitseg" when empty)
 }
 
 func startStack(t *testing.T) *stack {
@@ -86,7 +87,11 @@ func (s *stack) startPipeline(t *testing.T, models pipeline.ModelSource, log *za
 	if err != nil {
 		t.Fatal(err)
 	}
-	reader, err := consumer.NewReader(consumer.ReaderConfig{Brokers: s.kafka.Brokers(), GroupID: "vitseg",
+	group := s.group
+	if group == "" {
+		group = "vitseg"
+	}
+	reader, err := consumer.NewReader(consumer.ReaderConfig{Brokers: s.kafka.Brokers(), GroupID: group,
 		Topic: inputTopic, SessionTimeout: 6 * time.Second, Logger: log})
 	if err != nil {
 		t.Fatal(err)
@@ -296,7 +301,11 @@ func validateJSON(t *testing.T, s *jsonschema.Schema, raw []byte) {
 func (s *stack) committedOffsets(t *testing.T) map[int]int64 {
 	t.Helper()
 	client := &kafka.Client{Addr: kafka.TCP(s.kafka.Brokers()...), Timeout: 10 * time.Second}
-	resp, err := client.OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{GroupID: "vitseg",
+	group := s.group
+	if group == "" {
+		group = "vitseg"
+	}
+	resp, err := client.OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{GroupID: group,
 		Topics: map[string][]int{inputTopic: {0, 1, 2, 3}}})
 	if err != nil {
 		t.Fatal(err)
@@ -325,6 +334,18 @@ func (s *stack) endOffsets(t *testing.T) map[int]int64 {
 		out[p.Partition] = p.LastOffset
 	}
 	return out
+}
+
+// committedToEnd reports whether the group has committed every partition of the input topic to its end.
+func (s *stack) committedToEnd(t *testing.T) bool {
+	t.Helper()
+	committed := s.committedOffsets(t)
+	for p, end := range s.endOffsets(t) {
+		if end > 0 && committed[p] != end {
+			return false
+		}
+	}
+	return true
 }
 
 func names(prefix string, n int) []string {

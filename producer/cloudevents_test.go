@@ -59,7 +59,7 @@ func TestEventsAreBinaryCloudEvents(t *testing.T) {
 	withSource.Source = &ObjectRef{Bucket: "pets", Key: "gone.jpg"}
 	noSource := sampleDeadLetter()
 	noSource.Original.Offset++
-	noSource.EventID = DeadLetterEventID(noSource.Original.Topic, noSource.Original.Partition, noSource.Original.Offset)
+	noSource.EventID = DeadLetterEventID(noSource.Original.Topic, noSource.Original.Partition, noSource.Original.Offset, nil)
 	if err := w.PublishResults(ctx, result); err != nil {
 		t.Fatal(err)
 	}

@@ -162,10 +162,26 @@ func ResultEventID(source Source, model ModelRef) string {
 	return uuid.NewSHA1(namespace, idInput("result", source.Bucket, source.Key, source.ETag, model.Name, model.Version)).String()
 }
 
-// DeadLetterEventID returns the deterministic event ID of the dead letter
-// for the original message at topic/partition/offset.
-func DeadLetterEventID(topic string, partition int, offset int64) string {
-	return uuid.NewSHA1(namespace, idInput("deadletter", topic, strconv.Itoa(partition), strconv.FormatInt(offset, 10))).String()
+// ObjectVersion is the object a reference of an input message named: its
+// bucket and key, and the ETag the reference announced ("" when it did
+// not, as plain references).
+type ObjectVersion struct {
+	Bucket, Key, ETag string
+}
+
+// DeadLetterEventID returns the deterministic event ID of a dead letter for
+// the original message at topic/partition/offset: about the message as a
+// whole when object is nil (it could not be parsed, or named nothing usable),
+// else about the one object version it referenced. Each reference of a
+// multi-record message has its own ID; two records naming the same object
+// version share one (one event, as for results); a redelivery of the message
+// reproduces them all.
+func DeadLetterEventID(topic string, partition int, offset int64, object *ObjectVersion) string {
+	parts := []string{"deadletter", topic, strconv.Itoa(partition), strconv.FormatInt(offset, 10)}
+	if object != nil {
+		parts = append(parts, "object", object.Bucket, object.Key, object.ETag)
+	}
+	return uuid.NewSHA1(namespace, idInput(parts...)).String()
 }
 
 // idInput joins the parts length-prefixed, so that no two part lists collide.
@@ -442,11 +458,17 @@ func NewOriginal(msg kafka.Message) OriginalMessage {
 }
 
 // NewDeadLetter returns the dead-letter event for msg, failed at now with
-// class and reason (cut to MaxReasonBytes). source may be nil.
-func NewDeadLetter(msg kafka.Message, class ErrorClass, reason string, source *ObjectRef, now time.Time) DeadLetterEvent {
+// class and reason (cut to MaxReasonBytes), about the object version object
+// (its bucket and key are the event's source), or about the message as a
+// whole when object is nil. The event ID is DeadLetterEventID's.
+func NewDeadLetter(msg kafka.Message, class ErrorClass, reason string, object *ObjectVersion, now time.Time) DeadLetterEvent {
+	var source *ObjectRef
+	if object != nil {
+		source = &ObjectRef{Bucket: object.Bucket, Key: object.Key}
+	}
 	return DeadLetterEvent{
 		SchemaVersion: SchemaVersion,
-		EventID:       DeadLetterEventID(msg.Topic, msg.Partition, msg.Offset),
+		EventID:       DeadLetterEventID(msg.Topic, msg.Partition, msg.Offset, object),
 		Original:      NewOriginal(msg),
 		ErrorClass:    class,
 		Reason:        truncateUTF8(reason, MaxReasonBytes),

@@ -245,7 +245,7 @@ func TestDeadLetterMatchesSchema(t *testing.T) {
 	}
 
 	e := sampleDeadLetter()
-	if e.FailedAt.Location() != time.UTC || e.EventID != DeadLetterEventID("vitseg.images", 2, 1234) {
+	if e.FailedAt.Location() != time.UTC || e.EventID != DeadLetterEventID("vitseg.images", 2, 1234, nil) {
 		t.Errorf("NewDeadLetter: failed_at %v, id %s", e.FailedAt, e.EventID)
 	}
 	if e.Original.Value.Encoding != EncodingUTF8 || e.Original.Value.Data != `{"bucket":"pets","key":"../x"}` {
@@ -329,7 +329,7 @@ func TestEventIDs(t *testing.T) {
 	if ResultEventID(Source{Bucket: "ab", Key: "c"}, a.Model) == ResultEventID(Source{Bucket: "a", Key: "bc"}, a.Model) {
 		t.Error("bucket/key boundary collision")
 	}
-	if DeadLetterEventID("t", 1, 23) == DeadLetterEventID("t", 12, 3) {
+	if DeadLetterEventID("t", 1, 23, nil) == DeadLetterEventID("t", 12, 3, nil) {
 		t.Error("partition/offset boundary collision")
 	}
 }

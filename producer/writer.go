@@ -195,7 +195,8 @@ func (w *Writer) PublishResults(ctx context.Context, events ...ResultEvent) erro
 
 // PublishDeadLetters writes events to the dead-letter topic, keyed by the
 // source object key when known, else by the original message's key. Zero
-// SchemaVersion, empty EventID and zero FailedAt are filled in; FailedAt is
+// SchemaVersion, empty EventID (DeadLetterEventID of the original message and
+// the source, with no ETag) and zero FailedAt are filled in; FailedAt is
 // written in UTC. If any event is invalid, nothing is written and the error
 // wraps ErrInvalidEvent.
 func (w *Writer) PublishDeadLetters(ctx context.Context, events ...DeadLetterEvent) error {
@@ -206,7 +207,11 @@ func (w *Writer) PublishDeadLetters(ctx context.Context, events ...DeadLetterEve
 			e.SchemaVersion = SchemaVersion
 		}
 		if e.EventID == "" {
-			e.EventID = DeadLetterEventID(e.Original.Topic, e.Original.Partition, e.Original.Offset)
+			var object *ObjectVersion
+			if e.Source != nil {
+				object = &ObjectVersion{Bucket: e.Source.Bucket, Key: e.Source.Key}
+			}
+			e.EventID = DeadLetterEventID(e.Original.Topic, e.Original.Partition, e.Original.Offset, object)
 		}
 		if e.FailedAt.IsZero() {
 			e.FailedAt = now

@@ -171,7 +171,7 @@ func TestPublishDeadLettersArriveValid(t *testing.T) {
 	withSource.Source = &ObjectRef{Bucket: "pets", Key: "gone.jpg"}
 	withSource.ErrorClass = ClassMissingObject
 	withSource.Original.Offset++
-	withSource.EventID = DeadLetterEventID(withSource.Original.Topic, withSource.Original.Partition, withSource.Original.Offset)
+	withSource.EventID = DeadLetterEventID(withSource.Original.Topic, withSource.Original.Partition, withSource.Original.Offset, &ObjectVersion{Bucket: "pets", Key: "gone.jpg"})
 	noKey := NewDeadLetter(kafka.Message{Topic: "vitseg.images", Offset: 7, Value: []byte{0xff, 0xd8, 0xff}}, ClassMalformedMessage,
 		"malformed message: not a JSON object", nil, time.Now())
 	sent := []DeadLetterEvent{sampleDeadLetter(), withSource, noKey}

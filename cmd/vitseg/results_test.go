@@ -67,7 +67,7 @@ func TestResultsSummaryAndContactSheet(t *testing.T) {
 		t.Fatal(err)
 	}
 	dl := producer.NewDeadLetter(kafka.Message{Topic: "vitseg.images", Value: []byte("{bad")}, producer.ClassMalformedMessage,
-		"not a JSON object", &producer.ObjectRef{Bucket: "pets", Key: "uploads/run1/bad.jpg"}, time.Now())
+		"not a JSON object", &producer.ObjectVersion{Bucket: "pets", Key: "uploads/run1/bad.jpg"}, time.Now())
 	if err := w.PublishDeadLetters(ctx, dl); err != nil {
 		t.Fatal(err)
 	}

@@ -18,9 +18,9 @@ var t0 = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 // letter is a dead letter of the message at offset with the given headers.
 func letter(offset int64, class producer.ErrorClass, reason, key string, at time.Time, headers ...kafka.Header) producer.DeadLetterEvent {
 	msg := kafka.Message{Topic: "vitseg.images", Offset: offset, Key: []byte("k"), Value: []byte(`{"bucket":"pets","key":"` + key + `"}`), Headers: headers}
-	var src *producer.ObjectRef
+	var src *producer.ObjectVersion
 	if key != "" {
-		src = &producer.ObjectRef{Bucket: "pets", Key: key}
+		src = &producer.ObjectVersion{Bucket: "pets", Key: key}
 	}
 	return producer.NewDeadLetter(msg, class, reason, src, at)
 }
@@ -135,7 +135,7 @@ func TestReplay(t *testing.T) {
 func ExampleReplay() {
 	msg := kafka.Message{Topic: "vitseg.images", Partition: 0, Offset: 41, Value: []byte(`{"bucket":"pets","key":"up/cat.jpg"}`)}
 	letter := producer.NewDeadLetter(msg, producer.ClassBadImage, "decode: unexpected EOF",
-		&producer.ObjectRef{Bucket: "pets", Key: "up/cat.jpg"}, time.Now())
+		&producer.ObjectVersion{Bucket: "pets", Key: "up/cat.jpg"}, time.Now())
 	replay, err := Replay(letter)
 	if err != nil {
 		panic(err)

@@ -23,7 +23,7 @@ func result(key, etag, mask string) producer.ResultEvent {
 
 func letter(key string, class producer.ErrorClass, at time.Time) producer.DeadLetterEvent {
 	return producer.NewDeadLetter(kafka.Message{Topic: "in", Offset: at.Unix()}, class, string(class)+" reason",
-		&producer.ObjectRef{Bucket: "pets", Key: key}, at)
+		&producer.ObjectVersion{Bucket: "pets", Key: key}, at)
 }
 
 // masks is a set of existing mask keys.
