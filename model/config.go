@@ -56,8 +56,9 @@ const (
 	DecoderLinear = ""
 	// DecoderUNet is a convolutional decoder over the token grid, as TransUNet and UNETR put on a ViT: stages that
 	// each double the resolution (bilinear resize), concatenate the convolutional stem's feature map of that
-	// resolution (the normalised image at full size) and apply a 3x3 convolution, BatchNorm and ReLU, up to the
-	// image size, then a 1x1 convolution to the classes. It needs StemConv, whose feature maps it reuses.
+	// resolution (the normalised image at full size) and apply a 3x3 convolution, a per-pixel channel norm
+	// (LayerNorm2d) and ReLU, up to the image size, then a 1x1 convolution to the classes, added to the token
+	// grid's own Linear class logits upsampled bilinearly. It needs StemConv, whose feature maps it reuses.
 	DecoderUNet = "unet"
 )
 
@@ -198,8 +199,9 @@ func (c Config) decoderErrors() []error {
 }
 
 // DecoderChannels are the output widths of the UNet decoder's stages, from the token grid's resolution x2 up to
-// the image size: half the stem's width at each stage's resolution, and the last (full-size) stage as wide as
-// the one before: 64, 32, 16, 16 for small (stem 32, 64, 128, 256). Nil for the linear decoder.
+// the image size: half the stem's width at each stage's resolution, at least minDecoderChannels, and the last
+// (full-size) stage as wide as the one before: 64, 32, 16, 16 for small (stem 32, 64, 128, 256). Nil for the
+// linear decoder.
 func (c Config) DecoderChannels() []int {
 	stem := c.StemChannels()
 	if c.Decoder != DecoderUNet || len(stem) < 2 {
@@ -207,10 +209,14 @@ func (c Config) DecoderChannels() []int {
 	}
 	var chans []int
 	for i := len(stem) - 2; i >= 0; i-- {
-		chans = append(chans, max(stem[i]/2, 1))
+		chans = append(chans, max(stem[i]/2, minDecoderChannels))
 	}
 	return append(chans, chans[len(chans)-1])
 }
+
+// minDecoderChannels is the narrowest UNet decoder stage: a per-pixel norm over fewer channels is degenerate (over
+// two it outputs +-1).
+const minDecoderChannels = 8
 
 // DecoderStage is one stage of the UNet decoder: at resolution Side x Side it takes the upsampled map
 // concatenated with a skip connection of Skip channels (In in all) and outputs Out channels.

@@ -51,8 +51,8 @@ func (c Config) stemParams(linear func(in, out int) int) PartParams {
 }
 
 // headParams is the output head: the article's Linear(E, classes*patch*patch), the MLP head, or the UNet decoder
-// (bias-free 3x3 convolutions over the upsampled map and its skip connection, BatchNorm2d affine, and the 1x1
-// convolution to the classes with bias).
+// (bias-free 3x3 convolutions over the upsampled map and its skip connection, a channel norm's gain and offset,
+// the 1x1 convolution to the classes with bias, and the token classifier Linear(E, classes)).
 func (c Config) headParams(linear func(in, out int) int) PartParams {
 	if stages := c.DecoderStages(); stages != nil {
 		n := 0
