@@ -81,6 +81,23 @@ func (d *dlqFlags) read(ctx context.Context) (letters []producer.DeadLetterEvent
 	return letters, skipped, err
 }
 
+// readResults returns the result events of the topic, in topic order; undecodable messages are left out.
+func (d *dlqFlags) readResults(ctx context.Context) ([]producer.ResultEvent, error) {
+	dialer, err := d.ksec.Dialer("vitseg-dlq", 10*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	var results []producer.ResultEvent
+	err = topicread.Source{Brokers: envflag.List(d.brokers), Dialer: dialer}.ReadAll(ctx, d.resultTopic, func(m kafka.Message) error {
+		var e producer.ResultEvent
+		if json.Unmarshal(m.Value, &e) == nil && e.Validate() == nil {
+			results = append(results, e)
+		}
+		return nil
+	})
+	return results, err
+}
+
 // selectLetters returns the letters f matches.
 func selectLetters(letters []producer.DeadLetterEvent, f dlq.Filter) []producer.DeadLetterEvent {
 	var out []producer.DeadLetterEvent
@@ -144,10 +161,12 @@ func runDLQReplay(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := newFlagSet("dlq replay", "dlq replay --class C [--reason-match RE] [--since D] [--dry-run] [flags]", stderr)
 	var d dlqFlags
 	d.register(fs)
+	fs.StringVar(&d.resultTopic, "kafka-result-topic", "vitseg.results", "topic of result events (an object whose latest outcome is a result is not replayed)")
 	var inputTopic string
 	registerInputTopic(fs, &inputTopic, "topic the references are re-published to")
 	reasonMatch := fs.String("reason-match", "", "only dead letters whose reason matches this regular expression")
 	dryRun := fs.Bool("dry-run", false, "print what would be replayed, publish nothing")
+	includeProcessed := fs.Bool("include-processed", false, "also replay objects whose latest outcome is a result (processed since they were dead-lettered)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -165,6 +184,23 @@ func runDLQReplay(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// The latest letter of each object decides: one that failed again, or ran out of attempts, since an
 	// earlier letter of the selection is not replayed from that earlier letter.
 	letters := selectLetters(dlq.Latest(all), f)
+	var processed []producer.DeadLetterEvent
+	if !*includeProcessed {
+		results, err := d.readResults(ctx)
+		if err != nil {
+			return err
+		}
+		letters, processed = dlq.SkipProcessed(letters, results)
+		for _, e := range processed {
+			if *dryRun {
+				fmt.Fprintf(stdout, "skip %s: processed since it was dead-lettered\n", replaySubject(e))
+			}
+		}
+	}
+	skippedNote := ""
+	if len(processed) > 0 {
+		skippedNote = fmt.Sprintf("; skipped %d objects processed since they were dead-lettered (--include-processed replays them)", len(processed))
+	}
 	var msgs []kafka.Message
 	var refused []string
 	for _, e := range letters {
@@ -182,13 +218,13 @@ func runDLQReplay(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, "not replayed:", r)
 	}
 	if *dryRun {
-		_, err := fmt.Fprintf(stdout, "dry run: %d of %d dead letters would be replayed to %s\n", len(msgs), len(letters), inputTopic)
+		_, err := fmt.Fprintf(stdout, "dry run: %d of %d dead letters would be replayed to %s%s\n", len(msgs), len(letters)+len(processed), inputTopic, skippedNote)
 		return err
 	}
 	if err := d.publish(ctx, inputTopic, msgs); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "replayed %d of %d dead letters to %s\n", len(msgs), len(letters), inputTopic)
+	_, err = fmt.Fprintf(stdout, "replayed %d of %d dead letters to %s%s\n", len(msgs), len(letters)+len(processed), inputTopic, skippedNote)
 	return err
 }
 

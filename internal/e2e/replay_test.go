@@ -17,9 +17,10 @@ const manual = "manual/"
 
 // TestDeadLetterReplayRoundTrip: three unreadable images are dead-lettered bad_image; two are fixed under the
 // same keys and `vitseg dlq replay` re-publishes the three references: the fixed ones get results, the broken
-// one is dead-lettered again with attempt 2. A second replay reprocesses the fixed ones idempotently (same
-// event_id, same mask) and the broken one, past --max-attempts 2, is dead-lettered attempts_exhausted; a third
-// replay of bad_image leaves it alone.
+// one is dead-lettered again with attempt 2. A second replay skips the fixed ones (their latest outcome is a
+// result) and the broken one, past --max-attempts 2, is dead-lettered attempts_exhausted; a replay with
+// --include-processed reprocesses the fixed ones idempotently (same event_id, same mask) and leaves the exhausted
+// one alone; a last replay skips everything.
 func TestDeadLetterReplayRoundTrip(t *testing.T) {
 	s := startStack(t, stackConfig{})
 	l := s.newLedger(t)
@@ -58,11 +59,11 @@ func TestDeadLetterReplayRoundTrip(t *testing.T) {
 		t.Fatalf("the dry run published: input end offsets %v -> %v (%v)", ends, after, err)
 	}
 
-	replay := func(want string) {
+	replay := func(want string, flags ...string) {
 		t.Helper()
-		out, errOut, code := s.cli(t, "dlq", "replay", "--class", "bad_image")
+		out, errOut, code := s.cli(t, append([]string{"dlq", "replay", "--class", "bad_image"}, flags...)...)
 		if code != 0 || !strings.Contains(out, want) {
-			t.Fatalf("dlq replay (exit %d), want %q:\n%s%s", code, want, out, errOut)
+			t.Fatalf("dlq replay %v (exit %d), want %q:\n%s%s", flags, code, want, out, errOut)
 		}
 	}
 	replay("replayed 3 of 3 dead letters")
@@ -72,12 +73,14 @@ func TestDeadLetterReplayRoundTrip(t *testing.T) {
 		t.Errorf("second letter of bad-2: %s, attempt %d", again.ErrorClass, dlq.Attempt(again))
 	}
 
-	replay("replayed 3 of 3 dead letters") // bad-0 and bad-1 once more, bad-2 at attempt 3
+	// bad-0 and bad-1 were processed since their letters: only bad-2 is replayed, at attempt 3.
+	replay("replayed 1 of 3 dead letters to vitseg.images; skipped 2 objects processed since they were dead-lettered")
 	waitFor(t, 60*time.Second, "bad-2 out of attempts", func() bool { return len(lettersOf(l.deadLetters(t), bad[2])) == 3 })
 	last := lettersOf(l.deadLetters(t), bad[2])[2]
 	if last.ErrorClass != producer.ClassAttemptsExhausted || !strings.Contains(last.Reason, "attempt 3 is over the limit of 2 attempts") {
 		t.Errorf("third letter of bad-2: %s: %s", last.ErrorClass, last.Reason)
 	}
+	replay("replayed 2 of 2 dead letters", "--include-processed") // bad-2's latest letter is attempts_exhausted: not selected
 	waitFor(t, 60*time.Second, "the fixed objects reprocessed", func() bool {
 		got := l.resultsByKey(t)
 		return len(got[bad[0]]) == 2 && len(got[bad[1]]) == 2
@@ -88,7 +91,7 @@ func TestDeadLetterReplayRoundTrip(t *testing.T) {
 			t.Errorf("%s replayed with another outcome: %s %v vs %s %v", k, evs[0].EventID, evs[0].Mask, evs[1].EventID, evs[1].Mask)
 		}
 	}
-	replay("replayed 2 of 2 dead letters") // bad-2's latest letter is attempts_exhausted: not selected
+	replay("replayed 0 of 2 dead letters to vitseg.images; skipped 2 objects processed")
 	waitFor(t, 60*time.Second, "the input to be committed", s.allCommitted)
 	t.Logf("FIGURES replay: %d dead letters, results %d", len(l.deadLetters(t)), len(l.results.snapshot()))
 }
