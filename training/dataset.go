@@ -112,6 +112,10 @@ type Example struct {
 	// Trimap is the original trimap PNG, at the photo's own size, kept encoded (a few kB) for scoring at the
 	// photo's size (EvaluateSession); nil when not kept.
 	Trimap []byte
+	// ImageSHA256 is the hex SHA-256 of the photo's file: how an unlabeled copy of it is recognised.
+	ImageSHA256 string
+	// Pseudo marks a photo whose Mask is a teacher's pseudo-label (IgnoreLabel where it was not confident).
+	Pseudo bool
 }
 
 // Splits of a dataset.
@@ -246,6 +250,8 @@ func preprocessPair(name string, imgBytes, triBytes []byte, opts LoadOptions) (E
 	}
 	ex.Mask = imaging.ResizeMask(trimap, s, s).Pix
 	ex.Trimap = triBytes
+	sum := sha256.Sum256(imgBytes)
+	ex.ImageSHA256 = hex.EncodeToString(sum[:])
 	return ex, "", nil
 }
 

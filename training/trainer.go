@@ -93,6 +93,10 @@ type EpochStats struct {
 	ValBoundaryF     float64 `json:"val_boundary_f"`
 	ImagesPerSecond  float64 `json:"images_per_second"`
 	Seconds          float64 `json:"seconds"`
+	// PseudoExamples is how many pseudo-labeled photos the epoch trained on, PseudoCoverage the mean share of
+	// their pixels confident enough to count (SemiSupervised).
+	PseudoExamples int     `json:"pseudo_examples,omitempty"`
+	PseudoCoverage float64 `json:"pseudo_coverage,omitempty"`
 }
 
 // Progress is what a checkpoint directory records besides the weights, to resume a run.
@@ -116,6 +120,8 @@ type Trainer struct {
 	// Snapshot (the examples shown in the report).
 	OnEpoch  func(stats EpochStats, predictions [][]uint8)
 	Snapshot []Example
+	// Semi, when set, adds pseudo-labeled unlabeled photos to the training epochs (self-training).
+	Semi *SemiSupervised
 	// LogEvery is the period of progress log lines (default 30 s).
 	LogEvery time.Duration
 
@@ -125,6 +131,7 @@ type Trainer struct {
 	lr      float64        // learning rate last set
 	lrSet   bool
 	predict *gomlx.Exec // inference executor, built once: it reads the current weights at every call
+	pseudo  pseudoState
 }
 
 // NewTrainer prepares training of cfg on backend (GoMLX's "onnx:cpu", "onnx:cuda" or "go").
@@ -173,6 +180,11 @@ func (t *Trainer) Train(ctx context.Context, trainSet, valSet []Example, size in
 	if len(trainSet) == 0 {
 		return nil, errors.New("train: empty training split")
 	}
+	if t.Semi != nil {
+		if err := t.Semi.Validate(); err != nil {
+			return nil, err
+		}
+	}
 	if t.Recipe.EMADecay > 0 {
 		t.ema = newWeightAverage(t.Recipe.EMADecay)
 	}
@@ -182,9 +194,17 @@ func (t *Trainer) Train(ctx context.Context, trainSet, valSet []Example, size in
 	}
 	r := t.Recipe
 	for epoch := prog.Epoch; epoch < r.Epochs; epoch++ {
-		stats, err := t.trainEpoch(ctx, &prog, epoch, trainSet, size)
+		set, err := t.epochSet(ctx, epoch, trainSet, size)
 		if err != nil {
 			return prog.History, err
+		}
+		stats, err := t.trainEpoch(ctx, &prog, epoch, set, size)
+		if err != nil {
+			return prog.History, err
+		}
+		stats.PseudoExamples, stats.PseudoCoverage = len(set)-len(trainSet), round(t.pseudo.coverage, 4)
+		if stats.PseudoExamples == 0 {
+			stats.PseudoCoverage = 0
 		}
 		if err := t.withAveragedWeights(func() error { return t.endOfEpoch(&stats, valSet, size) }); err != nil {
 			return prog.History, err
@@ -323,7 +343,11 @@ func (t *Trainer) augmentedBatch(rng *rand.Rand, set []Example, idx []int, size 
 	labels := make([]int32, len(idx)*plane)
 	mask := make([]uint8, plane)
 	for i, j := range idx {
-		t.Recipe.Augmentation.Apply(rng, set[j], size, images[i*3*plane:(i+1)*3*plane], mask)
+		aug := t.Recipe.Augmentation
+		if set[j].Pseudo && t.Semi != nil {
+			aug = t.Semi.Augmentation
+		}
+		aug.Apply(rng, set[j], size, images[i*3*plane:(i+1)*3*plane], mask)
 		for p, v := range mask {
 			labels[i*plane+p] = int32(v)
 		}
@@ -366,32 +390,16 @@ func (t *Trainer) setLearningRate(lr float64) error {
 
 // Predict returns the predicted masks (model resolution) of examples, in inference mode.
 func (t *Trainer) Predict(examples []Example, size int) ([][]uint8, error) {
-	if t.predict == nil {
-		exec, err := t.Net.InferenceExec(t.Backend, t.Store)
+	classes := t.Net.ModelConfig().Classes
+	var masks [][]uint8
+	for lo := 0; lo < len(examples); lo += predictChunk {
+		batch := examples[lo:min(lo+predictChunk, len(examples))]
+		logits, err := t.logits(examplesImages(batch), size)
 		if err != nil {
 			return nil, err
 		}
-		t.predict = exec
-	}
-	exec := t.predict
-	const chunk = 16
-	plane := size * size
-	var masks [][]uint8
-	for lo := 0; lo < len(examples); lo += chunk {
-		hi := min(lo+chunk, len(examples))
-		images := make([]float32, 0, (hi-lo)*3*plane)
-		for _, ex := range examples[lo:hi] {
-			images = append(images, ex.Image...)
-		}
-		outs, err := exec.Call(tensors.FromFlatDataAndDimensions(images, hi-lo, 3, size, size))
-		if err != nil {
-			return nil, fmt.Errorf("predict: %w", err)
-		}
-		logits := tensors.MustCopyFlatData[float32](outs[0])
-		outs[0].FinalizeAll() //nolint:errcheck
-		classes := t.Net.ModelConfig().Classes
-		for i := range hi - lo {
-			m, err := imaging.MaskFromLogits(logits[i*classes*plane:(i+1)*classes*plane], classes, size, size)
+		for _, l := range logits {
+			m, err := imaging.MaskFromLogits(l, classes, size, size)
 			if err != nil {
 				return nil, err
 			}
@@ -399,6 +407,40 @@ func (t *Trainer) Predict(examples []Example, size int) ([][]uint8, error) {
 		}
 	}
 	return masks, nil
+}
+
+// predictChunk is how many images Predict runs at once.
+const predictChunk = 16
+
+// logits runs images (CHW, size x size) through the network in inference mode with the current weights.
+func (t *Trainer) logits(images [][]float32, size int) ([][]float32, error) {
+	if len(images) == 0 {
+		return nil, nil
+	}
+	if t.predict == nil {
+		exec, err := t.Net.InferenceExec(t.Backend, t.Store)
+		if err != nil {
+			return nil, err
+		}
+		t.predict = exec
+	}
+	plane := size * size
+	flat := make([]float32, 0, len(images)*3*plane)
+	for _, img := range images {
+		flat = append(flat, img...)
+	}
+	outs, err := t.predict.Call(tensors.FromFlatDataAndDimensions(flat, len(images), 3, size, size))
+	if err != nil {
+		return nil, fmt.Errorf("predict: %w", err)
+	}
+	all := tensors.MustCopyFlatData[float32](outs[0])
+	outs[0].FinalizeAll() //nolint:errcheck
+	per := len(all) / len(images)
+	out := make([][]float32, len(images))
+	for i := range out {
+		out[i] = all[i*per : (i+1)*per : (i+1)*per]
+	}
+	return out, nil
 }
 
 // Evaluate computes the metrics of the network on examples at the model resolution, with no augmentation.

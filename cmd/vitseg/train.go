@@ -50,8 +50,13 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	semi, err := f.unlabeled.plan(ctx, f.data, ds, runtime, recipe, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer semi.release()
 	run := &trainRun{f: f, log: log, cfg: cfg, recipe: recipe, runtime: runtime, backendName: backendName, ds: ds,
-		started: started}
+		semi: semi, started: started}
 	return run.execute(ctx, stdout)
 }
 
@@ -64,6 +69,7 @@ type trainRun struct {
 	runtime     *inference.Runtime
 	backendName string
 	ds          *training.Dataset
+	semi        semiPlan
 	started     time.Time // before the dataset was loaded
 }
 
@@ -102,7 +108,7 @@ func (r *trainRun) execute(ctx context.Context, stdout io.Writer) error {
 	}
 	summary := runSummary{Preset: r.f.preset, Params: r.cfg.NumParams(), Recipe: r.recipe, Dataset: r.ds.Manifest,
 		Skipped: r.ds.Skipped, History: report.History, Metrics: results, EvalSplit: evalSplit,
-		TrainSeconds: trainSeconds, Backend: r.backendName, Seed: r.f.seed}
+		TrainSeconds: trainSeconds, Backend: r.backendName, Seed: r.f.seed, Unlabeled: r.semi.summary}
 	if err := writeRunOutputs(r.f.out, onnxBytes, summary, report); err != nil {
 		return err
 	}
@@ -127,6 +133,7 @@ func (r *trainRun) fit(ctx context.Context, backend compute.Backend) (*training.
 		return nil, report, err
 	}
 	tr.CheckpointDir = r.f.ckptDir
+	tr.Semi = r.semi.semi
 	val := r.ds.Splits[training.SplitVal]
 	for _, ex := range val[:min(r.f.reportExamples, len(val))] {
 		tr.Snapshot = append(tr.Snapshot, ex)
@@ -246,6 +253,7 @@ type runSummary struct {
 	Metrics      map[string]training.Metrics `json:"metrics"`
 	EvalSplit    string                      `json:"eval_split"`
 	TrainSeconds float64                     `json:"train_seconds"`
+	Unlabeled    *unlabeledSummary           `json:"unlabeled,omitempty"` // semi-supervised: the photos used, the teacher
 }
 
 func writeRunOutputs(out string, onnxBytes []byte, summary runSummary, report training.ReportData) error {

@@ -27,6 +27,7 @@ type trainFlags struct {
 	rt                    runtimeFlags
 	lf                    logFlags
 	data                  dataFlags
+	unlabeled             unlabeledFlags
 }
 
 // parseTrainFlags defines the flags of vitseg train and parses args.
@@ -65,6 +66,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	f.rt.register(fs)
 	f.lf.register(fs, "console")
 	f.data.register(fs)
+	f.unlabeled.register(fs)
 }
 
 // plan is the model configuration and the recipe the flags ask for, validated.
