@@ -50,7 +50,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	semi, err := f.unlabeled.plan(ctx, f.data, ds, runtime, recipe, cfg, log)
+	semi, err := f.unlabeled.plan(ctx, f.data, f.reg, ds, runtime, recipe, cfg, log)
 	if err != nil {
 		return err
 	}

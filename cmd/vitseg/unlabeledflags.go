@@ -35,7 +35,7 @@ func (u *unlabeledFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&u.source, "unlabeled", "", "unlabeled photos to learn from (pseudo-labels): a directory or s3://bucket/prefix, e.g. the prefix users' uploads land in (empty: labels only)")
 	fs.StringVar(&u.exclude, "unlabeled-exclude", "masks/", "key prefix left out of an s3:// --unlabeled source (the pipeline's masks)")
 	fs.IntVar(&u.max, "unlabeled-max", 1000, "use at most this many unlabeled photos, drawn at random by --seed (0: all)")
-	fs.StringVar(&u.teacher, "teacher", "", "ONNX model that makes the first pseudo-labels, with flip TTA (empty: the student itself, after --pseudo-warmup-epochs)")
+	fs.StringVar(&u.teacher, "teacher", "", "model that makes the first pseudo-labels, with flip TTA: an ONNX file, or current (the registry's current version; needs --registry-bucket); empty: the student itself, after --pseudo-warmup-epochs")
 	fs.Float64Var(&u.threshold, "pseudo-threshold", 0, fmt.Sprintf("softmax probability a pixel's class needs to count (0: the lowest of %v whose confident pixels are %.0f%% right on the validation split, with --teacher; else 0.9)", pseudoThresholds(), 100*pseudoMinAccuracy))
 	fs.Float64Var(&u.ratio, "pseudo-ratio", 1, "pseudo-labeled photos per labeled photo in each epoch")
 	fs.IntVar(&u.warmup, "pseudo-warmup-epochs", 0, "epochs on the labeled photos alone before pseudo-labels join")
@@ -70,8 +70,8 @@ type semiPlan struct {
 
 // plan loads the unlabeled photos and the teacher and returns the semi-supervised settings (zero when
 // --unlabeled is not set). Photos that are also in ds (by content) are left out.
-func (u *unlabeledFlags) plan(ctx context.Context, d dataFlags, ds *training.Dataset, rt *inference.Runtime, recipe training.Recipe,
-	cfg model.Config, log *zap.Logger) (semiPlan, error) {
+func (u *unlabeledFlags) plan(ctx context.Context, d dataFlags, reg registryFlags, ds *training.Dataset, rt *inference.Runtime,
+	recipe training.Recipe, cfg model.Config, log *zap.Logger) (semiPlan, error) {
 	p := semiPlan{release: func() {}}
 	if u.source == "" {
 		return p, nil
@@ -95,7 +95,11 @@ func (u *unlabeledFlags) plan(ctx context.Context, d dataFlags, ds *training.Dat
 		RefreshEpochs: u.refresh, Augmentation: strongAugmentation(recipe.Augmentation)}
 	p.summary = &unlabeledSummary{UnlabeledSet: set, Teacher: "student", Ratio: u.ratio, WarmupEpochs: u.warmup, RefreshEpochs: u.refresh}
 	if u.teacher != "" {
-		if err := u.loadTeacher(ctx, rt, ds, cfg, &p, log); err != nil {
+		b, name, err := u.teacherModel(ctx, reg, d.s3, log)
+		if err != nil {
+			return p, err
+		}
+		if err := u.loadTeacher(ctx, rt, b, name, ds, cfg, &p, log); err != nil {
 			return p, err
 		}
 	}
@@ -113,25 +117,45 @@ func (u *unlabeledFlags) plan(ctx context.Context, d dataFlags, ds *training.Dat
 	return p, nil
 }
 
-// loadTeacher opens --teacher (flip TTA) into p and scores its pseudo-labels on the validation split.
-func (u *unlabeledFlags) loadTeacher(ctx context.Context, rt *inference.Runtime, ds *training.Dataset, cfg model.Config,
-	p *semiPlan, log *zap.Logger) error {
-	b, err := os.ReadFile(u.teacher)
-	if err != nil {
-		return fmt.Errorf("--teacher: %w", err)
+// teacherModel reads the --teacher model: a file, or the registry's current version.
+func (u *unlabeledFlags) teacherModel(ctx context.Context, reg registryFlags, s3 objstore.Config, log *zap.Logger) ([]byte, string, error) {
+	if u.teacher != "current" {
+		b, err := os.ReadFile(u.teacher)
+		if err != nil {
+			return nil, "", fmt.Errorf("--teacher: %w", err)
+		}
+		return b, u.teacher, nil
 	}
+	r, err := reg.open(s3, log)
+	if err != nil {
+		return nil, "", fmt.Errorf("--teacher current: %w", err)
+	}
+	cur, err := r.Current(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("--teacher current: %w", err)
+	}
+	b, err := r.Model(ctx, cur.Version)
+	if err != nil {
+		return nil, "", fmt.Errorf("--teacher current: %w", err)
+	}
+	return b, "registry " + reg.bucket + " " + reg.name + " current", nil
+}
+
+// loadTeacher opens the teacher model b (flip TTA) into p and scores its pseudo-labels on the validation split.
+func (u *unlabeledFlags) loadTeacher(ctx context.Context, rt *inference.Runtime, b []byte, name string, ds *training.Dataset,
+	cfg model.Config, p *semiPlan, log *zap.Logger) error {
 	sess, err := rt.Load(b, inference.Options{Device: inference.DeviceCPU, TTA: inference.TTAFlip})
 	if err != nil {
-		return fmt.Errorf("--teacher %s: %w", u.teacher, err)
+		return fmt.Errorf("--teacher %s: %w", name, err)
 	}
 	if c := sess.Config(); c.ImageSize != cfg.ImageSize || c.Classes != cfg.Classes {
 		sess.Close()
 		return fmt.Errorf("--teacher %s: image size %d and %d classes, the student has %d and %d",
-			u.teacher, c.ImageSize, c.Classes, cfg.ImageSize, cfg.Classes)
+			name, c.ImageSize, c.Classes, cfg.ImageSize, cfg.Classes)
 	}
 	p.release = func() { sess.Close() }
 	p.semi.Teacher = training.SessionTeacher(sess)
-	p.summary.Teacher = u.teacher + " (version " + sess.Metadata().Version + ")"
+	p.summary.Teacher = name + " (version " + sess.Metadata().Version + ")"
 	if val := ds.Splits[training.SplitVal]; len(val) > 0 {
 		table, err := training.ThresholdTable(ctx, p.semi.Teacher, val, cfg.Classes, cfg.ImageSize, pseudoThresholds())
 		if err != nil {
