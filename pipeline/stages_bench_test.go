@@ -144,6 +144,17 @@ func stageCases(sess *inference.Session, set pipelineBenchSettings, in stageInpu
 		buf.Reset()
 		return benchEncodeMaskPNGBefore(&buf, in.oldMasks[i])
 	})
+	// Before issue 19: the class map at the model's size, shown nearest-neighbour (its rows packed once each).
+	add("nearest: post-process + mask PNG (before full-resolution logits)", false, func(i int) error {
+		m, err := imaging.MaskFromLogits(in.logitsOf(sess, i, set.maxBatch), cfg.Classes, cfg.ImageSize, cfg.ImageSize)
+		if err != nil {
+			return err
+		}
+		u := imaging.UpsampledMask{Base: m, Width: in.full[i].Width, Height: in.full[i].Height}
+		u.Stats(cfg.Classes)
+		buf.Reset()
+		return enc.Encode(&buf, u)
+	})
 	// Decode by format (the photos re-encoded): at the model size, as the pipeline decodes.
 	add("decode JPEG full size (libjpeg-turbo)", false, func(i int) error {
 		_, err := imaging.DecodeWith(in.photos[i], imaging.DecodeOptions{})

@@ -1,7 +1,6 @@
 package inference_test
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -106,23 +105,29 @@ func benchPreparedPhotos(tb testing.TB, size, n int) []*inference.Prepared {
 	return out
 }
 
-// BenchmarkConvStemVsLinear measures, side by side in alternating rounds, Session.Run of the small preset with
-// the article's Linear patch embedding and with the convolutional stem (model.StemConv), at batch 8, and reports
-// the stem's serving cost. Run it once:
+// BenchmarkArchitectureCost measures, side by side in alternating rounds, Session.Run at batch 8 of the small
+// preset with each architecture option: the article's Linear patch embedding, the convolutional stem (the
+// previous default, the baseline) and the conv stem with the UNet decoder; it reports each one's time relative
+// to the baseline. Run it once:
 //
-//	go test -tags onnx -run '^$' -bench ConvStemVsLinear -benchtime 1x ./model/inference
-func BenchmarkConvStemVsLinear(b *testing.B) {
+//	go test -tags onnx -run '^$' -bench ArchitectureCost -benchtime 1x ./model/inference
+func BenchmarkArchitectureCost(b *testing.B) {
 	const batch = 8
 	rt := modeltest.Runtime(b)
 	linear, err := model.Preset(model.PresetSmall)
 	if err != nil {
 		b.Fatal(err)
 	}
-	conv := linear
+	conv, unet := linear, linear
 	conv.Stem = model.StemConv
+	unet.Stem, unet.Decoder = model.StemConv, model.DecoderUNet
+	archs := []struct {
+		name string
+		cfg  model.Config
+	}{{"conv-stem", conv}, {"linear-stem", linear}, {"unet-decoder", unet}}
 	var cases []bench.Case
-	for _, cfg := range []model.Config{linear, conv} {
-		sess, err := rt.Load(modeltest.ExportConfig(b, cfg, "bench", 1),
+	for _, a := range archs {
+		sess, err := rt.Load(modeltest.ExportConfig(b, a.cfg, "bench", 1),
 			inference.Options{Device: inference.DeviceCPU, IntraOpThreads: runtime.NumCPU()})
 		if err != nil {
 			b.Fatal(err)
@@ -132,7 +137,7 @@ func BenchmarkConvStemVsLinear(b *testing.B) {
 		for i := range images {
 			images[i] = float32(i%251) / 250
 		}
-		cases = append(cases, bench.Case{Name: "stem " + cmp.Or(cfg.Stem, "linear"), Units: batch,
+		cases = append(cases, bench.Case{Name: a.name, Units: batch,
 			Call: bench.Timed(func(ctx context.Context) error {
 				_, err := sess.Run(ctx, images, batch)
 				return err
@@ -143,11 +148,11 @@ func BenchmarkConvStemVsLinear(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		cost := bench.Median(bench.Ratios(series[0], series[1]))
-		b.ReportMetric(series[0].Median(), "linear-images/s")
-		b.ReportMetric(series[1].Median(), "conv-images/s")
-		b.ReportMetric(cost, "conv-stem-cost")
-		fmt.Fprintf(os.Stdout, "Run, linear stem %.1f images/s, conv stem %.1f images/s: %.2fx the time\n",
-			series[0].Median(), series[1].Median(), cost)
+		for i, a := range archs {
+			cost := bench.Median(bench.Ratios(series[0], series[i]))
+			b.ReportMetric(series[i].Median(), a.name+"-images/s")
+			b.ReportMetric(cost, a.name+"-time-vs-conv-stem")
+			fmt.Fprintf(os.Stdout, "Run b%d, %s: %.1f images/s, %.2fx the conv stem's time\n", batch, a.name, series[i].Median(), cost)
+		}
 	}
 }
