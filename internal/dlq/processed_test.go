@@ -18,7 +18,7 @@ func TestSkipProcessed(t *testing.T) {
 		letter(4, producer.ClassMalformedMessage, "not JSON", "", t0),
 	}
 	results := []producer.ResultEvent{
-		result("late.jpg", t0.Add(time.Minute)),       // uploaded late: processed after the letter
+		result("late.jpg", t0.Add(time.Minute)),        // uploaded late: processed after the letter
 		result("broke-again.jpg", t0.Add(time.Minute)), // processed once, then failed again after
 		result("other.jpg", t0.Add(time.Minute)),
 	}
