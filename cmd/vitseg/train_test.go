@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -148,5 +149,64 @@ func TestTrainOnPureGoBackend(t *testing.T) {
 	if _, _, err := runCLI(t, "eval", "--model", filepath.Join(out, "model.onnx"), "--data", data, "--split", "test",
 		"--min-pairs", "10"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTrainLearnsFromTheUploadsPrefix runs the CronJob's semi-supervised training against a real MinIO: the
+// registry's current model is the teacher, the photos users uploaded are the unlabeled data (the pipeline's masks
+// under the prefix and a file that is not a photo are left out), and metrics.json records which photos were used,
+// what was skipped, the teacher and the pseudo-labeled photos of each epoch.
+func TestTrainLearnsFromTheUploadsPrefix(t *testing.T) {
+	data := smallDataset(t, 16)
+	m := testenv.StartMinIO(t)
+	m.MakeBucket("models")
+	m.MakeBucket("pets")
+	client := m.Client(t)
+	ctx := context.Background()
+	photos, err := filepath.Glob(filepath.Join(datasetDir(t), "images", "Abyssinian_1*.jpg"))
+	if err != nil || len(photos) < 3 {
+		t.Fatalf("need 3 photos: %v", err)
+	}
+	uploads := map[string]string{"uploads/a.jpg": photos[0], "uploads/user2/b.jpg": photos[1], "uploads/masks/a.png": photos[2]}
+	for key, file := range uploads {
+		if _, err := client.FPutObject(ctx, "pets", key, file, minio.PutObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := client.PutObject(ctx, "pets", "uploads/readme.txt", strings.NewReader("not a photo"), 11, minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s3 := []string{"--s3-endpoint", m.Endpoint(), "--s3-access-key", m.AccessKey(), "--s3-secret-key", m.SecretKey()}
+	base := append([]string{"train", "--data", data, "--preset", "tiny", "--epochs", "2", "--batch-size", "4", "--val-fraction", "0.3",
+		"--min-pairs", "10", "--report-examples", "1", "--registry-bucket", "models", "--force"}, s3...)
+	if _, stderr, err := runCLI(t, append(base, "--out", t.TempDir())...); err != nil {
+		t.Fatalf("first model: %v\n%s", err, stderr)
+	}
+	out := t.TempDir()
+	if _, stderr, err := runCLI(t, append(base, "--out", out, "--unlabeled", "s3://pets/uploads/", "--unlabeled-exclude",
+		"uploads/masks/", "--teacher", "current", "--pseudo-threshold", "0.5")...); err != nil {
+		t.Fatalf("semi-supervised run: %v\n%s", err, stderr)
+	}
+	var summary runSummary
+	b, err := os.ReadFile(filepath.Join(out, "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &summary); err != nil {
+		t.Fatal(err)
+	}
+	u := summary.Unlabeled
+	if u == nil || len(u.Photos) != 2 || u.Skipped["not a decodable image"] != 1 || !strings.Contains(u.Teacher, "models/vitseg current version 000001") {
+		t.Fatalf("unlabeled summary %+v, want the 2 photos, the text file skipped, the current model as teacher", u)
+	}
+	for _, p := range u.Photos {
+		if strings.HasPrefix(p.Name, "uploads/masks/") || len(p.SHA256) != 64 {
+			t.Errorf("photo %+v: a mask, or no hash", p)
+		}
+	}
+	for _, h := range summary.History {
+		if h.PseudoExamples != 2 {
+			t.Errorf("epoch %d trained on %d pseudo-labeled photos, want 2", h.Epoch, h.PseudoExamples)
+		}
 	}
 }

@@ -138,7 +138,7 @@ func (u *unlabeledFlags) teacherModel(ctx context.Context, reg registryFlags, s3
 	if err != nil {
 		return nil, "", fmt.Errorf("--teacher current: %w", err)
 	}
-	return b, "registry " + reg.bucket + " " + reg.name + " current", nil
+	return b, fmt.Sprintf("registry %s/%s current version %s", reg.bucket, reg.name, cur.Version), nil
 }
 
 // loadTeacher opens the teacher model b (flip TTA) into p and scores its pseudo-labels on the validation split.
@@ -155,7 +155,7 @@ func (u *unlabeledFlags) loadTeacher(ctx context.Context, rt *inference.Runtime,
 	}
 	p.release = func() { sess.Close() }
 	p.semi.Teacher = training.SessionTeacher(sess)
-	p.summary.Teacher = name + " (version " + sess.Metadata().Version + ")"
+	p.summary.Teacher = name + " (metadata version " + sess.Metadata().Version + ")"
 	if val := ds.Splits[training.SplitVal]; len(val) > 0 {
 		table, err := training.ThresholdTable(ctx, p.semi.Teacher, val, cfg.Classes, cfg.ImageSize, pseudoThresholds())
 		if err != nil {
