@@ -46,7 +46,7 @@ type Config struct {
 	HeadHidden int     `json:"head_hidden,omitempty"` // > 0: MLP output head E -> HeadHidden GELU -> out (hypothesis 1)
 	DropPath   float64 `json:"drop_path,omitempty"`   // stochastic depth: residual-branch drop rate of the last block
 	Stem       string  `json:"stem,omitempty"`        // StemLinear (empty: the article's) or StemConv
-	Decoder    string  `json:"decoder,omitempty"`     // DecoderLinear (empty: the article's) or DecoderUNet
+	Decoder    string  `json:"decoder,omitempty"`     // DecoderLinear (empty: the article's), DecoderUNet or DecoderUNetLinear
 }
 
 // Decoders of Config.Decoder: how the ViT turns the encoder's tokens into logits.
@@ -60,7 +60,14 @@ const (
 	// (LayerNorm2d) and ReLU, up to the image size, then a 1x1 convolution to the classes, added to the token
 	// grid's own Linear class logits upsampled bilinearly. It needs StemConv, whose feature maps it reuses.
 	DecoderUNet = "unet"
+	// DecoderUNetLinear is DecoderUNet whose coarse logits are the article's Linear head folded into patches
+	// instead of the token grid's upsampled class logits: the head gives every pixel of a patch its own logits
+	// from the first step, and the decoder's convolutions over the stem's features correct them at the edges.
+	DecoderUNetLinear = "unet-linear"
 )
+
+// HasUNet reports whether the configuration's decoder is one of the UNet decoders.
+func (c Config) HasUNet() bool { return c.Decoder == DecoderUNet || c.Decoder == DecoderUNetLinear }
 
 // Stems of Config.Stem: how the ViT turns the image into patch tokens.
 const (
@@ -182,7 +189,7 @@ func (c Config) decoderErrors() []error {
 	switch c.Decoder {
 	case DecoderLinear:
 		return nil
-	case DecoderUNet:
+	case DecoderUNet, DecoderUNetLinear:
 		var errs []error
 		if c.Stem != StemConv {
 			errs = append(errs, fmt.Errorf("decoder %q needs stem %q (its skip connections are the stem's feature maps)", c.Decoder, StemConv))
@@ -194,7 +201,7 @@ func (c Config) decoderErrors() []error {
 		}
 		return errs
 	default:
-		return []error{fmt.Errorf("unknown decoder %q (known: %q, %q)", c.Decoder, DecoderLinear, DecoderUNet)}
+		return []error{fmt.Errorf("unknown decoder %q (known: %q, %q, %q)", c.Decoder, DecoderLinear, DecoderUNet, DecoderUNetLinear)}
 	}
 }
 
@@ -204,7 +211,7 @@ func (c Config) decoderErrors() []error {
 // linear decoder.
 func (c Config) DecoderChannels() []int {
 	stem := c.StemChannels()
-	if c.Decoder != DecoderUNet || len(stem) < 2 {
+	if !c.HasUNet() || len(stem) < 2 {
 		return nil
 	}
 	var chans []int

@@ -59,7 +59,12 @@ func (c Config) headParams(linear func(in, out int) int) PartParams {
 		for _, s := range stages {
 			n += 9*s.In*s.Out + 2*s.Out
 		}
-		n += linear(stages[len(stages)-1].Out, c.Classes) + linear(c.EmbedSize, c.Classes) // classifier, token classifier
+		n += linear(stages[len(stages)-1].Out, c.Classes) // classifier
+		if c.Decoder == DecoderUNetLinear {
+			n += linear(c.EmbedSize, c.OutPatchDim()) // the article's head
+		} else {
+			n += linear(c.EmbedSize, c.Classes) // token classifier
+		}
 		return PartParams{fmt.Sprintf("decoder (%d x up2 + 3x3)", len(stages)), n}
 	}
 	if c.HeadHidden > 0 {
@@ -91,7 +96,7 @@ func (c Config) FLOPsPerImage() float64 {
 	if h := float64(c.HeadHidden); h > 0 {
 		head = linear(e, h) + linear(h, float64(c.OutPatchDim()))
 	}
-	if c.Decoder == DecoderUNet {
+	if c.HasUNet() {
 		head = c.decoderFLOPs()
 	}
 	return c.stemFLOPs() + float64(c.Blocks)*block + head
@@ -108,8 +113,12 @@ func (c Config) decoderFLOPs() float64 {
 		f += 2 * side * side * 9 * float64(s.In) * out
 	}
 	grid, classes := float64(c.ImageSize/c.PatchSize), float64(c.Classes)
-	f += 2 * grid * grid * float64(c.EmbedSize) * classes // token classifier
-	f += 2 * classes * grid * side * (grid + side)        // its logits resized to the image size
+	if c.Decoder == DecoderUNetLinear {
+		f += 2 * grid * grid * float64(c.EmbedSize) * float64(c.OutPatchDim()) // the article's head
+	} else {
+		f += 2 * grid * grid * float64(c.EmbedSize) * classes // token classifier
+		f += 2 * classes * grid * side * (grid + side)        // its logits resized to the image size
+	}
 	return f + 2*side*side*out*classes
 }
 

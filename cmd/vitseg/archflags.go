@@ -19,7 +19,7 @@ func (a *archFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&a.headHidden, "head-hidden", 0, "MLP output head with this hidden width instead of the single Linear (article hypothesis 1; 0: off)")
 	fs.IntVar(&a.patchSize, "patch-size", 0, "patch side, overriding the preset's (article hypothesis 2: 8; 0: the preset's)")
 	fs.StringVar(&a.stem, "stem", model.StemLinear, "ViT patch embedding: empty for the article's Linear, or conv (3x3 stride-2 convolutions with BatchNorm and ReLU down to the patch grid)")
-	fs.StringVar(&a.decoder, "decoder", model.DecoderLinear, "ViT output: empty for the article's Linear head folded into patches, or unet (x2 upsampling stages with 3x3 convolutions and the conv stem's feature maps as skip connections; needs --stem conv)")
+	fs.StringVar(&a.decoder, "decoder", model.DecoderLinear, "ViT output: empty for the article's Linear head folded into patches, unet (x2 upsampling stages with 3x3 convolutions and the conv stem's feature maps as skip connections, over the token grid's upsampled class logits; needs --stem conv) or unet-linear (the same over the article's Linear head)")
 }
 
 // apply sets the options on cfg; the caller validates it.

@@ -107,8 +107,8 @@ func benchPreparedPhotos(tb testing.TB, size, n int) []*inference.Prepared {
 
 // BenchmarkArchitectureCost measures, side by side in alternating rounds, Session.Run at batch 8 of the small
 // preset with each architecture option: the article's Linear patch embedding, the convolutional stem (the
-// previous default, the baseline) and the conv stem with the UNet decoder; it reports each one's time relative
-// to the baseline. Run it once:
+// previous default, the baseline) and the conv stem with either UNet decoder; it reports each one's time
+// relative to the baseline. Run it once:
 //
 //	go test -tags onnx -run '^$' -bench ArchitectureCost -benchtime 1x ./model/inference
 func BenchmarkArchitectureCost(b *testing.B) {
@@ -118,13 +118,14 @@ func BenchmarkArchitectureCost(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	conv, unet := linear, linear
+	conv, unet, unetLinear := linear, linear, linear
 	conv.Stem = model.StemConv
 	unet.Stem, unet.Decoder = model.StemConv, model.DecoderUNet
+	unetLinear.Stem, unetLinear.Decoder = model.StemConv, model.DecoderUNetLinear
 	archs := []struct {
 		name string
 		cfg  model.Config
-	}{{"conv-stem", conv}, {"linear-stem", linear}, {"unet-decoder", unet}}
+	}{{"conv-stem", conv}, {"linear-stem", linear}, {"unet-decoder", unet}, {"unet-linear-decoder", unetLinear}}
 	var cases []bench.Case
 	for _, a := range archs {
 		sess, err := rt.Load(modeltest.ExportConfig(b, a.cfg, "bench", 1),

@@ -38,6 +38,7 @@ func TestExportParityDynamicBatch(t *testing.T) {
 		{"vit drop path", with(func(c *model.Config) { c.DropPath = 0.3 }), []int{1, 2}},
 		{"vit conv stem", with(func(c *model.Config) { c.Stem = model.StemConv }), []int{1, 3}},
 		{"vit unet decoder", with(func(c *model.Config) { c.Stem, c.Decoder = model.StemConv, model.DecoderUNet }), []int{1, 3}},
+		{"vit unet-linear decoder", with(func(c *model.Config) { c.Stem, c.Decoder = model.StemConv, model.DecoderUNetLinear }), []int{1, 2}},
 		{"segformer b0", mustPreset(t, model.PresetSegFormer), []int{1, 3}},
 	}
 	for _, tc := range tests {

@@ -79,7 +79,7 @@ func (n *Network) Forward(scope *gomlx.Scope, images *graph.Node) *graph.Node {
 		n.Trace.Record("encoder_block", x)
 	}
 
-	if c.Decoder == model.DecoderUNet {
+	if c.HasUNet() {
 		return n.unetDecoder(scope.In("decoder"), x, skips)
 	}
 	if c.HeadHidden > 0 {
@@ -134,7 +134,7 @@ func (n *Network) convStem(scope *gomlx.Scope, x *graph.Node) (*graph.Node, []*g
 	return x, maps
 }
 
-// unetDecoder is model.DecoderUNet: tokens [B, (H/p)*(W/p), E] -> logits [B, classes, H, W]. skips holds the
+// unetDecoder is model.DecoderUNet and model.DecoderUNetLinear: tokens [B, (H/p)*(W/p), E] -> logits [B, classes, H, W]. skips holds the
 // full-size normalised image and the stem's feature maps, by decreasing resolution; each stage doubles the
 // resolution bilinearly, concatenates the skip of the new resolution, and applies conv 3x3 -> channel norm -> ReLU.
 // Its convolutions have stride 1, which GoMLX's ONNX backend differentiates natively (spatial.ConvImage). The norm
@@ -162,11 +162,16 @@ func (n *Network) unetDecoder(scope *gomlx.Scope, tokens *graph.Node, skips []*g
 	bias := head.WithInitializer(init).VariableWithShape("biases", shapes.Make(x.DType(), c.Classes)).NodeValue(g)
 	x = spatial.ConvImage(x, kernel, bias, 1)
 	n.Trace.Record("classifier", x)
-	// The token grid's own class logits, upsampled bilinearly, carry the coarse layout; the decoder adds the
-	// detail. This path sees all E features of a token and learns the class layout in a few steps, where the
-	// narrow full-size stages alone need hundreds.
-	coarse := spatial.TokensToImage(dense(scope.In("token_classifier"), tokens, c.Classes), c.ImageSize/c.PatchSize)
-	x = graph.Add(x, spatial.Resize(coarse, c.ImageSize))
+	// The coarse logits carry the layout, the decoder adds the detail: they see all E features of a token and learn
+	// the class layout in a few steps, where the narrow full-size stages alone need hundreds.
+	var coarse *graph.Node
+	if c.Decoder == model.DecoderUNetLinear {
+		coarse = PatchesToImage(dense(scope.In("output_projection"), tokens, c.OutPatchDim()), c.ImageSize, c.PatchSize, c.Classes)
+	} else {
+		coarse = spatial.TokensToImage(dense(scope.In("token_classifier"), tokens, c.Classes), c.ImageSize/c.PatchSize)
+		coarse = spatial.Resize(coarse, c.ImageSize)
+	}
+	x = graph.Add(x, coarse)
 	n.Trace.Record("logits", x)
 	return x
 }

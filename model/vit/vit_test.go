@@ -31,8 +31,8 @@ func TestParameterCountsMatchGraph(t *testing.T) {
 	convStem.Stem = model.StemConv
 	smallConv := must(model.Preset(model.PresetSmall))
 	smallConv.Stem = model.StemConv
-	tinyUNet, smallUNet := convStem, smallConv
-	tinyUNet.Decoder, smallUNet.Decoder = model.DecoderUNet, model.DecoderUNet
+	tinyUNet, smallUNet, smallUNetLinear := convStem, smallConv, smallConv
+	tinyUNet.Decoder, smallUNet.Decoder, smallUNetLinear.Decoder = model.DecoderUNet, model.DecoderUNet, model.DecoderUNetLinear
 	tests := []struct {
 		name string
 		cfg  model.Config
@@ -46,6 +46,7 @@ func TestParameterCountsMatchGraph(t *testing.T) {
 		{"small with conv stem", smallConv},
 		{"tiny with unet decoder", tinyUNet},
 		{"small with unet decoder", smallUNet},
+		{"small with unet-linear decoder", smallUNetLinear},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
