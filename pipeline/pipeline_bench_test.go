@@ -42,6 +42,9 @@ const (
 
 // pipelineBenchSettings are read from the environment (go test passes no flags to a benchmark easily).
 type pipelineBenchSettings struct {
+	// VITSEG_BENCH_MODEL: the ONNX model measured; default the shipped model (model/zoo/small), which serve runs
+	// by default, unless VITSEG_BENCH_PRESET asks for a randomly initialised preset.
+	model    string
 	preset   string        // VITSEG_BENCH_PRESET, default small
 	rounds   int           // VITSEG_BENCH_ROUNDS, default 3
 	images   int           // VITSEG_BENCH_IMAGES: images per pipeline call, default 160
@@ -66,6 +69,27 @@ type pipelineBenchSettings struct {
 	cpuProfile  string        // VITSEG_BENCH_CPUPROFILE: CPU profile of an extra run of the first pipeline alone
 }
 
+// modelBytes is the model the benchmarks measure: set.model, else a randomly initialised set.preset.
+func (set pipelineBenchSettings) modelBytes(tb testing.TB) []byte {
+	tb.Helper()
+	if set.model == "" {
+		return modeltest.Export(tb, set.preset, "v1", 1)
+	}
+	b, err := os.ReadFile(set.model)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// modelName names the measured model in the reports.
+func (set pipelineBenchSettings) modelName() string {
+	if set.model != "" {
+		return set.model
+	}
+	return "preset " + set.preset + " (random weights)"
+}
+
 func readPipelineBenchSettings(tb testing.TB) pipelineBenchSettings {
 	tb.Helper()
 	threads := []int{runtime.NumCPU()}
@@ -75,8 +99,11 @@ func readPipelineBenchSettings(tb testing.TB) pipelineBenchSettings {
 	s := pipelineBenchSettings{preset: model.PresetSmall, rounds: 3, images: 160, minTime: 3 * time.Second,
 		maxBatch: 8, threads: threads, pipeThreads: threads, photos: 16, latencyTime: 20 * time.Second,
 		out: os.Getenv("VITSEG_BENCH_OUT"), cpuProfile: os.Getenv("VITSEG_BENCH_CPUPROFILE")}
+	s.model = os.Getenv("VITSEG_BENCH_MODEL")
 	if v := os.Getenv("VITSEG_BENCH_PRESET"); v != "" {
 		s.preset = v
+	} else if s.model == "" {
+		s.model = filepath.Join("..", "model", "zoo", "small", "model.onnx")
 	}
 	positive := func(name, v string) int {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
@@ -151,11 +178,12 @@ func runPipelineBench(b *testing.B, set pipelineBenchSettings) {
 	benchNotifyObjectCreated(b, s3, mio.NotifyARN(), bucket, benchLatPrefix)
 
 	rt := modeltest.Runtime(b)
-	cfg, err := model.Preset(set.preset)
+	modelBytes := set.modelBytes(b)
+	meta, err := model.ReadMetadata(modelBytes)
 	if err != nil {
 		b.Fatal(err)
 	}
-	modelBytes := modeltest.Export(b, set.preset, "v1", 1)
+	cfg := meta.Config
 	modelPath := filepath.Join(b.TempDir(), "model.onnx")
 	if err := os.WriteFile(modelPath, modelBytes, 0o644); err != nil {
 		b.Fatal(err)
@@ -293,8 +321,8 @@ func runPipelineBench(b *testing.B, set pipelineBenchSettings) {
 		rep.Add("timings_ms."+st.name+" p50", bench.Percentile(st.xs, 50), "ms", "")
 		rep.Add("timings_ms."+st.name+" p99", bench.Percentile(st.xs, 99), "ms", "")
 	}
-	rep.Notef("preset %s (random weights), %d photos from the Oxford pets sample, ONNX Runtime %s; reference: %s; "+
-		"MinIO and the dev broker run on the same CPUs", set.preset, len(photos), rt.Version(), ref.Name)
+	rep.Notef("model %s, %d photos from the Oxford pets sample, ONNX Runtime %s; reference: %s; "+
+		"MinIO and the dev broker run on the same CPUs", set.modelName(), len(photos), rt.Version(), ref.Name)
 	rep.Notef("CPU-ms/image from procfs per slice: this process = pipeline goroutines, ONNX Runtime threads, the " +
 		"result collector (and idle pipelines polling); MinIO and broker are their own processes")
 

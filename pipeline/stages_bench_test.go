@@ -17,7 +17,6 @@ import (
 
 	"github.com/vitseg/vitseg/bench"
 	"github.com/vitseg/vitseg/internal/modeltest"
-	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/model/inference"
 )
@@ -168,10 +167,7 @@ func stageCases(sess *inference.Session, set pipelineBenchSettings, in stageInpu
 func runPipelineStages(b *testing.B, set pipelineBenchSettings) {
 	rep := bench.NewReport("pipeline-stages", "go test -tags onnx -run '^$' -bench PipelineStages -benchtime 1x ./pipeline")
 	rt := modeltest.Runtime(b)
-	if _, err := model.Preset(set.preset); err != nil {
-		b.Fatal(err)
-	}
-	sess, err := rt.Load(modeltest.Export(b, set.preset, "v1", 1),
+	sess, err := rt.Load(set.modelBytes(b),
 		inference.Options{Device: inference.DeviceCPU, IntraOpThreads: set.threads[0]})
 	if err != nil {
 		b.Fatal(err)
@@ -209,8 +205,8 @@ func runPipelineStages(b *testing.B, set pipelineBenchSettings) {
 	rep.Add("decode + resize per core", 1/(cpu["decode (imaging.Decode)"]+cpu["resize (imaging.ToTensor)"]), "images/s",
 		"1 / their CPU seconds per image; goal >= 1000")
 	addStageSizes(b, rep, in)
-	rep.Notef("preset %s, %d photos (mean %.0f pixels), model with %d intra-op threads; CPU = this process's "+
-		"user+system time per image, median over %d rounds", set.preset, len(in.photos), meanPixels(in.full),
+	rep.Notef("model %s, %d photos (mean %.0f pixels), %d intra-op threads; CPU = this process's "+
+		"user+system time per image, median over %d rounds", set.modelName(), len(in.photos), meanPixels(in.full),
 		set.threads[0], set.rounds)
 	rep.Finish()
 	if err := rep.WriteTable(os.Stdout); err != nil {

@@ -12,7 +12,8 @@ import (
 //
 // A photo pixel whose (up to four) source pixels all rank the same class first takes that class without being
 // interpolated: a convex combination of logit vectors that all rank class c first ranks c first too. Only the
-// pixels along a class edge are interpolated, so the cost is close to that of nearest-neighbour upsampling.
+// pixels along a class edge are interpolated, so the cost is close to that of nearest-neighbour upsampling. With
+// three classes a NaN logit in an edge pixel's neighbourhood gives class 0 (MaskFromLogits ranks NaN lowest).
 func MaskFromLogitsResized(logits []float32, classes, height, width, w, h int) (*Mask, error) {
 	base, err := MaskFromLogits(logits, classes, height, width)
 	if err != nil {
@@ -22,39 +23,88 @@ func MaskFromLogitsResized(logits []float32, classes, height, width, w, h int) (
 		return nil, fmt.Errorf("imaging: MaskFromLogitsResized: bad output size %dx%d", w, h)
 	}
 	out := NewMask(w, h)
-	edge := edgeCells(base)
-	xs := upsampleTaps(w, width)
-	scores := make([]float32, classes)
-	column := make([]float32, classes*width) // the logits of the current output row, interpolated vertically
-	plane := height * width
+	r := resizer{logits: logits, classes: classes, width: width, plane: height * width, edge: edgeCells(base),
+		xs: upsampleTaps(w, width), column: make([]float32, classes*width), scores: make([]float32, classes)}
 	for y, ty := range upsampleTaps(h, height) {
-		src := base.Pix[ty.i0*width:][:width]
-		cells := edge[ty.i0*width:][:width]
-		dst := out.Pix[y*w:][:w]
-		interpolated := false
-		for x, tx := range xs {
-			if !cells[tx.i0] {
-				dst[x] = src[tx.i0]
-				continue
-			}
-			if !interpolated {
-				for c := range classes {
-					top, bottom := logits[c*plane+ty.i0*width:][:width], logits[c*plane+ty.i1*width:][:width]
-					col := column[c*width:][:width]
-					for i := range col {
-						col[i] = top[i] + ty.f*(bottom[i]-top[i])
-					}
-				}
-				interpolated = true
-			}
-			for c := range scores {
-				a, b := column[c*width+tx.i0], column[c*width+tx.i1]
-				scores[c] = a + tx.f*(b-a)
-			}
-			dst[x] = argmax(scores)
-		}
+		r.row(out.Pix[y*w:][:w], base.Pix[ty.i0*width:][:width], ty)
 	}
 	return out, nil
+}
+
+// resizer holds what MaskFromLogitsResized needs for each output row.
+type resizer struct {
+	logits                []float32
+	classes, width, plane int
+	edge                  []bool
+	xs                    []linearTap
+	column, scores        []float32 // the row's logits interpolated vertically; one pixel's scores
+}
+
+// row writes one output row, whose source rows are ty.i0 and ty.i1: src is the arg-max of row ty.i0.
+func (r *resizer) row(dst, src []uint8, ty linearTap) {
+	cells := r.edge[ty.i0*r.width:][:r.width]
+	interpolated := false
+	for x, tx := range r.xs {
+		if !cells[tx.i0] {
+			dst[x] = src[tx.i0]
+			continue
+		}
+		if !interpolated {
+			r.interpolateColumn(ty)
+			interpolated = true
+		}
+		dst[x] = r.pixel(tx)
+	}
+}
+
+// interpolateColumn fills column with the logits between source rows ty.i0 and ty.i1. With three classes it
+// holds the differences of classes 1 and 2 from class 0 instead (bilinear interpolation is linear, so the
+// differences interpolate to the differences): two planes, not three.
+func (r *resizer) interpolateColumn(ty linearTap) {
+	w := r.width
+	at := func(c, row int) []float32 { return r.logits[c*r.plane+row*w:][:w] }
+	if r.classes == 3 {
+		t0, b0 := at(0, ty.i0), at(0, ty.i1)
+		for c := 1; c < 3; c++ {
+			top, bottom, col := at(c, ty.i0), at(c, ty.i1), r.column[(c-1)*w:][:w]
+			for i := range col {
+				dt, db := top[i]-t0[i], bottom[i]-b0[i]
+				col[i] = dt + ty.f*(db-dt)
+			}
+		}
+		return
+	}
+	for c := range r.classes {
+		top, bottom, col := at(c, ty.i0), at(c, ty.i1), r.column[c*w:][:w]
+		for i := range col {
+			col[i] = top[i] + ty.f*(bottom[i]-top[i])
+		}
+	}
+}
+
+// pixel is the class of the output pixel between source columns tx.i0 and tx.i1 of the interpolated column.
+func (r *resizer) pixel(tx linearTap) uint8 {
+	w := r.width
+	if r.classes == 3 {
+		a, b := r.column[tx.i0], r.column[tx.i1]
+		d1 := a + tx.f*(b-a)
+		a, b = r.column[w+tx.i0], r.column[w+tx.i1]
+		d2 := a + tx.f*(b-a)
+		// argmax of (0, d1, d2) with ties to the lowest id.
+		id, best := uint8(0), float32(0)
+		if d1 > best {
+			id, best = 1, d1
+		}
+		if d2 > best {
+			id = 2
+		}
+		return id
+	}
+	for c := range r.scores {
+		a, b := r.column[c*w+tx.i0], r.column[c*w+tx.i1]
+		r.scores[c] = a + tx.f*(b-a)
+	}
+	return argmax(r.scores)
 }
 
 // edgeCells marks the source pixels (y, x) whose cell, the pixels (y..y+1, x..x+1) clamped to the mask, holds
