@@ -3,6 +3,7 @@ package training_test
 import (
 	"context"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -201,5 +202,53 @@ func TestWeightDecayShrinksWeights(t *testing.T) {
 	adam, adamW := norm(0), norm(50) // lr 2e-3 x 50: each step scales the weights by 0.9
 	if !(adamW < 0.95*adam) {
 		t.Errorf("weight norm with decay %.3f, without %.3f: decay did not shrink the weights", adamW, adam)
+	}
+}
+
+// TestTrainUNetDecoders trains the tiny network with each UNet decoder and the loss levers (class weights, Dice)
+// for three epochs: forward and backward run, every decoder variable moves, and the training loss falls.
+func TestTrainUNetDecoders(t *testing.T) {
+	b := backend(t)
+	set := loadSmall(t, 8)
+	for _, decoder := range []string{model.DecoderUNet, model.DecoderUNetLinear} {
+		t.Run(decoder, func(t *testing.T) {
+			cfg, err := model.Preset(model.PresetTiny)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Stem, cfg.Decoder = model.StemConv, decoder
+			recipe := training.DefaultRecipe()
+			recipe.Epochs, recipe.BatchSize, recipe.LearningRate = 3, 4, 2e-3
+			recipe.ClassWeights, recipe.DiceWeight = []float64{1, 1, 2}, 0.5
+			tr, err := training.NewTrainer(b, cfg, recipe, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tr.Predict(set[:1], 128); err != nil { // initialises the variables
+				t.Fatal(err)
+			}
+			before := weights(t, tr)
+			hist, err := tr.Train(context.Background(), set, set[:4], 128)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if last := hist[len(hist)-1].TrainLoss; math.IsNaN(last) || last >= hist[0].TrainLoss {
+				t.Errorf("training loss %g -> %g: did not fall", hist[0].TrainLoss, last)
+			}
+			moved := 0
+			for name, w := range weights(t, tr) {
+				if !strings.Contains(name, "decoder") {
+					continue
+				}
+				if !slices.Equal(w, before[name]) {
+					moved++
+				} else {
+					t.Errorf("decoder variable %s did not change", name)
+				}
+			}
+			if moved == 0 {
+				t.Error("no decoder variable found")
+			}
+		})
 	}
 }
