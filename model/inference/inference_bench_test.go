@@ -18,8 +18,8 @@ import (
 )
 
 // BenchmarkSegmentVsRun measures, side by side in alternating rounds, Session.Run (the model alone),
-// Session.Segment (the model plus the per-image post-processing: arg-max mask, nearest-neighbour upsampling to
-// the photo's resolution, class statistics) and Segment with the flip test-time augmentation, on real photos,
+// Session.Segment (the model plus the per-image post-processing: the logits interpolated to the photo's
+// resolution and arg-maxed, class statistics) and Segment with the flip test-time augmentation, on real photos,
 // at batch 8 with the small preset, and reports the post-processing's share and the augmentation's cost. Run
 // it once:
 //
