@@ -10,7 +10,8 @@ import (
 
 // SemiSupervised trains on pseudo-labeled photos beside the labeled ones (self-training): a teacher labels the
 // unlabeled photos, only its confident pixels count (IgnoreLabel elsewhere), and each epoch mixes Ratio
-// pseudo-labeled photos per labeled one, augmented strongly (the teacher saw them plain).
+// pseudo-labeled photos per labeled one, augmented strongly (the teacher saw them plain). Pseudo-labels are not
+// checkpointed: a resumed run makes them again when it resumes (with Teacher, or the student when it is nil).
 type SemiSupervised struct {
 	Photos []UnlabeledPhoto
 	// Teacher labels the photos when they first join, after WarmupEpochs; nil: the student itself (flip
