@@ -224,8 +224,6 @@ type expected struct {
 	deadLetters int             // distinct (message, object version) dead letters, plus one per malformed message
 }
 
-func (e expected) total() int { return len(e.results) + e.deadLetters }
-
 func expectedEvents(msgs []idMessage) expected {
 	e := expected{results: map[string]bool{}}
 	for _, m := range msgs {
@@ -267,22 +265,6 @@ func producedAfter(msgs []kafka.Message, t time.Time) []kafka.Message {
 		}
 	}
 	return out
-}
-
-// distinctIDs returns the distinct event ids of the result and dead-letter messages.
-func distinctIDs(sets ...[]kafka.Message) map[string]bool {
-	ids := map[string]bool{}
-	for _, set := range sets {
-		for _, m := range set {
-			var ev struct {
-				EventID string `json:"event_id"`
-			}
-			if json.Unmarshal(m.Value, &ev) == nil {
-				ids[ev.EventID] = true
-			}
-		}
-	}
-	return ids
 }
 
 // checkEventIDs checks one run's events against the messages and returns what each id is about.
