@@ -1,5 +1,5 @@
 // Package spatial holds the image operations that vitseg's networks share: convolutions, bilinear resizing,
-// BatchNorm2d, ReLU and the conversions between images [B, C, H, W] and tokens [B, H*W, C].
+// BatchNorm2d, a per-pixel channel norm, ReLU and the conversions between images [B, C, H, W] and tokens [B, H*W, C].
 //
 // They are written as products with constant selection or interpolation matrices, one per image axis, instead of
 // GoMLX's Convolve and Interpolate: GoMLX's ONNX Runtime backend, on which vitseg trains, cannot differentiate a
@@ -13,9 +13,11 @@ import (
 	"slices"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/ml/layers/norm"
 	gomlx "github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/model/initializer"
 )
 
 // selection returns the constant [k, out, in] matrices of a 1-D convolution window along an axis of length in
@@ -99,28 +101,28 @@ func ConvFor(training bool) Conv2DFunc {
 // NativeConv2D is Conv2D as one GoMLX convolution (ONNX Conv once exported): same arguments, same result; its
 // gradient is what GoMLX's ONNX backend lacks, so it is for graphs that are not differentiated.
 func NativeConv2D(x, kernel, bias *graph.Node, k, stride, pad int) *graph.Node {
-	y := graph.Convolve(x, kernel).AxesConfig(nchwAxes()).Strides(stride).PaddingPerDim([][2]int{{pad, pad}, {pad, pad}}).Done()
-	return addBias(ImageToTokens(y), bias)
+	return addBias(ImageToTokens(convolve(x, kernel, stride, pad)), bias)
 }
 
 // ConvImage is nn.Conv2d(C, out, k, stride=1, padding=k/2) on images x [B, C, H, W] (k odd), kernel
 // [k, k, C, out], bias [out] or nil; it returns images [B, out, H, W]. One native convolution: unlike a strided
 // one, GoMLX's ONNX backend differentiates it, so training graphs use it too.
 func ConvImage(x, kernel, bias *graph.Node, k int) *graph.Node {
-	y := graph.Convolve(x, kernel).AxesConfig(nchwAxes()).Strides(1).PaddingPerDim([][2]int{{k / 2, k / 2}, {k / 2, k / 2}}).Done()
+	y := convolve(x, kernel, 1, k/2)
 	if bias == nil {
 		return y
 	}
 	return graph.Add(y, graph.ExpandAxes(bias, 0, 2, 3))
 }
 
-// nchwAxes is the axes layout of the native convolutions: images [B, C, H, W], kernels [k, k, C, out].
-func nchwAxes() graph.ConvolveAxesConfig {
-	return graph.ConvolveAxesConfig{
+// convolve is one GoMLX convolution of images x [B, C, H, W] by kernel [k, k, C, out] with zero padding pad:
+// images [B, out, Ho, Wo].
+func convolve(x, kernel *graph.Node, stride, pad int) *graph.Node {
+	return graph.Convolve(x, kernel).AxesConfig(graph.ConvolveAxesConfig{
 		InputBatch: 0, InputChannels: 1, InputSpatial: []int{2, 3},
 		KernelSpatial: []int{0, 1}, KernelInputChannels: 2, KernelOutputChannels: 3,
 		OutputBatch: 0, OutputChannels: 1, OutputSpatial: []int{2, 3},
-	}
+	}).Strides(stride).PaddingPerDim([][2]int{{pad, pad}, {pad, pad}}).Done()
 }
 
 // DepthwiseConv3x3 is nn.Conv2d(C, C, 3, padding=1, groups=C) with bias on x [B, C, H, W]; kernel [3, 3, C]. It
@@ -179,6 +181,20 @@ func ImageToTokens(x *graph.Node) *graph.Node {
 // otherwise, computed by the graph (not the backend's inference op) so that it exports the same everywhere.
 func BatchNorm2D(scope *gomlx.Scope, x *graph.Node) *graph.Node {
 	return norm.BatchNorm(scope, x, 1).CurrentScope().Momentum(0.9).Epsilon(1e-5).UseBackendInference(false).Done()
+}
+
+// ChannelNorm normalises images x [B, C, H, W] over the channels of each pixel (LayerNorm2d, as ConvNeXt; eps
+// 1e-5), with a learned gain and offset per channel: no batch statistics, so training and inference compute the
+// same.
+func ChannelNorm(scope *gomlx.Scope, x *graph.Node) *graph.Node {
+	g := x.Graph()
+	c := x.Shape().Dimensions[1]
+	centred := graph.Sub(x, graph.ReduceAndKeep(x, graph.ReduceMean, 1))
+	variance := graph.ReduceAndKeep(graph.Square(centred), graph.ReduceMean, 1)
+	y := graph.Div(centred, graph.Sqrt(graph.AddScalar(variance, 1e-5)))
+	gain := scope.WithInitializer(initializer.One).VariableWithShape("gain", shapes.Make(x.DType(), c)).NodeValue(g)
+	offset := scope.WithInitializer(initializer.Zero).VariableWithShape("offset", shapes.Make(x.DType(), c)).NodeValue(g)
+	return graph.Add(graph.Mul(y, graph.ExpandAxes(gain, 0, 2, 3)), graph.ExpandAxes(offset, 0, 2, 3))
 }
 
 // ReLU is max(x, 0) written as (x+|x|)/2, exactly: GoMLX's Relu compares with ZerosLike(x), a constant
