@@ -22,6 +22,9 @@ func MaskFromLogitsResized(logits []float32, classes, height, width, w, h int) (
 	if w <= 0 || h <= 0 || w > math.MaxInt/h {
 		return nil, fmt.Errorf("imaging: MaskFromLogitsResized: bad output size %dx%d", w, h)
 	}
+	if w == width && h == height {
+		return base, nil // interpolation at the same size is the identity
+	}
 	out := NewMask(w, h)
 	r := resizer{logits: logits, classes: classes, width: width, plane: height * width, edge: edgeCells(base),
 		xs: upsampleTaps(w, width), column: make([]float32, classes*width), scores: make([]float32, classes)}
