@@ -108,8 +108,8 @@ func dilate(b []bool, w, h, tol int) []bool {
 	return near
 }
 
-// Scorer accumulates every mask-quality metric of a set of masks (side x side, or any size with AddSized): the confusion matrix (pixel accuracy,
-// IoUs) and the boundary F-score.
+// Scorer accumulates every mask-quality metric of a set of masks (side x side, or any size with AddSized): the
+// confusion matrix (pixel accuracy, IoUs) and the boundary F-score.
 type Scorer struct {
 	conf     *Confusion
 	boundary BoundaryScore
