@@ -65,37 +65,32 @@ func (d *dlqFlags) filter(reasonMatch string, now time.Time) (dlq.Filter, error)
 
 // read returns the dead letters of the topic, in topic order; undecodable messages are counted in skipped.
 func (d *dlqFlags) read(ctx context.Context) (letters []producer.DeadLetterEvent, skipped int, err error) {
+	return readValid[producer.DeadLetterEvent](ctx, d, d.dlqTopic)
+}
+
+// readResults returns the result events of the topic, in topic order, leaving out undecodable messages.
+func (d *dlqFlags) readResults(ctx context.Context) ([]producer.ResultEvent, error) {
+	results, _, err := readValid[producer.ResultEvent](ctx, d, d.resultTopic)
+	return results, err
+}
+
+// readValid returns the events of topic that decode as T and pass its Validate, in topic order, and how many
+// messages did not.
+func readValid[T interface{ Validate() error }](ctx context.Context, d *dlqFlags, topic string) (events []T, skipped int, err error) {
 	dialer, err := d.ksec.Dialer("vitseg-dlq", 10*time.Second)
 	if err != nil {
 		return nil, 0, err
 	}
-	err = topicread.Source{Brokers: envflag.List(d.brokers), Dialer: dialer}.ReadAll(ctx, d.dlqTopic, func(m kafka.Message) error {
-		var e producer.DeadLetterEvent
+	err = topicread.Source{Brokers: envflag.List(d.brokers), Dialer: dialer}.ReadAll(ctx, topic, func(m kafka.Message) error {
+		var e T
 		if json.Unmarshal(m.Value, &e) != nil || e.Validate() != nil {
 			skipped++
 			return nil
 		}
-		letters = append(letters, e)
+		events = append(events, e)
 		return nil
 	})
-	return letters, skipped, err
-}
-
-// readResults returns the result events of the topic, in topic order; undecodable messages are left out.
-func (d *dlqFlags) readResults(ctx context.Context) ([]producer.ResultEvent, error) {
-	dialer, err := d.ksec.Dialer("vitseg-dlq", 10*time.Second)
-	if err != nil {
-		return nil, err
-	}
-	var results []producer.ResultEvent
-	err = topicread.Source{Brokers: envflag.List(d.brokers), Dialer: dialer}.ReadAll(ctx, d.resultTopic, func(m kafka.Message) error {
-		var e producer.ResultEvent
-		if json.Unmarshal(m.Value, &e) == nil && e.Validate() == nil {
-			results = append(results, e)
-		}
-		return nil
-	})
-	return results, err
+	return events, skipped, err
 }
 
 // selectLetters returns the letters f matches.
@@ -161,7 +156,7 @@ func runDLQReplay(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := newFlagSet("dlq replay", "dlq replay --class C [--reason-match RE] [--since D] [--dry-run] [flags]", stderr)
 	var d dlqFlags
 	d.register(fs)
-	fs.StringVar(&d.resultTopic, "kafka-result-topic", "vitseg.results", "topic of result events (an object whose latest outcome is a result is not replayed)")
+	d.registerResultTopic(fs) // an object whose latest outcome is a result is not replayed
 	var inputTopic string
 	registerInputTopic(fs, &inputTopic, "topic the references are re-published to")
 	reasonMatch := fs.String("reason-match", "", "only dead letters whose reason matches this regular expression")
@@ -191,10 +186,10 @@ func runDLQReplay(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return err
 		}
 		letters, processed = dlq.SkipProcessed(letters, results)
+	}
+	if *dryRun {
 		for _, e := range processed {
-			if *dryRun {
-				fmt.Fprintf(stdout, "skip %s: processed since it was dead-lettered\n", replaySubject(e))
-			}
+			fmt.Fprintf(stdout, "skip %s: processed since it was dead-lettered\n", replaySubject(e))
 		}
 	}
 	skippedNote := ""

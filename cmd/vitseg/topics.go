@@ -21,5 +21,10 @@ func (e *eventTopicFlags) register(fs *flag.FlagSet) {
 
 func (e *eventTopicFlags) registerResults(fs *flag.FlagSet) {
 	e.register(fs)
+	e.registerResultTopic(fs)
+}
+
+// registerResultTopic adds the result topic alone, for a command whose other event flags are registered already.
+func (e *eventTopicFlags) registerResultTopic(fs *flag.FlagSet) {
 	fs.StringVar(&e.resultTopic, "kafka-result-topic", "vitseg.results", "topic of result events")
 }
