@@ -38,9 +38,22 @@ func SessionTeacher(sess *inference.Session) Teacher {
 // softmax probability of the winning class is at least threshold, IgnoreLabel elsewhere. It returns the label
 // and the share of pixels kept.
 func PseudoLabel(logits []float32, classes, side int, threshold float64) ([]uint8, float64) {
-	plane := side * side
-	label := make([]uint8, plane)
+	label, confidence := winners(logits, classes, side)
 	kept := 0
+	for p, c := range confidence {
+		if c >= threshold {
+			kept++
+		} else {
+			label[p] = IgnoreLabel
+		}
+	}
+	return label, float64(kept) / float64(len(label))
+}
+
+// winners returns each pixel's arg-max class and its softmax probability.
+func winners(logits []float32, classes, side int) ([]uint8, []float64) {
+	plane := side * side
+	label, confidence := make([]uint8, plane), make([]float64, plane)
 	for p := range plane {
 		best, id := logits[p], 0
 		for c := 1; c < classes; c++ {
@@ -52,14 +65,9 @@ func PseudoLabel(logits []float32, classes, side int, threshold float64) ([]uint
 		for c := range classes {
 			sum += math.Exp(float64(logits[c*plane+p] - best))
 		}
-		if 1/sum >= threshold { // the winner's probability: exp(0) / sum
-			label[p] = uint8(id)
-			kept++
-		} else {
-			label[p] = IgnoreLabel
-		}
+		label[p], confidence[p] = uint8(id), 1/sum // the winner's probability: exp(0) / sum
 	}
-	return label, float64(kept) / float64(plane)
+	return label, confidence
 }
 
 // ThresholdPoint is how a teacher's pseudo-labels fare on labeled photos at one confidence threshold.
@@ -75,18 +83,18 @@ func ThresholdTable(ctx context.Context, teacher Teacher, examples []Example, cl
 	correct := make([]int64, len(thresholds))
 	var total int64
 	err := inBatches(ctx, teacher, examplesImages(examples), func(i int, logits []float32) {
-		for k, th := range thresholds {
-			label, _ := PseudoLabel(logits, classes, side, th)
-			for p, v := range label {
-				if v != IgnoreLabel {
+		label, confidence := winners(logits, classes, side)
+		for p, c := range confidence {
+			for k, th := range thresholds {
+				if c >= th {
 					kept[k]++
-					if v == examples[i].Mask[p] {
+					if label[p] == examples[i].Mask[p] {
 						correct[k]++
 					}
 				}
 			}
 		}
-		total += int64(side * side)
+		total += int64(len(label))
 	})
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package training
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -24,7 +25,7 @@ import (
 type UnlabeledSource interface {
 	// Names returns the photo names (paths relative to the source), every file under it.
 	Names(ctx context.Context) ([]string, error)
-	// Read returns a photo's bytes, at most limit of them (a larger file is an error).
+	// Read returns a photo's bytes, at most limit+1 of them: enough for the decoder to refuse a larger file.
 	Read(ctx context.Context, name string, limit int64) ([]byte, error)
 	// String describes the source for logs and manifests.
 	String() string
@@ -102,19 +103,9 @@ func (b UnlabeledBucket) Read(ctx context.Context, name string, limit int64) ([]
 
 func (b UnlabeledBucket) String() string { return "s3://" + path.Join(b.Bucket, b.Prefix) }
 
-// readBounded reads r whole, failing when it holds more than limit bytes (limit <= 0: no bound).
+// readBounded reads r up to limit+1 bytes: imaging.DecodeWith refuses more than limit.
 func readBounded(r io.Reader, limit int64) ([]byte, error) {
-	if limit <= 0 {
-		return io.ReadAll(r)
-	}
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("larger than %d bytes", limit)
-	}
-	return b, nil
+	return io.ReadAll(io.LimitReader(r, limit+1))
 }
 
 // UnlabeledPhoto is one unlabeled photo, pre-processed for the model.
@@ -160,6 +151,7 @@ func LoadUnlabeled(ctx context.Context, src UnlabeledSource, opts UnlabeledOptio
 		set.Skipped[reason]++
 		log.Debug("skipping unlabeled photo", zap.String("name", name), zap.String("reason", reason), zap.Error(err))
 	}
+	maxBytes := cmp.Or(opts.Limits.MaxBytes, imaging.DefaultLimits().MaxBytes)
 	for _, name := range names {
 		if opts.Max > 0 && len(set.Photos) >= opts.Max {
 			break
@@ -167,7 +159,7 @@ func LoadUnlabeled(ctx context.Context, src UnlabeledSource, opts UnlabeledOptio
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		b, err := src.Read(ctx, name, opts.Limits.MaxBytes)
+		b, err := src.Read(ctx, name, maxBytes)
 		if err != nil {
 			skip(name, "unreadable", err)
 			continue

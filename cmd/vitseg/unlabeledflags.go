@@ -71,8 +71,13 @@ type semiPlan struct {
 // plan loads the unlabeled photos and the teacher and returns the semi-supervised settings (zero when
 // --unlabeled is not set). Photos that are also in ds (by content) are left out.
 func (u *unlabeledFlags) plan(ctx context.Context, d dataFlags, reg registryFlags, ds *training.Dataset, rt *inference.Runtime,
-	recipe training.Recipe, cfg model.Config, log *zap.Logger) (semiPlan, error) {
-	p := semiPlan{release: func() {}}
+	recipe training.Recipe, cfg model.Config, log *zap.Logger) (p semiPlan, err error) {
+	p.release = func() {}
+	defer func() {
+		if err != nil {
+			p.release() // the teacher, when it was opened before the failure
+		}
+	}()
 	if u.source == "" {
 		return p, nil
 	}
@@ -111,7 +116,6 @@ func (u *unlabeledFlags) plan(ctx context.Context, d dataFlags, reg registryFlag
 	}
 	p.summary.Threshold = p.semi.Threshold
 	if err := p.semi.Validate(); err != nil {
-		p.release()
 		return p, usageError{err.Error()}
 	}
 	return p, nil
