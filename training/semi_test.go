@@ -6,8 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/minio/minio-go/v7"
@@ -40,16 +38,7 @@ func unlabeledFiles(t *testing.T) (map[string][]byte, string) {
 // photo are skipped and counted, never fatal; --unlabeled-max caps the photos taken.
 func TestLoadUnlabeledFromDirectoryAndBucket(t *testing.T) {
 	files, labeledHash := unlabeledFiles(t)
-	dir := t.TempDir()
-	for name, b := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := writeDataset(t, files)
 	m := testenv.StartMinIO(t)
 	m.MakeBucket("pets")
 	client := m.Client(t)

@@ -202,9 +202,8 @@ func (t *Trainer) Train(ctx context.Context, trainSet, valSet []Example, size in
 		if err != nil {
 			return prog.History, err
 		}
-		stats.PseudoExamples, stats.PseudoCoverage = len(set)-len(trainSet), round(t.pseudo.coverage, 4)
-		if stats.PseudoExamples == 0 {
-			stats.PseudoCoverage = 0
+		if stats.PseudoExamples = len(set) - len(trainSet); stats.PseudoExamples > 0 {
+			stats.PseudoCoverage = round(t.pseudo.coverage, 4)
 		}
 		if err := t.withAveragedWeights(func() error { return t.endOfEpoch(&stats, valSet, size) }); err != nil {
 			return prog.History, err
