@@ -9,14 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"unicode/utf8"
-)
 
-// Limits on the references a message may carry.
-const (
-	// MaxKeyBytes is the longest object key accepted, S3's own limit.
-	MaxKeyBytes = 1024
-	// MaxIDBytes is the longest reference id accepted.
-	MaxIDBytes = 256
+	"github.com/vitseg/vitseg/events"
 )
 
 // objectCreatedPrefixes are the event-name prefixes of object creations:
@@ -138,11 +132,11 @@ func isTestEvent(fields map[string]json.RawMessage) bool {
 // parsePlain reads {"bucket": ..., "key": ..., "id": ...}. Other fields are
 // tolerated so that producers may add some.
 func parsePlain(fields map[string]json.RawMessage) (ImageRef, error) {
-	var ref ImageRef
+	var plain events.Reference
 	for _, f := range []struct {
 		name string
 		dst  *string
-	}{{"bucket", &ref.Bucket}, {"key", &ref.Key}, {"id", &ref.ID}} {
+	}{{"bucket", &plain.Bucket}, {"key", &plain.Key}, {"id", &plain.ID}} {
 		raw, ok := fields[f.name]
 		if !ok || string(raw) == "null" {
 			continue
@@ -151,13 +145,13 @@ func parsePlain(fields map[string]json.RawMessage) (ImageRef, error) {
 			return ImageRef{}, newMessageError(ErrMalformed, nil, "reference field %q is not a string", f.name)
 		}
 	}
-	if err := ValidateObject(ref.Bucket, ref.Key); err != nil {
+	if err := ValidateObject(plain.Bucket, plain.Key); err != nil {
 		return ImageRef{}, err
 	}
-	if len(ref.ID) > MaxIDBytes {
-		return ImageRef{}, newMessageError(ErrInvalidReference, nil, "id is %d bytes, over %d", len(ref.ID), MaxIDBytes)
+	if len(plain.ID) > events.MaxIDBytes {
+		return ImageRef{}, newMessageError(ErrInvalidReference, nil, "id is %d bytes, over %d", len(plain.ID), events.MaxIDBytes)
 	}
-	return ref, nil
+	return ImageRef{Bucket: plain.Bucket, Key: plain.Key, ID: plain.ID}, nil
 }
 
 // notification is the JSON a MinIO notification target sends (and, without
@@ -250,16 +244,16 @@ func recordRef(rec record) (ImageRef, error) {
 	}, nil
 }
 
-// boundedID returns id, or "" when it is longer than MaxIDBytes.
+// boundedID returns id, or "" when it is longer than events.MaxIDBytes.
 func boundedID(id string) string {
-	if len(id) > MaxIDBytes {
+	if len(id) > events.MaxIDBytes {
 		return ""
 	}
 	return id
 }
 
 // ValidateObject checks that bucket and key name an object the pipeline may
-// fetch: a valid S3 bucket name and a non-empty key of at most MaxKeyBytes of
+// fetch: a valid S3 bucket name and a non-empty key of at most events.MaxKeyBytes of
 // UTF-8 without control characters (NUL included) and without "." or ".."
 // path segments. The error is a *MessageError of kind ErrInvalidReference.
 func ValidateObject(bucket, key string) error {
@@ -296,8 +290,8 @@ func validateKey(key string) error {
 	switch {
 	case key == "":
 		return newMessageError(ErrInvalidReference, nil, "empty object key")
-	case len(key) > MaxKeyBytes:
-		return newMessageError(ErrInvalidReference, nil, "object key is %d bytes, over %d", len(key), MaxKeyBytes)
+	case len(key) > events.MaxKeyBytes:
+		return newMessageError(ErrInvalidReference, nil, "object key is %d bytes, over %d", len(key), events.MaxKeyBytes)
 	case !utf8.ValidString(key):
 		return newMessageError(ErrInvalidReference, nil, "object key %q is not UTF-8", excerpt(key))
 	}

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/vitseg/vitseg/events"
 )
 
 // The fixtures were captured from the pinned MinIO server (webhook target)
@@ -132,9 +134,9 @@ func TestParseMessageValid(t *testing.T) {
 			want:  []ImageRef{{Bucket: "pets", Key: "a..b/.hidden/c...jpg"}},
 		},
 		{
-			name:  "key of exactly MaxKeyBytes",
-			value: []byte(`{"bucket":"pets","key":"` + strings.Repeat("k", MaxKeyBytes) + `"}`),
-			want:  []ImageRef{{Bucket: "pets", Key: strings.Repeat("k", MaxKeyBytes)}},
+			name:  "key of exactly events.MaxKeyBytes",
+			value: []byte(`{"bucket":"pets","key":"` + strings.Repeat("k", events.MaxKeyBytes) + `"}`),
+			want:  []ImageRef{{Bucket: "pets", Key: strings.Repeat("k", events.MaxKeyBytes)}},
 		},
 	}
 	for _, tt := range tests {
@@ -155,7 +157,7 @@ func TestParseMessageValid(t *testing.T) {
 }
 
 func TestParseMessageRejects(t *testing.T) {
-	long := strings.Repeat("k", MaxKeyBytes+1)
+	long := strings.Repeat("k", events.MaxKeyBytes+1)
 	tests := []struct {
 		name   string
 		value  string
@@ -187,7 +189,7 @@ func TestParseMessageRejects(t *testing.T) {
 		{"NUL in key", `{"bucket":"pets","key":"a\u0000b"}`, ErrInvalidReference, "NUL"},
 		{"newline in key", `{"bucket":"pets","key":"a\nb"}`, ErrInvalidReference, "control character"},
 		{"over-long key", `{"bucket":"pets","key":"` + long + `"}`, ErrInvalidReference, "over 1024"},
-		{"over-long id", `{"bucket":"pets","key":"x","id":"` + strings.Repeat("i", MaxIDBytes+1) + `"}`, ErrInvalidReference, "id is"},
+		{"over-long id", `{"bucket":"pets","key":"x","id":"` + strings.Repeat("i", events.MaxIDBytes+1) + `"}`, ErrInvalidReference, "id is"},
 		{"no records", `{"EventName":"s3:ObjectCreated:Put","Records":[]}`, ErrMalformed, "no records"},
 		{"null records", `{"Records":null}`, ErrMalformed, "no records"},
 		{"records not an array", `{"Records":{"eventName":"s3:ObjectCreated:Put"}}`, ErrMalformed, "does not decode"},

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/pipeline"
-	"github.com/vitseg/vitseg/producer"
 )
 
 // TestRetryBudgetDeadLettersADamagedObject: one object is damaged on MinIO's drive, so every read of it fails
@@ -40,7 +40,7 @@ func TestRetryBudgetDeadLettersADamagedObject(t *testing.T) {
 	}
 	waitFor(t, 60*time.Second, fmt.Sprintf("%d results", good), func() bool { return len(results.snapshot()) >= good })
 	evs := decodeDeadLetters(t, dead.snapshot())
-	if len(evs) != 1 || evs[0].ErrorClass != producer.ClassRetriesExhausted || evs[0].Source == nil ||
+	if len(evs) != 1 || evs[0].ErrorClass != events.ClassRetriesExhausted || evs[0].Source == nil ||
 		evs[0].Source.Key != damaged || !strings.Contains(evs[0].Reason, "retries exhausted: s3_get") {
 		t.Fatalf("dead letters %+v, want one retries_exhausted for %s", evs, damaged)
 	}

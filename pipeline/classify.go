@@ -8,13 +8,12 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/s3utils"
-
-	"github.com/vitseg/vitseg/producer"
+	"github.com/vitseg/vitseg/events"
 )
 
 // errPermanent wraps errors that retrying cannot fix; the item is dead-lettered with class.
 type errPermanent struct {
-	class producer.ErrorClass
+	class events.ErrorClass
 	err   error
 }
 
@@ -72,7 +71,7 @@ func classifyS3(op s3Op, err error) error {
 		return err // No answer: the network, a timeout, a closed connection.
 	case op == s3Get && (code == "NoSuchKey" || code == "NoSuchBucket" || code == "NoSuchVersion" ||
 		status == http.StatusNotFound):
-		return errPermanent{producer.ClassMissingObject, err}
+		return errPermanent{events.ClassMissingObject, err}
 	case status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status == statusClientClosed ||
 		retriedCodes[code] || dependencyWide[code]:
 		return err
@@ -85,11 +84,11 @@ func classifyS3(op s3Op, err error) error {
 // classOf4xx is the dead-letter class of a permanent S3 refusal: a source S3 will not serve as named
 // (400: an invalid object name, say) is a malformed reference; everything else (access denied, a refused
 // mask PUT) is internal, not the input's fault.
-func classOf4xx(op s3Op, status int) producer.ErrorClass {
+func classOf4xx(op s3Op, status int) events.ErrorClass {
 	if op == s3Get && status == http.StatusBadRequest {
-		return producer.ClassMalformedMessage
+		return events.ClassMalformedMessage
 	}
-	return producer.ClassInternal
+	return events.ClassInternal
 }
 
 // checkObjectName refuses, before any request, an object name that minio-go itself would refuse with an error

@@ -7,8 +7,7 @@ import (
 	"testing"
 
 	"github.com/minio/minio-go/v7"
-
-	"github.com/vitseg/vitseg/producer"
+	"github.com/vitseg/vitseg/events"
 )
 
 // TestClassifyS3 is the S3 half of the failure table of docs/RELIABILITY.md.
@@ -20,23 +19,23 @@ func TestClassifyS3(t *testing.T) {
 		name string
 		op   s3Op
 		err  error
-		want producer.ErrorClass // "" = transient
+		want events.ErrorClass // "" = transient
 	}{
 		{"network error", s3Get, errors.New("dial tcp: connection refused"), ""},
-		{"no such key", s3Get, answer(404, "NoSuchKey"), producer.ClassMissingObject},
-		{"no such bucket", s3Get, answer(404, "NoSuchBucket"), producer.ClassMissingObject},
-		{"no such output bucket on put", s3Put, answer(404, "NoSuchBucket"), producer.ClassInternal},
-		{"access denied", s3Get, answer(403, "AccessDenied"), producer.ClassInternal},
-		{"invalid object name on get", s3Get, answer(400, "XMinioInvalidObjectName"), producer.ClassMalformedMessage},
-		{"invalid object name on put", s3Put, answer(400, "XMinioInvalidObjectName"), producer.ClassInternal},
-		{"key too long", s3Put, answer(400, "KeyTooLongError"), producer.ClassInternal},
-		{"precondition failed", s3Get, answer(412, "PreconditionFailed"), producer.ClassInternal},
+		{"no such key", s3Get, answer(404, "NoSuchKey"), events.ClassMissingObject},
+		{"no such bucket", s3Get, answer(404, "NoSuchBucket"), events.ClassMissingObject},
+		{"no such output bucket on put", s3Put, answer(404, "NoSuchBucket"), events.ClassInternal},
+		{"access denied", s3Get, answer(403, "AccessDenied"), events.ClassInternal},
+		{"invalid object name on get", s3Get, answer(400, "XMinioInvalidObjectName"), events.ClassMalformedMessage},
+		{"invalid object name on put", s3Put, answer(400, "XMinioInvalidObjectName"), events.ClassInternal},
+		{"key too long", s3Put, answer(400, "KeyTooLongError"), events.ClassInternal},
+		{"precondition failed", s3Get, answer(412, "PreconditionFailed"), events.ClassInternal},
 		{"request timeout 408", s3Get, answer(http.StatusRequestTimeout, "RequestTimeout"), ""},
 		{"throttled 429", s3Put, answer(http.StatusTooManyRequests, "TooManyRequests"), ""},
 		{"slow down 503", s3Put, answer(503, "SlowDown"), ""},
 		{"slow down read 503 (damaged object)", s3Get, answer(503, "SlowDownRead"), ""},
 		{"internal error 500", s3Get, answer(500, "InternalError"), ""},
-		{"not implemented 501", s3Put, answer(501, "NotImplemented"), producer.ClassInternal},
+		{"not implemented 501", s3Put, answer(501, "NotImplemented"), events.ClassInternal},
 		{"body cut short", s3Get, answer(400, "UnexpectedEOF"), ""},
 		{"server saw the client go (MinIO shutting down)", s3Put, answer(499, "ClientDisconnected"), ""},
 		{"conflicting operation in progress", s3Put, answer(409, "OperationAborted"), ""},

@@ -32,7 +32,7 @@ type Config struct {
 	// as retries_exhausted. Attempts during an outage are not counted. Negative: no bound.
 	RetryBudget   int
 	ProbeInterval time.Duration // readiness probes of S3 and Kafka
-	MaxAttempts   int           // replays (consumer.HeaderAttempt) beyond this are dead-lettered attempts_exhausted
+	MaxAttempts   int           // replays (events.HeaderAttempt) beyond this are dead-lettered attempts_exhausted
 	MaxAge        time.Duration // references older than this are dead-lettered expired; 0: no deadline
 
 	// IgnoreOrientation keeps images as stored instead of applying their EXIF orientation (serve

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/vitseg/vitseg/consumer"
+	"github.com/vitseg/vitseg/events"
 )
 
 // TestOutputPrefixIsCleaned: the filter that skips the pipeline's own masks sees the prefix as MaskKey writes
@@ -31,7 +32,7 @@ func TestOutputPrefixIsCleaned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	own := MaskKey(cfg.OutputPrefix, "uploads/cat.jpg", "etag", "000001").Key
+	own := events.MaskKey(cfg.OutputPrefix, "uploads/cat.jpg", "etag", "000001").Key
 	if err := f.Check(consumer.ImageRef{Bucket: "pets", Key: own}); err == nil {
 		t.Errorf("the pipeline's own mask %q passes the filter with --output-prefix ./masks", own)
 	}

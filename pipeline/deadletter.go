@@ -9,18 +9,19 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vitseg/vitseg/consumer"
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/producer"
 )
 
 // deadLetter produces a dead-letter event, retrying transient failures until ctx ends. It reports whether the
 // event was durably written (only then may the message be committed).
-func (p *Pipeline) deadLetter(ctx context.Context, m *message, class producer.ErrorClass, why string, ref *consumer.ImageRef) bool {
+func (p *Pipeline) deadLetter(ctx context.Context, m *message, class events.ErrorClass, why string, ref *consumer.ImageRef) bool {
 	ctx = messageContext(ctx, m)
-	var object *producer.ObjectVersion
+	var object *events.ObjectVersion
 	if ref != nil {
-		object = &producer.ObjectVersion{Bucket: ref.Bucket, Key: ref.Key, ETag: ref.ETag}
+		object = &events.ObjectVersion{Bucket: ref.Bucket, Key: ref.Key, ETag: ref.ETag}
 	}
-	ev := producer.NewDeadLetter(m.msg, class, why, object, time.Now().UTC())
+	ev := events.NewDeadLetter(m.msg, class, why, object, time.Now().UTC())
 	stripped := false
 	err := p.retry.produceDeadLetter.do(ctx, func() error {
 		err := p.deps.Writer.PublishDeadLetters(ctx, ev)
@@ -45,7 +46,7 @@ func (p *Pipeline) deadLetter(ctx context.Context, m *message, class producer.Er
 
 // deadLetterTransient reports whether writing a dead letter again may succeed.
 func deadLetterTransient(err error) bool {
-	return !errors.Is(err, producer.ErrInvalidEvent) && !errors.Is(err, producer.ErrClosed)
+	return !errors.Is(err, events.ErrInvalidEvent) && !errors.Is(err, producer.ErrClosed)
 }
 
 // tooLarge reports whether a produce failed because the message is over the client's or the topic's size limit.
@@ -54,15 +55,15 @@ func tooLarge(err error) bool {
 }
 
 // withoutOriginalPayload drops the copied key, value and headers of a dead-letter event, keeping the sizes.
-func withoutOriginalPayload(ev producer.DeadLetterEvent) producer.DeadLetterEvent {
-	empty := func(p producer.Payload) producer.Payload {
-		return producer.Payload{Encoding: producer.EncodingUTF8, Size: p.Size, Truncated: p.Size > 0}
+func withoutOriginalPayload(ev events.DeadLetterEvent) events.DeadLetterEvent {
+	empty := func(p events.Payload) events.Payload {
+		return events.Payload{Encoding: events.EncodingUTF8, Size: p.Size, Truncated: p.Size > 0}
 	}
 	ev.Original.Value = empty(ev.Original.Value)
 	if k := ev.Original.Key; k != nil {
 		e := empty(*k)
 		ev.Original.Key = &e
 	}
-	ev.Original.Headers = []producer.Header{}
+	ev.Original.Headers = []events.Header{}
 	return ev
 }

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"time"
 
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/model/inference"
-	"github.com/vitseg/vitseg/producer"
 )
 
 // decode pre-processes one image; undecodable or oversized images are dead-lettered.
@@ -18,9 +18,9 @@ func (p *Pipeline) decode(ctx context.Context, j *job) bool {
 		imaging.DecodeOptions{Limits: p.cfg.Limits, IgnoreOrientation: p.cfg.IgnoreOrientation})
 	j.data = nil
 	if err != nil {
-		class := producer.ClassBadImage
+		class := events.ClassBadImage
 		if errors.Is(err, imaging.ErrTooLarge) || errors.Is(err, imaging.ErrTooManyPixels) {
-			class = producer.ClassTooLarge
+			class = events.ClassTooLarge
 		}
 		p.failJob(ctx, j, class, err)
 		return false

@@ -8,8 +8,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vitseg/vitseg/consumer"
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/model/inference"
-	"github.com/vitseg/vitseg/producer"
 )
 
 // Reader is the Kafka consumer the pipeline reads from (*consumer.Reader).
@@ -21,8 +21,8 @@ type Reader interface {
 
 // Writer produces result and dead-letter events (*producer.Writer).
 type Writer interface {
-	PublishResults(ctx context.Context, events ...producer.ResultEvent) error
-	PublishDeadLetters(ctx context.Context, events ...producer.DeadLetterEvent) error
+	PublishResults(ctx context.Context, evs ...events.ResultEvent) error
+	PublishDeadLetters(ctx context.Context, evs ...events.DeadLetterEvent) error
 }
 
 // Deps are the pipeline's connections. Reader, Writer and Store are interfaces so that a stage can be tested

@@ -18,8 +18,8 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/vitseg/vitseg/consumer"
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/pipeline"
-	"github.com/vitseg/vitseg/producer"
 )
 
 // idPrefix is where TestEventIdentityProperty's objects live: allowed, and outside the notified uploads/ prefix
@@ -32,8 +32,8 @@ type idRecord struct {
 	kind              string // "good" (the object exists), "missing" or "refused" (off the allow-list)
 }
 
-func (r idRecord) version() producer.ObjectVersion {
-	return producer.ObjectVersion{Bucket: r.bucket, Key: r.key, ETag: r.etag}
+func (r idRecord) version() events.ObjectVersion {
+	return events.ObjectVersion{Bucket: r.bucket, Key: r.key, ETag: r.etag}
 }
 
 // idMessage is one generated input message and what must come of it.
@@ -46,16 +46,16 @@ type idMessage struct {
 }
 
 // outcome is what must come of a record of m: a result, or a dead letter of a class.
-func (m idMessage) outcome(r idRecord) (producer.ErrorClass, bool) {
+func (m idMessage) outcome(r idRecord) (events.ErrorClass, bool) {
 	switch {
 	case r.kind == "refused":
-		return producer.ClassNotAllowed, false
+		return events.ClassNotAllowed, false
 	case m.attempts > 3:
-		return producer.ClassAttemptsExhausted, false
+		return events.ClassAttemptsExhausted, false
 	case m.old:
-		return producer.ClassExpired, false
+		return events.ClassExpired, false
 	case r.kind == "missing":
-		return producer.ClassMissingObject, false
+		return events.ClassMissingObject, false
 	}
 	return "", true
 }
@@ -172,7 +172,7 @@ func (s *stack) produceIDMessages(t *testing.T, msgs []idMessage) {
 			out[i].Time = time.Now().Add(-2 * time.Hour)
 		}
 		if m.attempts > 0 {
-			out[i].Headers = []kafka.Header{{Key: consumer.HeaderAttempt, Value: []byte(strconv.Itoa(m.attempts))}}
+			out[i].Headers = []kafka.Header{{Key: events.HeaderAttempt, Value: []byte(strconv.Itoa(m.attempts))}}
 		}
 	}
 	if err := w.WriteMessages(context.Background(), out...); err != nil {
@@ -231,7 +231,7 @@ func expectedEvents(msgs []idMessage) expected {
 			e.deadLetters++
 			continue
 		}
-		failed := map[producer.ObjectVersion]bool{}
+		failed := map[events.ObjectVersion]bool{}
 		for _, r := range m.records {
 			if _, ok := m.outcome(r); ok {
 				e.results[r.bucket+"/"+r.key+"/"+r.etag] = true
@@ -279,14 +279,14 @@ func checkEventIDs(t *testing.T, msgs []idMessage, results, deadLetters []kafka.
 	}
 	checkCEID := func(m kafka.Message, id string) {
 		for _, h := range m.Headers {
-			if h.Key == producer.HeaderCEID && string(h.Value) != id {
+			if h.Key == events.HeaderCEID && string(h.Value) != id {
 				t.Errorf("ce_id %q, body event_id %q", h.Value, id)
 			}
 		}
 	}
 	for i, ev := range decodeResults(t, results) {
 		checkCEID(results[i], ev.EventID)
-		if ev.EventID != producer.ResultEventID(ev.Source, ev.Model) {
+		if ev.EventID != events.ResultEventID(ev.Source, ev.Model) {
 			t.Errorf("result %s: id is not ResultEventID of its source and model", ev.EventID)
 		}
 		claim(ev.EventID, "result "+ev.Source.Bucket+"/"+ev.Source.Key+"/"+ev.Source.ETag)
@@ -320,16 +320,16 @@ func checkEventIDs(t *testing.T, msgs []idMessage, results, deadLetters []kafka.
 
 // deadLetterSubject finds the failure of m that ev reports, by recomputing the id of each candidate: it
 // returns a description of the distinct event.
-func deadLetterSubject(m idMessage, ev producer.DeadLetterEvent) (string, bool) {
+func deadLetterSubject(m idMessage, ev events.DeadLetterEvent) (string, bool) {
 	o := ev.Original
 	coords := fmt.Sprintf("%s/%d/%d", o.Topic, o.Partition, o.Offset)
 	if m.malformed {
-		return "message " + coords, ev.Source == nil && ev.EventID == producer.DeadLetterEventID(o.Topic, o.Partition, o.Offset, nil)
+		return "message " + coords, ev.Source == nil && ev.EventID == events.DeadLetterEventID(o.Topic, o.Partition, o.Offset, nil)
 	}
 	for _, r := range m.records {
 		class, ok := m.outcome(r)
 		v := r.version()
-		if !ok && class == ev.ErrorClass && ev.EventID == producer.DeadLetterEventID(o.Topic, o.Partition, o.Offset, &v) {
+		if !ok && class == ev.ErrorClass && ev.EventID == events.DeadLetterEventID(o.Topic, o.Partition, o.Offset, &v) {
 			return fmt.Sprintf("dead letter %s of %s/%s/%s", coords, r.bucket, r.key, r.etag), true
 		}
 	}

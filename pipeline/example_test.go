@@ -14,6 +14,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/vitseg/vitseg/consumer"
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/model/inference"
 	"github.com/vitseg/vitseg/pipeline"
 	"github.com/vitseg/vitseg/producer"
@@ -22,7 +23,7 @@ import (
 // The mask of an image is stored under a key derived from the source key, its ETag and the model version, so
 // that a replay of the same object version with the same model overwrites the same mask.
 func ExampleMaskKey() {
-	m := pipeline.MaskKey("masks/", "uploads/2026/cat.jpg", "08a83d66", "000003")
+	m := events.MaskKey("masks/", "uploads/2026/cat.jpg", "08a83d66", "000003")
 	fmt.Println(m.Key)
 	fmt.Println(m.Form)
 	// Output:
@@ -108,7 +109,7 @@ func ExamplePipeline_Run() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	var ev producer.ResultEvent
+	var ev events.ResultEvent
 	if err := json.Unmarshal(msg.Value, &ev); err != nil {
 		log.Fatal(err)
 	}

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/vitseg/vitseg/events"
 	"go.uber.org/zap"
-
-	"github.com/vitseg/vitseg/producer"
 )
 
 // fetch downloads one object (bounded by Limits.MaxBytes), retrying transient failures.
@@ -39,7 +38,7 @@ func (p *Pipeline) getObject(ctx context.Context, j *job) error {
 		return classifyS3(s3Get, err)
 	}
 	if obj.Size > limit || int64(len(obj.Data)) > limit {
-		return errPermanent{producer.ClassTooLarge, fmt.Errorf("object is %d bytes, over the limit of %d",
+		return errPermanent{events.ClassTooLarge, fmt.Errorf("object is %d bytes, over the limit of %d",
 			max(obj.Size, int64(len(obj.Data))), limit)}
 	}
 	p.s3OK.Store(true)

@@ -7,8 +7,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/model/inference"
-	"github.com/vitseg/vitseg/producer"
 )
 
 // infer runs batches through the model, swapping in a new model version between batches.
@@ -59,7 +59,7 @@ func (p *Pipeline) inferBatch(ctx context.Context, batch []*job, out chan<- *job
 	if err != nil {
 		for _, j := range batch {
 			if ctx.Err() == nil {
-				p.failJob(ctx, j, producer.ClassInternal, fmt.Errorf("inference: %w", err))
+				p.failJob(ctx, j, events.ClassInternal, fmt.Errorf("inference: %w", err))
 			}
 		}
 		return

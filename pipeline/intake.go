@@ -11,7 +11,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/vitseg/vitseg/consumer"
-	"github.com/vitseg/vitseg/producer"
+	"github.com/vitseg/vitseg/events"
 )
 
 // consume fetches messages until ctx ends, tracking each in the watermark and fanning out its references.
@@ -118,7 +118,7 @@ func (p *Pipeline) screen(ctx context.Context, m *message) ([]consumer.ImageRef,
 		case len(refs) == 1:
 			p.reject(ctx, m, &ref, err)
 			return nil, nextMessage
-		case !p.deadLetter(ctx, m, producer.ClassNotAllowed, reason(err), &ref):
+		case !p.deadLetter(ctx, m, events.ClassNotAllowed, reason(err), &ref):
 			// Shutdown before this record's dead letter was written: leave the whole message uncommitted.
 			return nil, stopIntake
 		}
@@ -137,11 +137,11 @@ func (p *Pipeline) reject(ctx context.Context, m *message, ref *consumer.ImageRe
 		p.metrics.ignored.Inc()
 		p.finishMessage(m)
 	case errors.Is(err, consumer.ErrNotAllowed):
-		if p.deadLetter(ctx, m, producer.ClassNotAllowed, reason(err), ref) {
+		if p.deadLetter(ctx, m, events.ClassNotAllowed, reason(err), ref) {
 			p.finishMessage(m)
 		}
 	default:
-		if p.deadLetter(ctx, m, producer.ClassMalformedMessage, reason(err), ref) {
+		if p.deadLetter(ctx, m, events.ClassMalformedMessage, reason(err), ref) {
 			p.finishMessage(m)
 		}
 	}

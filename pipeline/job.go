@@ -9,8 +9,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/vitseg/vitseg/consumer"
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/model/inference"
-	"github.com/vitseg/vitseg/producer"
 )
 
 // message is one fetched Kafka message and the number of its image references still in progress.
@@ -51,7 +51,7 @@ func (p *Pipeline) finishJob(j *job) {
 }
 
 // failJob dead-letters one reference; if that cannot be written the message stays uncommitted.
-func (p *Pipeline) failJob(ctx context.Context, j *job, class producer.ErrorClass, err error) {
+func (p *Pipeline) failJob(ctx context.Context, j *job, class events.ErrorClass, err error) {
 	ctx = traceFailure(ctx, j, class, err)
 	if p.deadLetter(ctx, j.msg, class, err.Error(), &j.ref) {
 		p.finishJob(j)

@@ -9,9 +9,8 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
-	"github.com/vitseg/vitseg/consumer"
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/pipeline"
-	"github.com/vitseg/vitseg/producer"
 )
 
 // TestLongSourceKeyDoesNotStall reproduces issue 14's stall against a real MinIO: an object whose legal
@@ -34,7 +33,7 @@ func TestLongSourceKeyDoesNotStall(t *testing.T) {
 	s.putObject(t, longKey, photo)
 	s.putObject(t, uploads+"after-long.jpg", photo)
 	waitFor(t, 60*time.Second, "both result events", func() bool { return len(results.snapshot()) >= 2 })
-	var got producer.ResultEvent
+	var got events.ResultEvent
 	for _, ev := range decodeResults(t, results.snapshot()) {
 		if ev.Source.Key == longKey {
 			got = ev
@@ -43,9 +42,9 @@ func TestLongSourceKeyDoesNotStall(t *testing.T) {
 	if got.Source.Key == "" {
 		t.Fatal("no result event for the 1,000-byte key")
 	}
-	if len(got.Mask.Key) > consumer.MaxKeyBytes || got.Mask.KeyForm != producer.MaskKeyBounded {
+	if len(got.Mask.Key) > events.MaxKeyBytes || got.Mask.KeyForm != events.MaskKeyBounded {
 		t.Errorf("mask key of %d bytes (%s), want the bounded form within %d", len(got.Mask.Key),
-			got.Mask.KeyForm, consumer.MaxKeyBytes)
+			got.Mask.KeyForm, events.MaxKeyBytes)
 	}
 	info, err := s.s3.StatObject(context.Background(), got.Mask.Bucket, got.Mask.Key, minio.StatObjectOptions{})
 	if err != nil {

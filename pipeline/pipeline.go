@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vitseg/vitseg/consumer"
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/model/imaging"
 )
 
@@ -59,8 +60,8 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 		return nil, errors.New("pipeline: no model source: give a model file or a registry")
 	}
 	cfg = cfg.withDefaults()
-	if err := checkOutputPrefix(cfg.OutputPrefix); err != nil {
-		return nil, err
+	if err := events.CheckMaskPrefix(cfg.OutputPrefix); err != nil {
+		return nil, fmt.Errorf("pipeline: %w", err)
 	}
 	filter, err := consumer.NewFilter(cfg.Allow, cfg.OutputBucket, cfg.OutputPrefix)
 	if err != nil {

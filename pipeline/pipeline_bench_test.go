@@ -24,6 +24,7 @@ import (
 
 	"github.com/vitseg/vitseg/bench"
 	"github.com/vitseg/vitseg/consumer"
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/internal/modeltest"
 	"github.com/vitseg/vitseg/internal/testenv"
 	"github.com/vitseg/vitseg/model"
@@ -464,7 +465,7 @@ func benchStartPipeline(tb testing.TB, brokers []string, topic, group string, s3
 // benchResults follows the result and dead-letter topics from their start.
 type benchResults struct {
 	mu     sync.Mutex
-	events []producer.ResultEvent
+	events []events.ResultEvent
 	dlq    int
 	errs   []error
 }
@@ -492,7 +493,7 @@ func benchCollectResults(tb testing.TB, brokers []string) *benchResults {
 	}
 	for p := range 4 {
 		follow(resultTopic, p, func(m kafka.Message) {
-			var ev producer.ResultEvent
+			var ev events.ResultEvent
 			err := json.Unmarshal(m.Value, &ev)
 			r.mu.Lock()
 			if err != nil {
@@ -525,12 +526,12 @@ func (r *benchResults) deadLetters() int {
 }
 
 // waitFor polls until n result events arrived and returns a copy of all of them.
-func (r *benchResults) waitFor(ctx context.Context, n int, timeout time.Duration) ([]producer.ResultEvent, error) {
+func (r *benchResults) waitFor(ctx context.Context, n int, timeout time.Duration) ([]events.ResultEvent, error) {
 	deadline := time.Now().Add(timeout)
 	for {
 		r.mu.Lock()
 		got, errs, dlq := len(r.events), errors.Join(r.errs...), r.dlq
-		var evs []producer.ResultEvent
+		var evs []events.ResultEvent
 		if got >= n {
 			evs = append(evs, r.events...)
 		}
@@ -591,10 +592,10 @@ func benchLatency(tb testing.TB, s3 *minio.Client, results *benchResults, photos
 	for err := range errs {
 		tb.Fatal(err)
 	}
-	var got map[string]producer.ResultEvent
+	var got map[string]events.ResultEvent
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
-		got = map[string]producer.ResultEvent{}
+		got = map[string]events.ResultEvent{}
 		results.mu.Lock()
 		for _, e := range results.events {
 			if strings.HasPrefix(e.Source.Key, benchLatPrefix) {
@@ -618,7 +619,7 @@ func benchLatency(tb testing.TB, s3 *minio.Client, results *benchResults, photos
 			last = e.ProcessedAt
 		}
 		t := e.TimingsMS
-		lat.e2e = append(lat.e2e, producer.Millis(e.ProcessedAt.Sub(uploaded[i])))
+		lat.e2e = append(lat.e2e, events.Millis(e.ProcessedAt.Sub(uploaded[i])))
 		lat.total = append(lat.total, t.Total)
 		lat.fetch = append(lat.fetch, t.Fetch)
 		lat.decode = append(lat.decode, t.Decode)

@@ -11,10 +11,10 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/pipeline"
-	"github.com/vitseg/vitseg/producer"
 )
 
 // TestEndToEnd: N photos uploaded -> N masks in the bucket + N result events valid against the schema, and the
@@ -28,7 +28,7 @@ func TestEndToEnd(t *testing.T) {
 	waitFor(t, 90*time.Second, "12 result events", func() bool { return len(results.snapshot()) >= n })
 	in.stop(t)
 
-	schema := schemaValidator(t, "result-v1.json", producer.ResultSchema())
+	schema := schemaValidator(t, "result-v1.json", events.ResultSchema())
 	events := decodeResults(t, results.snapshot())
 	seen := map[string]bool{}
 	for i, m := range results.snapshot() {
@@ -95,16 +95,16 @@ func TestPoisonMessagesAndCorruptImages(t *testing.T) {
 	put(uploads+"text.jpg", []byte("this is not an image"))
 	s.upload(t, names("good", 4)...)
 
-	wantClasses := map[string]producer.ErrorClass{
-		"{not json": producer.ClassMalformedMessage, `{"hello": "world"}`: producer.ClassMalformedMessage,
+	wantClasses := map[string]events.ErrorClass{
+		"{not json": events.ClassMalformedMessage, `{"hello": "world"}`: events.ClassMalformedMessage,
 	}
 	_ = wantClasses
 	waitFor(t, 90*time.Second, "4 results and 8 dead letters", func() bool {
 		return len(results.snapshot()) >= 4 && len(dlq.snapshot()) >= 8
 	})
 	time.Sleep(500 * time.Millisecond) // Nothing more should arrive (the own-output message is ignored).
-	schema := schemaValidator(t, "deadletter-v1.json", producer.DeadLetterSchema())
-	classes := map[producer.ErrorClass]int{}
+	schema := schemaValidator(t, "deadletter-v1.json", events.DeadLetterSchema())
+	classes := map[events.ErrorClass]int{}
 	for i, ev := range decodeDeadLetters(t, dlq.snapshot()) {
 		validateJSON(t, schema, dlq.snapshot()[i].Value)
 		classes[ev.ErrorClass]++
@@ -112,11 +112,11 @@ func TestPoisonMessagesAndCorruptImages(t *testing.T) {
 			t.Errorf("dead letter %d has no reason", i)
 		}
 	}
-	want := map[producer.ErrorClass]int{
-		producer.ClassMalformedMessage: 3, // bad JSON, unknown shape, "../" key
-		producer.ClassMissingObject:    1,
-		producer.ClassNotAllowed:       1,
-		producer.ClassBadImage:         3, // truncated, empty, text
+	want := map[events.ErrorClass]int{
+		events.ClassMalformedMessage: 3, // bad JSON, unknown shape, "../" key
+		events.ClassMissingObject:    1,
+		events.ClassNotAllowed:       1,
+		events.ClassBadImage:         3, // truncated, empty, text
 	}
 	for c, n := range want {
 		if classes[c] != n {

@@ -8,8 +8,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/internal/backoff"
-	"github.com/vitseg/vitseg/producer"
 )
 
 // operations counts the successful calls of each external operation the pipeline retries, so that an item
@@ -53,7 +53,7 @@ func (r retryPolicy) do(ctx context.Context, fn func() error) error {
 			}
 		}
 		if r.budget > 0 && charged >= r.budget {
-			return errPermanent{producer.ClassRetriesExhausted, fmt.Errorf(
+			return errPermanent{events.ClassRetriesExhausted, fmt.Errorf(
 				"retries exhausted: %s failed %d times, %d of them while other %s calls succeeded: %w",
 				r.op, attempt+1, charged, r.op, err)}
 		}

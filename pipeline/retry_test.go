@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/internal/backoff"
-	"github.com/vitseg/vitseg/producer"
 )
 
 // TestRetryBudget: attempts are charged only while the same operation succeeds for others and the dependency is
@@ -20,10 +20,10 @@ func TestRetryBudget(t *testing.T) {
 		othersOK    bool // another item's call succeeds between this item's attempts
 		healthy     bool
 		outageTries int // attempts after which the call succeeds (0: never)
-		wantClass   producer.ErrorClass
+		wantClass   events.ErrorClass
 		wantCalls   int
 	}{
-		{name: "keeps failing while others succeed", othersOK: true, healthy: true, wantClass: producer.ClassRetriesExhausted, wantCalls: 3},
+		{name: "keeps failing while others succeed", othersOK: true, healthy: true, wantClass: events.ClassRetriesExhausted, wantCalls: 3},
 		{name: "outage: nothing else succeeds", othersOK: false, healthy: true, outageTries: 50, wantCalls: 51},
 		{name: "others succeed but the probe fails", othersOK: true, healthy: false, outageTries: 50, wantCalls: 51},
 	}
@@ -61,7 +61,7 @@ func TestRetryStopsAtPermanentAndContext(t *testing.T) {
 	var served atomic.Uint64
 	r := retryPolicy{op: "s3_put", backoff: backoff.Exponential{Min: time.Millisecond, Max: time.Millisecond}, transient: isTransient,
 		budget: -1, served: &served}
-	perm := errPermanent{producer.ClassInternal, errors.New("403")}
+	perm := errPermanent{events.ClassInternal, errors.New("403")}
 	calls := 0
 	if err := r.do(context.Background(), func() error { calls++; return perm }); !errors.Is(err, perm) || calls != 1 {
 		t.Errorf("permanent: %v after %d calls", err, calls)

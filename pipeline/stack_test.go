@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/vitseg/vitseg/consumer"
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/internal/modeltest"
 	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/internal/testenv"
@@ -246,9 +247,9 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 	}
 }
 
-func decodeResults(t *testing.T, msgs []kafka.Message) []producer.ResultEvent {
+func decodeResults(t *testing.T, msgs []kafka.Message) []events.ResultEvent {
 	t.Helper()
-	out := make([]producer.ResultEvent, len(msgs))
+	out := make([]events.ResultEvent, len(msgs))
 	for i, m := range msgs {
 		if err := json.Unmarshal(m.Value, &out[i]); err != nil {
 			t.Fatalf("result event %d: %v", i, err)
@@ -257,9 +258,9 @@ func decodeResults(t *testing.T, msgs []kafka.Message) []producer.ResultEvent {
 	return out
 }
 
-func decodeDeadLetters(t *testing.T, msgs []kafka.Message) []producer.DeadLetterEvent {
+func decodeDeadLetters(t *testing.T, msgs []kafka.Message) []events.DeadLetterEvent {
 	t.Helper()
-	out := make([]producer.DeadLetterEvent, len(msgs))
+	out := make([]events.DeadLetterEvent, len(msgs))
 	for i, m := range msgs {
 		if err := json.Unmarshal(m.Value, &out[i]); err != nil {
 			t.Fatalf("dead-letter event %d: %v", i, err)

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vitseg/vitseg/consumer"
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/model/inference"
 	"github.com/vitseg/vitseg/producer"
@@ -60,19 +61,19 @@ func (s *memStore) Probe(context.Context) error { return nil }
 
 type recordingWriter struct {
 	mu          sync.Mutex
-	results     []producer.ResultEvent
-	deadLetters []producer.DeadLetterEvent
+	results     []events.ResultEvent
+	deadLetters []events.DeadLetterEvent
 	failNext    error // returned once by the next PublishDeadLetters
 }
 
-func (w *recordingWriter) PublishResults(_ context.Context, evs ...producer.ResultEvent) error {
+func (w *recordingWriter) PublishResults(_ context.Context, evs ...events.ResultEvent) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.results = append(w.results, evs...)
 	return nil
 }
 
-func (w *recordingWriter) PublishDeadLetters(_ context.Context, evs ...producer.DeadLetterEvent) error {
+func (w *recordingWriter) PublishDeadLetters(_ context.Context, evs ...events.DeadLetterEvent) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err := w.failNext; err != nil {
@@ -109,11 +110,11 @@ func TestFetchStage(t *testing.T) {
 		object    []byte // nil: no such object
 		maxBytes  int64
 		wantOK    bool
-		wantClass producer.ErrorClass // of the dead letter, when not OK
+		wantClass events.ErrorClass // of the dead letter, when not OK
 	}{
 		{"within the limit", []byte("0123456789"), 10, true, ""},
-		{"over the limit", []byte("0123456789a"), 10, false, producer.ClassTooLarge},
-		{"missing", nil, 10, false, producer.ClassMissingObject},
+		{"over the limit", []byte("0123456789a"), 10, false, events.ClassTooLarge},
+		{"missing", nil, 10, false, events.ClassMissingObject},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			store, w := newMemStore(), &recordingWriter{}
@@ -158,7 +159,7 @@ func TestWriteStage(t *testing.T) {
 	if !p.write(context.Background(), j) {
 		t.Fatalf("write failed: dead letters %+v", w.deadLetters)
 	}
-	key := MaskKey("masks/", "uploads/cat.jpg", "e1", "000003").Key
+	key := events.MaskKey("masks/", "uploads/cat.jpg", "e1", "000003").Key
 	png, ok := store.objects["b/"+key]
 	if !ok {
 		t.Fatalf("no mask at b/%s; store has %d objects", key, len(store.objects))
@@ -175,7 +176,7 @@ func TestWriteStage(t *testing.T) {
 	}
 	ev := w.results[0]
 	if ev.Mask.Key != key || ev.Model.Version != "000003" || ev.Source.ETag != "e1" ||
-		ev.EventID != producer.ResultEventID(ev.Source, ev.Model) || ev.SchemaVersion != producer.SchemaVersion {
+		ev.EventID != events.ResultEventID(ev.Source, ev.Model) || ev.SchemaVersion != events.SchemaVersion {
 		t.Fatalf("result event %+v", ev)
 	}
 	if ev.ClassFractions.Pet+ev.ClassFractions.Background+ev.ClassFractions.Border < 0.999 {
@@ -194,11 +195,11 @@ func TestWriteStage(t *testing.T) {
 func TestDeadLetterTooLarge(t *testing.T) {
 	w := &recordingWriter{failNext: kafka.MessageSizeTooLarge}
 	p, j := stagePipeline(t, newMemStore(), w, nil)
-	p.failJob(context.Background(), j, producer.ClassBadImage, errors.New("not an image"))
+	p.failJob(context.Background(), j, events.ClassBadImage, errors.New("not an image"))
 	if len(w.deadLetters) != 1 {
 		t.Fatalf("%d dead letters, want 1", len(w.deadLetters))
 	}
-	if d := w.deadLetters[0]; !d.Original.Value.Truncated || d.ErrorClass != producer.ClassBadImage {
+	if d := w.deadLetters[0]; !d.Original.Value.Truncated || d.ErrorClass != events.ClassBadImage {
 		t.Fatalf("dead letter %+v: want the original payload dropped, class bad_image", d)
 	}
 	if p.wm.InFlight() != 0 {
@@ -209,7 +210,7 @@ func TestDeadLetterTooLarge(t *testing.T) {
 // validatingWriter checks events as producer.Writer does, refusing invalid ones with ErrInvalidEvent.
 type validatingWriter struct{ recordingWriter }
 
-func (w *validatingWriter) PublishResults(ctx context.Context, evs ...producer.ResultEvent) error {
+func (w *validatingWriter) PublishResults(ctx context.Context, evs ...events.ResultEvent) error {
 	for _, ev := range evs {
 		if err := ev.Validate(); err != nil {
 			return err
@@ -237,7 +238,7 @@ func TestWriteStageInvalidResultIsDeadLettered(t *testing.T) {
 	if ctx.Err() != nil {
 		t.Fatal("write retried an invalid result event until the context ended")
 	}
-	if len(w.deadLetters) != 1 || w.deadLetters[0].ErrorClass != producer.ClassInternal {
+	if len(w.deadLetters) != 1 || w.deadLetters[0].ErrorClass != events.ClassInternal {
 		t.Fatalf("dead letters %+v, want one of class internal", w.deadLetters)
 	}
 	if p.wm.InFlight() != 0 {
@@ -274,11 +275,11 @@ func TestConsumeStopsWhenTheReaderIsClosed(t *testing.T) {
 // TestDeadLetterGivesUpWhenWaitingCannotHelp: an invalid dead-letter event or a closed writer ends the
 // dead-letter write at once (the message stays uncommitted) instead of retrying it until shutdown.
 func TestDeadLetterGivesUpWhenWaitingCannotHelp(t *testing.T) {
-	for _, cause := range []error{fmt.Errorf("%w: test", producer.ErrInvalidEvent), producer.ErrClosed} {
+	for _, cause := range []error{fmt.Errorf("%w: test", events.ErrInvalidEvent), producer.ErrClosed} {
 		w := &recordingWriter{failNext: cause}
 		p, j := stagePipeline(t, newMemStore(), w, nil)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if p.deadLetter(ctx, j.msg, producer.ClassBadImage, "test", &j.ref) {
+		if p.deadLetter(ctx, j.msg, events.ClassBadImage, "test", &j.ref) {
 			t.Errorf("%v: deadLetter reported a durable write", cause)
 		}
 		if ctx.Err() != nil {

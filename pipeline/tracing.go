@@ -13,8 +13,8 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/vitseg/vitseg/consumer"
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/internal/kafkaheaders"
-	"github.com/vitseg/vitseg/producer"
 )
 
 // Tracing: each image reference is one span ("vitseg.image"), a child of the W3C trace context in its input
@@ -60,7 +60,7 @@ func (p *Pipeline) newJob(m *message, ref consumer.ImageRef, received time.Time)
 		trace.WithSpanKind(trace.SpanKindConsumer), trace.WithTimestamp(received), trace.WithAttributes(
 			semconv.MessagingSystemKafka, semconv.MessagingDestinationName(m.msg.Topic),
 			semconv.MessagingDestinationPartitionID(strconv.Itoa(m.msg.Partition)), semconv.MessagingKafkaOffset(int(m.msg.Offset)),
-			attrBucket.String(ref.Bucket), attrKey.String(ref.Key), attrAttempt.Int(consumer.Attempt(m.msg))))
+			attrBucket.String(ref.Bucket), attrKey.String(ref.Key), attrAttempt.Int(events.Attempt(m.msg.Headers))))
 	return &job{msg: m, ref: ref, received: received, span: span}
 }
 
@@ -79,7 +79,7 @@ func (p *Pipeline) traced(stage string, work func(context.Context, *job) bool) f
 
 // traceFailure marks the job's image span, and the stage span in ctx if there is one, as failed with class.
 // It returns ctx with the image span when ctx had no span, so that the dead letter's span is the job's.
-func traceFailure(ctx context.Context, j *job, class producer.ErrorClass, err error) context.Context {
+func traceFailure(ctx context.Context, j *job, class events.ErrorClass, err error) context.Context {
 	spans := []trace.Span{j.span}
 	if stage := trace.SpanFromContext(ctx); stage.SpanContext().IsValid() {
 		spans = append(spans, stage)
@@ -112,9 +112,9 @@ func (p *Pipeline) traceBatch(ctx context.Context, batch []*job, m *servingModel
 // endBatch ends the infer span, failed when err is set.
 func endBatch(span trace.Span, err error) {
 	if err != nil {
-		span.SetAttributes(attrErrorClass.String(string(producer.ClassInternal)))
+		span.SetAttributes(attrErrorClass.String(string(events.ClassInternal)))
 		span.RecordError(err)
-		span.SetStatus(codes.Error, string(producer.ClassInternal))
+		span.SetStatus(codes.Error, string(events.ClassInternal))
 	}
 	span.End()
 }
@@ -125,25 +125,25 @@ type tracedWriter struct {
 	tracer trace.Tracer
 }
 
-func (w tracedWriter) PublishResults(ctx context.Context, events ...producer.ResultEvent) error {
+func (w tracedWriter) PublishResults(ctx context.Context, evs ...events.ResultEvent) error {
 	ctx, span := w.tracer.Start(ctx, "publish", trace.WithSpanKind(trace.SpanKindProducer))
 	defer span.End()
-	if len(events) == 1 {
-		span.SetAttributes(attrKey.String(events[0].Source.Key), attrModelVersion.String(events[0].Model.Version))
+	if len(evs) == 1 {
+		span.SetAttributes(attrKey.String(evs[0].Source.Key), attrModelVersion.String(evs[0].Model.Version))
 	}
-	return endPublish(span, w.Writer.PublishResults(ctx, events...))
+	return endPublish(span, w.Writer.PublishResults(ctx, evs...))
 }
 
-func (w tracedWriter) PublishDeadLetters(ctx context.Context, events ...producer.DeadLetterEvent) error {
+func (w tracedWriter) PublishDeadLetters(ctx context.Context, evs ...events.DeadLetterEvent) error {
 	ctx, span := w.tracer.Start(ctx, "deadletter", trace.WithSpanKind(trace.SpanKindProducer))
 	defer span.End()
-	if len(events) == 1 {
-		span.SetAttributes(attrErrorClass.String(string(events[0].ErrorClass)))
-		if src := events[0].Source; src != nil {
+	if len(evs) == 1 {
+		span.SetAttributes(attrErrorClass.String(string(evs[0].ErrorClass)))
+		if src := evs[0].Source; src != nil {
 			span.SetAttributes(attrKey.String(src.Key))
 		}
 	}
-	return endPublish(span, w.Writer.PublishDeadLetters(ctx, events...))
+	return endPublish(span, w.Writer.PublishDeadLetters(ctx, evs...))
 }
 
 // endPublish records a failed publish on span and returns err.

@@ -9,8 +9,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/model"
-	"github.com/vitseg/vitseg/producer"
 )
 
 // write stores the mask PNG and then produces the result event; only then is the reference finished.
@@ -32,17 +32,17 @@ func (p *Pipeline) write(ctx context.Context, j *job) bool {
 
 // putMask encodes j's mask and stores it (retrying transient S3 failures); a permanent failure dead-letters
 // the job. It reports where the mask went and whether it was written.
-func (p *Pipeline) putMask(ctx context.Context, j *job) (producer.MaskRef, bool) {
+func (p *Pipeline) putMask(ctx context.Context, j *job) (events.MaskRef, bool) {
 	var buf bytes.Buffer
 	if err := p.masks.Encode(&buf, j.result.Mask); err != nil {
-		p.failJob(ctx, j, producer.ClassInternal, fmt.Errorf("encode mask: %w", err))
-		return producer.MaskRef{}, false
+		p.failJob(ctx, j, events.ClassInternal, fmt.Errorf("encode mask: %w", err))
+		return events.MaskRef{}, false
 	}
 	bucket := p.cfg.OutputBucket
 	if bucket == "" {
 		bucket = j.ref.Bucket
 	}
-	mask := MaskKey(p.cfg.OutputPrefix, j.ref.Key, j.etag, j.model.version)
+	mask := events.MaskKey(p.cfg.OutputPrefix, j.ref.Key, j.etag, j.model.version)
 	meta := map[string]string{
 		"vitseg-source": j.ref.Bucket + "/" + j.ref.Key, "vitseg-source-key-sha256": mask.SourceKeyHash,
 		"vitseg-source-etag": j.etag, "vitseg-model-version": j.model.version, "vitseg-mask-key-form": string(mask.Form)}
@@ -54,16 +54,16 @@ func (p *Pipeline) putMask(ctx context.Context, j *job) (producer.MaskRef, bool)
 		if errors.As(err, &pe) {
 			p.failJob(ctx, j, pe.class, fmt.Errorf("write mask s3://%s/%s: %w", bucket, mask.Key, err))
 		}
-		return producer.MaskRef{}, false
+		return events.MaskRef{}, false
 	}
-	return producer.MaskRef{Bucket: bucket, Key: mask.Key, KeyForm: mask.Form}, true
+	return events.MaskRef{Bucket: bucket, Key: mask.Key, KeyForm: mask.Form}, true
 }
 
 // resultEvent is the result event of j, its mask written at written.
-func resultEvent(j *job, mask producer.MaskRef, written time.Time) producer.ResultEvent {
-	src := producer.Source{Bucket: j.ref.Bucket, Key: j.ref.Key, ETag: j.etag, Size: j.size}
-	ev := producer.NewResult(src, producer.ModelRef{Name: j.model.name, Version: j.model.version}, mask, written)
-	ev.Image = producer.ImageSize{Width: j.prepared.Width, Height: j.prepared.Height, Orientation: int(j.prepared.Orientation)}
+func resultEvent(j *job, mask events.MaskRef, written time.Time) events.ResultEvent {
+	src := events.Source{Bucket: j.ref.Bucket, Key: j.ref.Key, ETag: j.etag, Size: j.size}
+	ev := events.NewResult(src, events.ModelRef{Name: j.model.name, Version: j.model.version}, mask, written)
+	ev.Image = events.ImageSize{Width: j.prepared.Width, Height: j.prepared.Height, Orientation: int(j.prepared.Orientation)}
 	st := j.result.Stats
 	frac := func(c int) float64 {
 		if c < len(st.Fractions) {
@@ -71,25 +71,25 @@ func resultEvent(j *job, mask producer.MaskRef, written time.Time) producer.Resu
 		}
 		return 0
 	}
-	ev.ClassFractions = producer.ClassFractions{Pet: frac(model.ClassPet), Background: frac(model.ClassBackground),
+	ev.ClassFractions = events.ClassFractions{Pet: frac(model.ClassPet), Background: frac(model.ClassBackground),
 		Border: frac(model.ClassBorder)}
 	if b := st.PetBBox; b != nil {
-		ev.PetBBox = &producer.BBox{X0: b.X0, Y0: b.Y0, X1: b.X1, Y1: b.Y1}
+		ev.PetBBox = &events.BBox{X0: b.X0, Y0: b.Y0, X1: b.X1, Y1: b.Y1}
 	}
-	ev.TimingsMS = producer.Timings{Queue: producer.Millis(j.batched.Sub(j.decoded)),
-		Fetch: producer.Millis(j.fetched.Sub(j.received)), Decode: producer.Millis(j.decoded.Sub(j.fetched)),
-		Infer: producer.Millis(j.inferred.Sub(j.batched)), Total: producer.Millis(written.Sub(j.received))}
+	ev.TimingsMS = events.Timings{Queue: events.Millis(j.batched.Sub(j.decoded)),
+		Fetch: events.Millis(j.fetched.Sub(j.received)), Decode: events.Millis(j.decoded.Sub(j.fetched)),
+		Infer: events.Millis(j.inferred.Sub(j.batched)), Total: events.Millis(written.Sub(j.received))}
 	return ev
 }
 
 // publishResult produces ev (retrying transient failures); a permanent failure (too large, invalid)
 // dead-letters the job. It reports whether the event was written.
-func (p *Pipeline) publishResult(ctx context.Context, j *job, ev producer.ResultEvent) bool {
+func (p *Pipeline) publishResult(ctx context.Context, j *job, ev events.ResultEvent) bool {
 	err := p.retry.produceResult.do(ctx, func() error {
 		err := p.deps.Writer.PublishResults(ctx, ev)
-		if tooLarge(err) || errors.Is(err, producer.ErrInvalidEvent) {
+		if tooLarge(err) || errors.Is(err, events.ErrInvalidEvent) {
 			// Over the result topic's message limit, or refused by the writer's validation: retrying cannot help.
-			return errPermanent{producer.ClassInternal, err}
+			return errPermanent{events.ClassInternal, err}
 		}
 		return err
 	})

@@ -10,6 +10,8 @@ import (
 	"github.com/cloudevents/sdk-go/protocol/kafka_sarama/v2"
 	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/segmentio/kafka-go"
+	"github.com/vitseg/vitseg/events"
+	"github.com/vitseg/vitseg/events/eventstest"
 	"go.opentelemetry.io/otel/propagation"
 	"go.uber.org/zap/zaptest"
 )
@@ -54,12 +56,12 @@ func TestEventsAreBinaryCloudEvents(t *testing.T) {
 	defer cancel()
 	const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 	ctx = propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{"traceparent": traceparent})
-	result := sampleResult()
-	withSource := sampleDeadLetter()
-	withSource.Source = &ObjectRef{Bucket: "pets", Key: "gone.jpg"}
-	noSource := sampleDeadLetter()
+	result := eventstest.Result()
+	withSource := eventstest.DeadLetter()
+	withSource.Source = &events.ObjectRef{Bucket: "pets", Key: "gone.jpg"}
+	noSource := eventstest.DeadLetter()
 	noSource.Original.Offset++
-	noSource.EventID = DeadLetterEventID(noSource.Original.Topic, noSource.Original.Partition, noSource.Original.Offset, nil)
+	noSource.EventID = events.DeadLetterEventID(noSource.Original.Topic, noSource.Original.Partition, noSource.Original.Offset, nil)
 	if err := w.PublishResults(ctx, result); err != nil {
 		t.Fatal(err)
 	}
@@ -68,11 +70,11 @@ func TestEventsAreBinaryCloudEvents(t *testing.T) {
 	}
 
 	want := map[string]map[string]string{
-		result.EventID: {"type": TypeResult, "subject": "pets/photos/Bengal cat 1.jpg", "dataschema": ResultSchemaID,
+		result.EventID: {"type": events.TypeResult, "subject": "pets/photos/Bengal cat 1.jpg", "dataschema": events.ResultSchemaID,
 			"time": result.ProcessedAt.Format(time.RFC3339Nano)},
-		withSource.EventID: {"type": TypeDeadLetter, "subject": "pets/gone.jpg", "dataschema": DeadLetterSchemaID,
+		withSource.EventID: {"type": events.TypeDeadLetter, "subject": "pets/gone.jpg", "dataschema": events.DeadLetterSchemaID,
 			"time": withSource.FailedAt.UTC().Format(time.RFC3339Nano)},
-		noSource.EventID: {"type": TypeDeadLetter, "subject": "", "dataschema": DeadLetterSchemaID,
+		noSource.EventID: {"type": events.TypeDeadLetter, "subject": "", "dataschema": events.DeadLetterSchemaID,
 			"time": noSource.FailedAt.UTC().Format(time.RFC3339Nano)},
 	}
 	msgs := append(readAll(t, k.Brokers(), resultTopic, 1), readAll(t, k.Brokers(), dlqTopic, 2)...)
@@ -96,7 +98,7 @@ func TestEventsAreBinaryCloudEvents(t *testing.T) {
 		if got := header(m, "traceparent"); got != traceparent {
 			t.Errorf("traceparent %q, want the context's %q", got, traceparent)
 		}
-		if header(m, HeaderSchema) == "" {
+		if header(m, events.HeaderSchema) == "" {
 			t.Errorf("vitseg-schema header dropped: %v", m.Headers)
 		}
 	}
@@ -112,7 +114,7 @@ func TestNewWriterDefaultsEventSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	if w.cfg.EventSource != DefaultEventSource {
-		t.Errorf("event source %q, want %q", w.cfg.EventSource, DefaultEventSource)
+	if w.cfg.EventSource != events.DefaultEventSource {
+		t.Errorf("event source %q, want %q", w.cfg.EventSource, events.DefaultEventSource)
 	}
 }

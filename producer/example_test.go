@@ -9,23 +9,24 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/producer"
 )
 
 // A result event is built with NewResult, which sets its schema version, deterministic ID and UTC time;
 // segmenting the same object version with the same model again gives the same ID.
 func ExampleNewResult() {
-	src := producer.Source{Bucket: "pets", Key: "uploads/cat.jpg", ETag: "08a83d66", Size: 48213}
-	model := producer.ModelRef{Name: "vitseg", Version: "000003"}
-	mask := producer.MaskRef{Bucket: "pets", Key: "masks/uploads/cat.jpg.08a83d66.000003.mask.png", KeyForm: producer.MaskKeyDerived}
+	src := events.Source{Bucket: "pets", Key: "uploads/cat.jpg", ETag: "08a83d66", Size: 48213}
+	model := events.ModelRef{Name: "vitseg", Version: "000003"}
+	mask := events.MaskRef{Bucket: "pets", Key: "masks/uploads/cat.jpg.08a83d66.000003.mask.png", KeyForm: events.MaskKeyDerived}
 	at := time.Date(2026, 11, 27, 9, 30, 0, 0, time.FixedZone("CET", 3600))
 
-	ev := producer.NewResult(src, model, mask, at)
-	ev.Image = producer.ImageSize{Width: 500, Height: 375}
-	ev.ClassFractions = producer.ClassFractions{Pet: 0.41, Background: 0.52, Border: 0.07}
+	ev := events.NewResult(src, model, mask, at)
+	ev.Image = events.ImageSize{Width: 500, Height: 375}
+	ev.ClassFractions = events.ClassFractions{Pet: 0.41, Background: 0.52, Border: 0.07}
 
-	again := producer.NewResult(src, model, mask, at.Add(time.Hour))
-	fmt.Println(ev.SchemaVersion == producer.SchemaVersion, ev.EventID == again.EventID)
+	again := events.NewResult(src, model, mask, at.Add(time.Hour))
+	fmt.Println(ev.SchemaVersion == events.SchemaVersion, ev.EventID == again.EventID)
 	fmt.Println(ev.ProcessedAt)
 	fmt.Println(ev.Validate())
 	// Output:
@@ -48,12 +49,12 @@ func ExampleWriter_PublishResults() {
 	}
 	defer w.Close()
 
-	src := producer.Source{Bucket: "pets", Key: "uploads/cat.jpg", ETag: "08a83d66", Size: 48213}
-	model := producer.ModelRef{Name: "vitseg", Version: "000003"}
-	mask := producer.MaskRef{Bucket: "pets", Key: "masks/uploads/cat.jpg.08a83d66.000003.mask.png", KeyForm: producer.MaskKeyDerived}
-	ev := producer.NewResult(src, model, mask, time.Now())
-	ev.Image = producer.ImageSize{Width: 500, Height: 375}
-	ev.ClassFractions = producer.ClassFractions{Pet: 0.41, Background: 0.52, Border: 0.07}
+	src := events.Source{Bucket: "pets", Key: "uploads/cat.jpg", ETag: "08a83d66", Size: 48213}
+	model := events.ModelRef{Name: "vitseg", Version: "000003"}
+	mask := events.MaskRef{Bucket: "pets", Key: "masks/uploads/cat.jpg.08a83d66.000003.mask.png", KeyForm: events.MaskKeyDerived}
+	ev := events.NewResult(src, model, mask, time.Now())
+	ev.Image = events.ImageSize{Width: 500, Height: 375}
+	ev.ClassFractions = events.ClassFractions{Pet: 0.41, Background: 0.52, Border: 0.07}
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -71,12 +72,12 @@ func ExampleWriter_PublishResults() {
 	fmt.Println("key:", string(msg.Key))
 	for _, h := range msg.Headers {
 		switch h.Key {
-		case producer.HeaderCEID, producer.HeaderCETime: // the event's ID and time, shown below
+		case events.HeaderCEID, events.HeaderCETime: // the event's ID and time, shown below
 		default:
 			fmt.Printf("%s: %s\n", h.Key, h.Value)
 		}
 	}
-	var got producer.ResultEvent
+	var got events.ResultEvent
 	if err := json.Unmarshal(msg.Value, &got); err != nil {
 		log.Fatal(err)
 	}

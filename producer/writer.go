@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/internal/backoff"
 	"github.com/vitseg/vitseg/internal/kafkaheaders"
 	"github.com/vitseg/vitseg/internal/kafkasec"
@@ -33,12 +34,6 @@ const (
 	DefaultBackoffMax = 2 * time.Second
 	// DefaultClientID is the Kafka client ID when none is set.
 	DefaultClientID = "vitseg"
-)
-
-// Header names set on every event message.
-const (
-	HeaderContentType = "content-type"
-	HeaderSchema      = "vitseg-schema"
 )
 
 // ErrInvalidConfig is wrapped by NewWriter's configuration errors.
@@ -121,7 +116,7 @@ func NewWriter(cfg WriterConfig) (*Writer, error) {
 	cfg.MaxAttempts = orDefault(cfg.MaxAttempts, DefaultMaxAttempts)
 	cfg.BackoffMin = orDefault(cfg.BackoffMin, DefaultBackoffMin)
 	cfg.BackoffMax = orDefault(cfg.BackoffMax, DefaultBackoffMax)
-	cfg.EventSource = orDefault(cfg.EventSource, DefaultEventSource)
+	cfg.EventSource = orDefault(cfg.EventSource, events.DefaultEventSource)
 	if _, err := url.Parse(cfg.EventSource); err != nil {
 		return nil, fmt.Errorf("%w: event source: %w", ErrInvalidConfig, err)
 	}
@@ -167,15 +162,15 @@ func orDefault[T comparable](v, def T) T {
 // SchemaVersion, empty EventID and zero ProcessedAt are filled in
 // (SchemaVersion, ResultEventID, now); ProcessedAt is written in UTC. If any
 // event is invalid, nothing is written and the error wraps ErrInvalidEvent.
-func (w *Writer) PublishResults(ctx context.Context, events ...ResultEvent) error {
-	msgs := make([]kafka.Message, 0, len(events))
+func (w *Writer) PublishResults(ctx context.Context, evs ...events.ResultEvent) error {
+	msgs := make([]kafka.Message, 0, len(evs))
 	now := time.Now().UTC()
-	for i, e := range events {
+	for i, e := range evs {
 		if e.SchemaVersion == 0 {
-			e.SchemaVersion = SchemaVersion
+			e.SchemaVersion = events.SchemaVersion
 		}
 		if e.EventID == "" {
-			e.EventID = ResultEventID(e.Source, e.Model)
+			e.EventID = events.ResultEventID(e.Source, e.Model)
 		}
 		if e.ProcessedAt.IsZero() {
 			e.ProcessedAt = now
@@ -184,7 +179,7 @@ func (w *Writer) PublishResults(ctx context.Context, events ...ResultEvent) erro
 		if err := e.Validate(); err != nil {
 			return fmt.Errorf("producer: result %d: %w", i, err)
 		}
-		msg, err := eventMessage(ctx, w.cfg.ResultTopic, []byte(e.Source.Key), "result-v1", resultAttributes(e, w.cfg.EventSource), e)
+		msg, err := eventMessage(ctx, w.cfg.ResultTopic, []byte(e.Source.Key), e.Headers(w.cfg.EventSource), e)
 		if err != nil {
 			return err
 		}
@@ -199,32 +194,31 @@ func (w *Writer) PublishResults(ctx context.Context, events ...ResultEvent) erro
 // the source, with no ETag) and zero FailedAt are filled in; FailedAt is
 // written in UTC. If any event is invalid, nothing is written and the error
 // wraps ErrInvalidEvent.
-func (w *Writer) PublishDeadLetters(ctx context.Context, events ...DeadLetterEvent) error {
-	msgs := make([]kafka.Message, 0, len(events))
+func (w *Writer) PublishDeadLetters(ctx context.Context, evs ...events.DeadLetterEvent) error {
+	msgs := make([]kafka.Message, 0, len(evs))
 	now := time.Now().UTC()
-	for i, e := range events {
+	for i, e := range evs {
 		if e.SchemaVersion == 0 {
-			e.SchemaVersion = SchemaVersion
+			e.SchemaVersion = events.SchemaVersion
 		}
 		if e.EventID == "" {
-			var object *ObjectVersion
+			var object *events.ObjectVersion
 			if e.Source != nil {
-				object = &ObjectVersion{Bucket: e.Source.Bucket, Key: e.Source.Key}
+				object = &events.ObjectVersion{Bucket: e.Source.Bucket, Key: e.Source.Key}
 			}
-			e.EventID = DeadLetterEventID(e.Original.Topic, e.Original.Partition, e.Original.Offset, object)
+			e.EventID = events.DeadLetterEventID(e.Original.Topic, e.Original.Partition, e.Original.Offset, object)
 		}
 		if e.FailedAt.IsZero() {
 			e.FailedAt = now
 		}
 		e.FailedAt = e.FailedAt.UTC()
 		if e.Original.Headers == nil {
-			e.Original.Headers = []Header{}
+			e.Original.Headers = []events.Header{}
 		}
 		if err := e.Validate(); err != nil {
 			return fmt.Errorf("producer: dead letter %d: %w", i, err)
 		}
-		msg, err := eventMessage(ctx, w.cfg.DeadLetterTopic, deadLetterKey(e), "deadletter-v1",
-			deadLetterAttributes(e, w.cfg.EventSource), e)
+		msg, err := eventMessage(ctx, w.cfg.DeadLetterTopic, deadLetterKey(e), e.Headers(w.cfg.EventSource), e)
 		if err != nil {
 			return err
 		}
@@ -234,7 +228,7 @@ func (w *Writer) PublishDeadLetters(ctx context.Context, events ...DeadLetterEve
 }
 
 // deadLetterKey is the partitioning key of a dead letter.
-func deadLetterKey(e DeadLetterEvent) []byte {
+func deadLetterKey(e events.DeadLetterEvent) []byte {
 	if e.Source != nil {
 		return []byte(e.Source.Key)
 	}
@@ -246,14 +240,13 @@ func deadLetterKey(e DeadLetterEvent) []byte {
 	return nil
 }
 
-// eventMessage encodes event as a CloudEvents binary-mode message with the attributes ce, plus the
-// vitseg-schema header and the W3C trace context (traceparent, tracestate) of the span in ctx, if any.
-func eventMessage(ctx context.Context, topic string, key []byte, schema string, ce ceAttributes, event any) (kafka.Message, error) {
+// eventMessage encodes event as a CloudEvents binary-mode message with headers (the event's own, see
+// events.ResultEvent.Headers) and the W3C trace context (traceparent, tracestate) of the span in ctx, if any.
+func eventMessage(ctx context.Context, topic string, key []byte, headers []kafka.Header, event any) (kafka.Message, error) {
 	value, err := json.Marshal(event)
 	if err != nil {
-		return kafka.Message{}, fmt.Errorf("producer: encoding %s event: %w", schema, err)
+		return kafka.Message{}, fmt.Errorf("producer: encoding %T: %w", event, err)
 	}
-	headers := append(ce.headers(), kafka.Header{Key: HeaderSchema, Value: []byte(schema)})
 	propagation.TraceContext{}.Inject(ctx, kafkaheaders.Carrier{Headers: &headers})
 	return kafka.Message{Topic: topic, Key: key, Value: value, Headers: headers}, nil
 }

@@ -13,6 +13,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/vitseg/vitseg/events"
+	"github.com/vitseg/vitseg/events/eventstest"
 	"github.com/vitseg/vitseg/internal/testenv"
 )
 
@@ -88,11 +90,11 @@ func header(m kafka.Message, key string) string {
 func TestPublishResultsArriveKeyedAndValid(t *testing.T) {
 	k := startBroker(t)
 	w := newTestWriter(t, k.Brokers(), 0)
-	sch := compileSchema(t, ResultSchemaID, ResultSchema())
+	sch := eventstest.CompileSchema(t, events.ResultSchemaID, events.ResultSchema())
 
-	var sent []ResultEvent
+	var sent []events.ResultEvent
 	for i := range 12 {
-		e := sampleResult()
+		e := eventstest.Result()
 		e.Source.Key = fmt.Sprintf("photos/pet-%d.jpg", i%4)
 		e.Source.ETag = fmt.Sprintf("etag-%d", i)
 		e.EventID = "" // filled in by PublishResults
@@ -116,12 +118,12 @@ func TestPublishResultsArriveKeyedAndValid(t *testing.T) {
 
 	got := readAll(t, k.Brokers(), resultTopic, len(sent))
 	partitionOf := make(map[string]int)
-	byETag := make(map[string]ResultEvent)
+	byETag := make(map[string]events.ResultEvent)
 	for _, m := range got {
-		if err := validateJSON(t, sch, m.Value); err != nil {
+		if err := eventstest.ValidateJSON(t, sch, m.Value); err != nil {
 			t.Errorf("event fails the schema: %v\n%s", err, m.Value)
 		}
-		var e ResultEvent
+		var e events.ResultEvent
 		if err := json.Unmarshal(m.Value, &e); err != nil {
 			t.Fatal(err)
 		}
@@ -136,7 +138,7 @@ func TestPublishResultsArriveKeyedAndValid(t *testing.T) {
 		if m.Partition != want {
 			t.Errorf("key %s on partition %d, Hash balancer says %d", m.Key, m.Partition, want)
 		}
-		if header(m, HeaderSchema) != "result-v1" || header(m, HeaderContentType) != "application/json" {
+		if header(m, events.HeaderSchema) != "result-v1" || header(m, events.HeaderContentType) != "application/json" {
 			t.Errorf("headers %v", m.Headers)
 		}
 		if e.ProcessedAt.Before(before.Add(-time.Second)) || e.ProcessedAt.Location() != time.UTC {
@@ -150,7 +152,7 @@ func TestPublishResultsArriveKeyedAndValid(t *testing.T) {
 			t.Errorf("event for %s lost", s.Source.ETag)
 			continue
 		}
-		if e.EventID != ResultEventID(s.Source, s.Model) || e.SchemaVersion != SchemaVersion {
+		if e.EventID != events.ResultEventID(s.Source, s.Model) || e.SchemaVersion != events.SchemaVersion {
 			t.Errorf("event id %s version %d", e.EventID, e.SchemaVersion)
 		}
 		e.EventID, e.ProcessedAt, e.SchemaVersion = "", time.Time{}, s.SchemaVersion
@@ -165,16 +167,16 @@ func TestPublishResultsArriveKeyedAndValid(t *testing.T) {
 func TestPublishDeadLettersArriveValid(t *testing.T) {
 	k := startBroker(t)
 	w := newTestWriter(t, k.Brokers(), 0)
-	sch := compileSchema(t, DeadLetterSchemaID, DeadLetterSchema())
+	sch := eventstest.CompileSchema(t, events.DeadLetterSchemaID, events.DeadLetterSchema())
 
-	withSource := sampleDeadLetter()
-	withSource.Source = &ObjectRef{Bucket: "pets", Key: "gone.jpg"}
-	withSource.ErrorClass = ClassMissingObject
+	withSource := eventstest.DeadLetter()
+	withSource.Source = &events.ObjectRef{Bucket: "pets", Key: "gone.jpg"}
+	withSource.ErrorClass = events.ClassMissingObject
 	withSource.Original.Offset++
-	withSource.EventID = DeadLetterEventID(withSource.Original.Topic, withSource.Original.Partition, withSource.Original.Offset, &ObjectVersion{Bucket: "pets", Key: "gone.jpg"})
-	noKey := NewDeadLetter(kafka.Message{Topic: "vitseg.images", Offset: 7, Value: []byte{0xff, 0xd8, 0xff}}, ClassMalformedMessage,
+	withSource.EventID = events.DeadLetterEventID(withSource.Original.Topic, withSource.Original.Partition, withSource.Original.Offset, &events.ObjectVersion{Bucket: "pets", Key: "gone.jpg"})
+	noKey := events.NewDeadLetter(kafka.Message{Topic: "vitseg.images", Offset: 7, Value: []byte{0xff, 0xd8, 0xff}}, events.ClassMalformedMessage,
 		"malformed message: not a JSON object", nil, time.Now())
-	sent := []DeadLetterEvent{sampleDeadLetter(), withSource, noKey}
+	sent := []events.DeadLetterEvent{eventstest.DeadLetter(), withSource, noKey}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -187,10 +189,10 @@ func TestPublishDeadLettersArriveValid(t *testing.T) {
 		sent[2].EventID: "",           // none
 	}
 	for _, m := range readAll(t, k.Brokers(), dlqTopic, len(sent)) {
-		if err := validateJSON(t, sch, m.Value); err != nil {
+		if err := eventstest.ValidateJSON(t, sch, m.Value); err != nil {
 			t.Errorf("dead letter fails the schema: %v\n%s", err, m.Value)
 		}
-		var e DeadLetterEvent
+		var e events.DeadLetterEvent
 		if err := json.Unmarshal(m.Value, &e); err != nil {
 			t.Fatal(err)
 		}
@@ -203,7 +205,7 @@ func TestPublishDeadLettersArriveValid(t *testing.T) {
 		if string(m.Key) != key {
 			t.Errorf("event %s keyed %q, want %q", e.EventID, m.Key, key)
 		}
-		if header(m, HeaderSchema) != "deadletter-v1" {
+		if header(m, events.HeaderSchema) != "deadletter-v1" {
 			t.Errorf("headers %v", m.Headers)
 		}
 		if err := e.Validate(); err != nil {
@@ -228,7 +230,7 @@ func TestPublishToMissingTopicFails(t *testing.T) {
 	defer w.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if err := w.PublishResults(ctx, sampleResult()); !errors.Is(err, context.DeadlineExceeded) {
+	if err := w.PublishResults(ctx, eventstest.Result()); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("PublishResults = %v, want the context deadline", err)
 	}
 	c := &kafka.Client{Addr: kafka.TCP(k.Brokers()...), Timeout: 10 * time.Second}
@@ -252,14 +254,14 @@ func TestPublishRetriesAcrossBrokerRestart(t *testing.T) {
 	w := newTestWriter(t, k.Brokers(), 100)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := w.PublishResults(ctx, sampleResult()); err != nil { // connections are warm
+	if err := w.PublishResults(ctx, eventstest.Result()); err != nil { // connections are warm
 		t.Fatalf("first publish: %v", err)
 	}
 	k.Stop()
 	done := make(chan error, 1)
-	second := sampleResult()
+	second := eventstest.Result()
 	second.Source.Key = "photos/after-restart.jpg"
-	second.EventID = ResultEventID(second.Source, second.Model)
+	second.EventID = events.ResultEventID(second.Source, second.Model)
 	go func() { done <- w.PublishResults(ctx, second) }()
 	select {
 	case err := <-done:
@@ -275,7 +277,7 @@ func TestPublishRetriesAcrossBrokerRestart(t *testing.T) {
 	for _, m := range got {
 		keys[string(m.Key)] = true
 	}
-	if !keys["photos/after-restart.jpg"] || !keys[sampleResult().Source.Key] {
+	if !keys["photos/after-restart.jpg"] || !keys[eventstest.Result().Source.Key] {
 		t.Errorf("stored keys %v", keys)
 	}
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/vitseg/vitseg/events"
+	"github.com/vitseg/vitseg/events/eventstest"
 	"github.com/vitseg/vitseg/internal/kafkasec"
 )
 
@@ -90,14 +92,14 @@ func TestPublishRejectsInvalidEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	bad := sampleResult()
+	bad := eventstest.Result()
 	bad.ClassFractions.Pet = 3
-	if err := w.PublishResults(context.Background(), sampleResult(), bad); !errors.Is(err, ErrInvalidEvent) {
+	if err := w.PublishResults(context.Background(), eventstest.Result(), bad); !errors.Is(err, events.ErrInvalidEvent) {
 		t.Errorf("PublishResults = %v, want ErrInvalidEvent", err)
 	}
-	dl := sampleDeadLetter()
+	dl := eventstest.DeadLetter()
 	dl.ErrorClass = ""
-	if err := w.PublishDeadLetters(context.Background(), dl); !errors.Is(err, ErrInvalidEvent) {
+	if err := w.PublishDeadLetters(context.Background(), dl); !errors.Is(err, events.ErrInvalidEvent) {
 		t.Errorf("PublishDeadLetters = %v, want ErrInvalidEvent", err)
 	}
 	if w.kw.Stats().Writes != 0 {
@@ -123,7 +125,7 @@ func TestPublishGivesUpWithinContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	err = w.PublishResults(ctx, sampleResult())
+	err = w.PublishResults(ctx, eventstest.Result())
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("PublishResults = %v, want the context's deadline", err)
 	}
@@ -137,7 +139,7 @@ func TestPublishGivesUpWithinContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer few.Close()
-	err = few.PublishResults(context.Background(), sampleResult())
+	err = few.PublishResults(context.Background(), eventstest.Result())
 	if err == nil || errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("PublishResults = %v, want failure after 3 attempts", err)
 	}
@@ -154,7 +156,7 @@ func TestPublishAfterClose(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.PublishResults(context.Background(), sampleResult()); !errors.Is(err, ErrClosed) {
+	if err := w.PublishResults(context.Background(), eventstest.Result()); !errors.Is(err, ErrClosed) {
 		t.Errorf("PublishResults after Close = %v, want ErrClosed", err)
 	}
 }

@@ -12,10 +12,10 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/internal/dlq"
 	"github.com/vitseg/vitseg/internal/envflag"
 	"github.com/vitseg/vitseg/internal/topicread"
-	"github.com/vitseg/vitseg/producer"
 )
 
 // runDLQ lists or replays the dead letters.
@@ -50,9 +50,9 @@ func (d *dlqFlags) filter(reasonMatch string, now time.Time) (dlq.Filter, error)
 		return f, err
 	}
 	if d.class != "" {
-		f.Class = producer.ErrorClass(d.class)
+		f.Class = events.ErrorClass(d.class)
 		if !f.Class.Valid() {
-			return f, usagef("--class %q is not one of %v", d.class, producer.ErrorClasses())
+			return f, usagef("--class %q is not one of %v", d.class, events.ErrorClasses())
 		}
 	}
 	if reasonMatch != "" {
@@ -64,13 +64,13 @@ func (d *dlqFlags) filter(reasonMatch string, now time.Time) (dlq.Filter, error)
 }
 
 // read returns the dead letters of the topic, in topic order; undecodable messages are counted in skipped.
-func (d *dlqFlags) read(ctx context.Context) (letters []producer.DeadLetterEvent, skipped int, err error) {
-	return readValid[producer.DeadLetterEvent](ctx, d, d.dlqTopic)
+func (d *dlqFlags) read(ctx context.Context) (letters []events.DeadLetterEvent, skipped int, err error) {
+	return readValid[events.DeadLetterEvent](ctx, d, d.dlqTopic)
 }
 
 // readResults returns the result events of the topic, in topic order, leaving out undecodable messages.
-func (d *dlqFlags) readResults(ctx context.Context) ([]producer.ResultEvent, error) {
-	results, _, err := readValid[producer.ResultEvent](ctx, d, d.resultTopic)
+func (d *dlqFlags) readResults(ctx context.Context) ([]events.ResultEvent, error) {
+	results, _, err := readValid[events.ResultEvent](ctx, d, d.resultTopic)
 	return results, err
 }
 
@@ -94,8 +94,8 @@ func readValid[T interface{ Validate() error }](ctx context.Context, d *dlqFlags
 }
 
 // selectLetters returns the letters f matches.
-func selectLetters(letters []producer.DeadLetterEvent, f dlq.Filter) []producer.DeadLetterEvent {
-	var out []producer.DeadLetterEvent
+func selectLetters(letters []events.DeadLetterEvent, f dlq.Filter) []events.DeadLetterEvent {
+	var out []events.DeadLetterEvent
 	for _, e := range letters {
 		if f.Match(e) {
 			out = append(out, e)
@@ -179,7 +179,7 @@ func runDLQReplay(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// The latest letter of each object decides: one that failed again, or ran out of attempts, since an
 	// earlier letter of the selection is not replayed from that earlier letter.
 	letters := selectLetters(dlq.Latest(all), f)
-	var processed []producer.DeadLetterEvent
+	var processed []events.DeadLetterEvent
 	if !*includeProcessed {
 		results, err := d.readResults(ctx)
 		if err != nil {
@@ -224,7 +224,7 @@ func runDLQReplay(ctx context.Context, args []string, stdout, stderr io.Writer) 
 }
 
 // replaySubject names what a replay re-publishes.
-func replaySubject(e producer.DeadLetterEvent) string {
+func replaySubject(e events.DeadLetterEvent) string {
 	if e.Source != nil {
 		return e.Source.Bucket + "/" + e.Source.Key
 	}

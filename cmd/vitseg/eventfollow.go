@@ -9,8 +9,8 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/internal/topicread"
-	"github.com/vitseg/vitseg/producer"
 )
 
 // eventCollector gathers the result and dead-letter events whose source key starts with prefix, as the topic
@@ -18,8 +18,8 @@ import (
 type eventCollector struct {
 	prefix      string
 	mu          sync.Mutex
-	results     []producer.ResultEvent
-	deadLetters []producer.DeadLetterEvent
+	results     []events.ResultEvent
+	deadLetters []events.DeadLetterEvent
 }
 
 // count is the number of events gathered so far.
@@ -31,7 +31,7 @@ func (c *eventCollector) count() int {
 
 // addResult keeps a result event of the prefix; anything else is ignored.
 func (c *eventCollector) addResult(b []byte) {
-	var ev producer.ResultEvent
+	var ev events.ResultEvent
 	if json.Unmarshal(b, &ev) == nil && strings.HasPrefix(ev.Source.Key, c.prefix) {
 		c.mu.Lock()
 		c.results = append(c.results, ev)
@@ -41,7 +41,7 @@ func (c *eventCollector) addResult(b []byte) {
 
 // addDeadLetter keeps a dead-letter event of the prefix, or one without a source; anything else is ignored.
 func (c *eventCollector) addDeadLetter(b []byte) {
-	var ev producer.DeadLetterEvent
+	var ev events.DeadLetterEvent
 	if json.Unmarshal(b, &ev) == nil && (ev.Source == nil || strings.HasPrefix(ev.Source.Key, c.prefix)) {
 		c.mu.Lock()
 		c.deadLetters = append(c.deadLetters, ev)

@@ -12,11 +12,11 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/internal/envflag"
 	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/internal/reconcile"
 	"github.com/vitseg/vitseg/internal/topicread"
-	"github.com/vitseg/vitseg/producer"
 )
 
 // errIncomplete is returned (exit status 1) when reconcile finds something missing.
@@ -75,9 +75,9 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 }
 
 // readEvents reads the result and dead-letter topics from the start to their current ends.
-func readEvents(ctx context.Context, src topicread.Source, topics eventTopicFlags) ([]producer.ResultEvent, []producer.DeadLetterEvent, error) {
-	var results []producer.ResultEvent
-	var letters []producer.DeadLetterEvent
+func readEvents(ctx context.Context, src topicread.Source, topics eventTopicFlags) ([]events.ResultEvent, []events.DeadLetterEvent, error) {
+	var results []events.ResultEvent
+	var letters []events.DeadLetterEvent
 	if err := src.ReadAll(ctx, topics.resultTopic, decodeInto(&results)); err != nil {
 		return nil, nil, err
 	}
@@ -125,7 +125,7 @@ func decodeInto[T any](out *[]T) func(kafka.Message) error {
 
 // maskExists checks a mask with a HEAD request.
 func maskExists(client *minio.Client) reconcile.MaskExists {
-	return func(ctx context.Context, m producer.ObjectRef) (bool, error) {
+	return func(ctx context.Context, m events.ObjectRef) (bool, error) {
 		_, err := client.StatObject(ctx, m.Bucket, m.Key, minio.StatObjectOptions{})
 		if err == nil {
 			return true, nil

@@ -15,10 +15,10 @@ import (
 	"github.com/minio/minio-go/v7"
 	"golang.org/x/image/draw"
 
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/internal/envflag"
 	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/model/imaging"
-	"github.com/vitseg/vitseg/producer"
 )
 
 // runResults follows the result and dead-letter topics, prints a summary and optionally draws a contact sheet.
@@ -98,7 +98,7 @@ func waitForEvents(ctx context.Context, count func() int, expect int, bar *progr
 	return nil
 }
 
-func printSummary(w io.Writer, results []producer.ResultEvent, dl []producer.DeadLetterEvent) {
+func printSummary(w io.Writer, results []events.ResultEvent, dl []events.DeadLetterEvent) {
 	fmt.Fprintf(w, "results: %d images segmented, %d dead-lettered\n", len(results), len(dl))
 	if len(results) > 0 {
 		versions := map[string]int{}
@@ -115,7 +115,7 @@ func printSummary(w io.Writer, results []producer.ResultEvent, dl []producer.Dea
 		fmt.Fprintf(w, "mean pet area: %.1f%%\n", 100*pet/float64(len(results)))
 		fmt.Fprintf(w, "latency (fetch to event) p50 %.0f ms, p99 %.0f ms, max %.0f ms\n", q(0.5), q(0.99), totals[len(totals)-1])
 	}
-	classes := map[producer.ErrorClass][]string{}
+	classes := map[events.ErrorClass][]string{}
 	for _, d := range dl {
 		key := ""
 		if d.Source != nil {
@@ -130,7 +130,7 @@ func printSummary(w io.Writer, results []producer.ResultEvent, dl []producer.Dea
 }
 
 // writeContactSheet draws up to max photos with their mask overlays in a grid of 160 px thumbnails.
-func writeContactSheet(ctx context.Context, client *minio.Client, results []producer.ResultEvent, maxN int, path string) error {
+func writeContactSheet(ctx context.Context, client *minio.Client, results []events.ResultEvent, maxN int, path string) error {
 	sort.Slice(results, func(i, j int) bool { return results[i].Source.Key < results[j].Source.Key })
 	results = results[:min(maxN, len(results))]
 	const cell, cols = 160, 6

@@ -13,6 +13,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/internal/testenv"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/producer"
@@ -51,13 +52,13 @@ func TestResultsSummaryAndContactSheet(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	ev := producer.ResultEvent{Source: producer.Source{Bucket: "pets", Key: "uploads/run1/cat.jpg", ETag: "e", Size: int64(len(photo))},
-		Mask:           producer.MaskRef{Bucket: "pets", Key: "masks/uploads/run1/cat.jpg.e.v.mask.png"},
-		Model:          producer.ModelRef{Name: "vitseg", Version: "v"},
-		Image:          producer.ImageSize{Width: dec.Width, Height: dec.Height},
-		ClassFractions: producer.ClassFractions{Pet: 1},
-		PetBBox:        &producer.BBox{X0: 0, Y0: 0, X1: dec.Width, Y1: dec.Height},
-		TimingsMS:      producer.Timings{Total: 12}, ProcessedAt: time.Now()}
+	ev := events.ResultEvent{Source: events.Source{Bucket: "pets", Key: "uploads/run1/cat.jpg", ETag: "e", Size: int64(len(photo))},
+		Mask:           events.MaskRef{Bucket: "pets", Key: "masks/uploads/run1/cat.jpg.e.v.mask.png"},
+		Model:          events.ModelRef{Name: "vitseg", Version: "v"},
+		Image:          events.ImageSize{Width: dec.Width, Height: dec.Height},
+		ClassFractions: events.ClassFractions{Pet: 1},
+		PetBBox:        &events.BBox{X0: 0, Y0: 0, X1: dec.Width, Y1: dec.Height},
+		TimingsMS:      events.Timings{Total: 12}, ProcessedAt: time.Now()}
 	if err := w.PublishResults(ctx, ev); err != nil {
 		t.Fatal(err)
 	}
@@ -66,8 +67,8 @@ func TestResultsSummaryAndContactSheet(t *testing.T) {
 	if err := w.PublishResults(ctx, other); err != nil {
 		t.Fatal(err)
 	}
-	dl := producer.NewDeadLetter(kafka.Message{Topic: "vitseg.images", Value: []byte("{bad")}, producer.ClassMalformedMessage,
-		"not a JSON object", &producer.ObjectVersion{Bucket: "pets", Key: "uploads/run1/bad.jpg"}, time.Now())
+	dl := events.NewDeadLetter(kafka.Message{Topic: "vitseg.images", Value: []byte("{bad")}, events.ClassMalformedMessage,
+		"not a JSON object", &events.ObjectVersion{Bucket: "pets", Key: "uploads/run1/bad.jpg"}, time.Now())
 	if err := w.PublishDeadLetters(ctx, dl); err != nil {
 		t.Fatal(err)
 	}

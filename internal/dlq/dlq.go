@@ -8,25 +8,25 @@ import (
 	"sort"
 	"time"
 
-	"github.com/vitseg/vitseg/producer"
+	"github.com/vitseg/vitseg/events"
 )
 
 // Filter selects dead letters. Zero fields select everything.
 type Filter struct {
-	Since  time.Time           // failed at or after
-	Class  producer.ErrorClass // of this class
-	Reason *regexp.Regexp      // whose reason matches
+	Since  time.Time         // failed at or after
+	Class  events.ErrorClass // of this class
+	Reason *regexp.Regexp    // whose reason matches
 }
 
 // Match reports whether e is selected.
-func (f Filter) Match(e producer.DeadLetterEvent) bool {
+func (f Filter) Match(e events.DeadLetterEvent) bool {
 	return !e.FailedAt.Before(f.Since) && (f.Class == "" || e.ErrorClass == f.Class) &&
 		(f.Reason == nil || f.Reason.MatchString(e.Reason))
 }
 
 // ClassSummary counts the dead letters of one class.
 type ClassSummary struct {
-	Class   producer.ErrorClass
+	Class   events.ErrorClass
 	Count   int
 	Reasons []ReasonCount // most frequent first
 }
@@ -39,9 +39,9 @@ type ReasonCount struct {
 }
 
 // Summarise groups events by class (largest first) and, within a class, by reason.
-func Summarise(events []producer.DeadLetterEvent) []ClassSummary {
-	byClass := map[producer.ErrorClass]map[string]*ReasonCount{}
-	for _, e := range events {
+func Summarise(evs []events.DeadLetterEvent) []ClassSummary {
+	byClass := map[events.ErrorClass]map[string]*ReasonCount{}
+	for _, e := range evs {
 		reasons := byClass[e.ErrorClass]
 		if reasons == nil {
 			reasons = map[string]*ReasonCount{}
@@ -79,10 +79,10 @@ func Summarise(events []producer.DeadLetterEvent) []ClassSummary {
 // Latest keeps, for each source object, only its most recent dead letter (an object replayed and failed
 // again has one letter per attempt: only the last may be replayed), and letters without a source once per
 // event_id. The order of the first appearance is kept.
-func Latest(events []producer.DeadLetterEvent) []producer.DeadLetterEvent {
+func Latest(evs []events.DeadLetterEvent) []events.DeadLetterEvent {
 	index := map[string]int{}
-	var out []producer.DeadLetterEvent
-	for _, e := range events {
+	var out []events.DeadLetterEvent
+	for _, e := range evs {
 		id := "event " + e.EventID
 		if e.Source != nil {
 			id = "object " + e.Source.Bucket + "/" + e.Source.Key

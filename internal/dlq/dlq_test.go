@@ -10,27 +10,27 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/vitseg/vitseg/consumer"
-	"github.com/vitseg/vitseg/producer"
+	"github.com/vitseg/vitseg/events"
 )
 
 var t0 = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 
 // letter is a dead letter of the message at offset with the given headers.
-func letter(offset int64, class producer.ErrorClass, reason, key string, at time.Time, headers ...kafka.Header) producer.DeadLetterEvent {
+func letter(offset int64, class events.ErrorClass, reason, key string, at time.Time, headers ...kafka.Header) events.DeadLetterEvent {
 	msg := kafka.Message{Topic: "vitseg.images", Offset: offset, Key: []byte("k"), Value: []byte(`{"bucket":"pets","key":"` + key + `"}`), Headers: headers}
-	var src *producer.ObjectVersion
+	var src *events.ObjectVersion
 	if key != "" {
-		src = &producer.ObjectVersion{Bucket: "pets", Key: key}
+		src = &events.ObjectVersion{Bucket: "pets", Key: key}
 	}
-	return producer.NewDeadLetter(msg, class, reason, src, at)
+	return events.NewDeadLetter(msg, class, reason, src, at)
 }
 
 func attemptHeader(n int) kafka.Header {
-	return kafka.Header{Key: consumer.HeaderAttempt, Value: fmt.Appendf(nil, "%d", n)}
+	return kafka.Header{Key: events.HeaderAttempt, Value: fmt.Appendf(nil, "%d", n)}
 }
 
 func TestFilter(t *testing.T) {
-	e := letter(1, producer.ClassBadImage, "decode: unexpected EOF", "a.jpg", t0)
+	e := letter(1, events.ClassBadImage, "decode: unexpected EOF", "a.jpg", t0)
 	tests := []struct {
 		name string
 		f    Filter
@@ -39,8 +39,8 @@ func TestFilter(t *testing.T) {
 		{"zero", Filter{}, true},
 		{"since before", Filter{Since: t0.Add(-time.Hour)}, true},
 		{"since after", Filter{Since: t0.Add(time.Second)}, false},
-		{"class", Filter{Class: producer.ClassBadImage}, true},
-		{"other class", Filter{Class: producer.ClassInternal}, false},
+		{"class", Filter{Class: events.ClassBadImage}, true},
+		{"other class", Filter{Class: events.ClassInternal}, false},
 		{"reason", Filter{Reason: regexp.MustCompile("EOF$")}, true},
 		{"other reason", Filter{Reason: regexp.MustCompile("^write")}, false},
 	}
@@ -54,16 +54,16 @@ func TestFilter(t *testing.T) {
 }
 
 func TestSummarise(t *testing.T) {
-	events := []producer.DeadLetterEvent{
-		letter(1, producer.ClassBadImage, "decode: EOF", "a.jpg", t0),
-		letter(2, producer.ClassBadImage, "decode: EOF", "b.jpg", t0),
-		letter(3, producer.ClassBadImage, "decode: unknown format", "c.jpg", t0),
-		letter(4, producer.ClassMalformedMessage, "not JSON", "", t0),
+	letters := []events.DeadLetterEvent{
+		letter(1, events.ClassBadImage, "decode: EOF", "a.jpg", t0),
+		letter(2, events.ClassBadImage, "decode: EOF", "b.jpg", t0),
+		letter(3, events.ClassBadImage, "decode: unknown format", "c.jpg", t0),
+		letter(4, events.ClassMalformedMessage, "not JSON", "", t0),
 	}
-	got := Summarise(events)
+	got := Summarise(letters)
 	want := []ClassSummary{
-		{producer.ClassBadImage, 3, []ReasonCount{{"decode: EOF", 2, "pets/a.jpg"}, {"decode: unknown format", 1, "pets/c.jpg"}}},
-		{producer.ClassMalformedMessage, 1, []ReasonCount{{"not JSON", 1, ""}}},
+		{events.ClassBadImage, 3, []ReasonCount{{"decode: EOF", 2, "pets/a.jpg"}, {"decode: unknown format", 1, "pets/c.jpg"}}},
+		{events.ClassMalformedMessage, 1, []ReasonCount{{"not JSON", 1, ""}}},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("Summarise =\n%v\nwant\n%v", got, want)
@@ -71,11 +71,11 @@ func TestSummarise(t *testing.T) {
 }
 
 func TestLatest(t *testing.T) {
-	first := letter(1, producer.ClassBadImage, "x", "a.jpg", t0)
-	again := letter(9, producer.ClassBadImage, "x", "a.jpg", t0.Add(time.Minute), attemptHeader(2))
-	other := letter(2, producer.ClassBadImage, "x", "b.jpg", t0)
-	noSource := letter(3, producer.ClassMalformedMessage, "x", "", t0)
-	got := Latest([]producer.DeadLetterEvent{first, other, again, noSource, noSource})
+	first := letter(1, events.ClassBadImage, "x", "a.jpg", t0)
+	again := letter(9, events.ClassBadImage, "x", "a.jpg", t0.Add(time.Minute), attemptHeader(2))
+	other := letter(2, events.ClassBadImage, "x", "b.jpg", t0)
+	noSource := letter(3, events.ClassMalformedMessage, "x", "", t0)
+	got := Latest([]events.DeadLetterEvent{first, other, again, noSource, noSource})
 	if len(got) != 3 || got[0].EventID != again.EventID || got[1].EventID != other.EventID || got[2].EventID != noSource.EventID {
 		t.Errorf("Latest kept %v", got)
 	}
@@ -85,16 +85,16 @@ func TestReplay(t *testing.T) {
 	trace := kafka.Header{Key: "traceparent", Value: []byte("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")}
 	tests := []struct {
 		name        string
-		e           producer.DeadLetterEvent
+		e           events.DeadLetterEvent
 		wantValue   string
 		wantAttempt int
 		wantErr     bool
 	}{
-		{"first failure", letter(1, producer.ClassBadImage, "x", "up/a.jpg", t0, trace), `{"bucket":"pets","key":"up/a.jpg"}`, 2, false},
-		{"second failure", letter(2, producer.ClassBadImage, "x", "up/a.jpg", t0, trace, attemptHeader(2)), `{"bucket":"pets","key":"up/a.jpg"}`, 3, false},
-		{"no source: original value", letter(3, producer.ClassMalformedMessage, "x", "", t0), `{"bucket":"pets","key":""}`, 2, false},
-		{"no source, truncated", func() producer.DeadLetterEvent {
-			e := letter(4, producer.ClassMalformedMessage, "x", "", t0)
+		{"first failure", letter(1, events.ClassBadImage, "x", "up/a.jpg", t0, trace), `{"bucket":"pets","key":"up/a.jpg"}`, 2, false},
+		{"second failure", letter(2, events.ClassBadImage, "x", "up/a.jpg", t0, trace, attemptHeader(2)), `{"bucket":"pets","key":"up/a.jpg"}`, 3, false},
+		{"no source: original value", letter(3, events.ClassMalformedMessage, "x", "", t0), `{"bucket":"pets","key":""}`, 2, false},
+		{"no source, truncated", func() events.DeadLetterEvent {
+			e := letter(4, events.ClassMalformedMessage, "x", "", t0)
 			e.Original.Value.Truncated = true
 			return e
 		}(), "", 0, true},
@@ -111,14 +111,14 @@ func TestReplay(t *testing.T) {
 			if string(m.Value) != tc.wantValue || string(m.Key) != "k" {
 				t.Errorf("replay value %s key %s", m.Value, m.Key)
 			}
-			if n := consumer.Attempt(m); n != tc.wantAttempt {
+			if n := events.Attempt(m.Headers); n != tc.wantAttempt {
 				t.Errorf("attempt %d, want %d", n, tc.wantAttempt)
 			}
 			counts := map[string]int{}
 			for _, h := range m.Headers {
 				counts[h.Key]++
 			}
-			if counts[consumer.HeaderAttempt] != 1 || counts[consumer.HeaderReplayOf] != 1 {
+			if counts[events.HeaderAttempt] != 1 || counts[events.HeaderReplayOf] != 1 {
 				t.Errorf("headers %v", m.Headers)
 			}
 			if len(tc.e.Original.Headers) > 0 && counts["traceparent"] != 1 {
@@ -134,14 +134,14 @@ func TestReplay(t *testing.T) {
 
 func ExampleReplay() {
 	msg := kafka.Message{Topic: "vitseg.images", Partition: 0, Offset: 41, Value: []byte(`{"bucket":"pets","key":"up/cat.jpg"}`)}
-	letter := producer.NewDeadLetter(msg, producer.ClassBadImage, "decode: unexpected EOF",
-		&producer.ObjectVersion{Bucket: "pets", Key: "up/cat.jpg"}, time.Now())
+	letter := events.NewDeadLetter(msg, events.ClassBadImage, "decode: unexpected EOF",
+		&events.ObjectVersion{Bucket: "pets", Key: "up/cat.jpg"}, time.Now())
 	replay, err := Replay(letter)
 	if err != nil {
 		panic(err)
 	}
 	var ref map[string]string
 	_ = json.Unmarshal(replay.Value, &ref)
-	fmt.Println(ref["bucket"], ref["key"], "attempt", consumer.Attempt(replay))
+	fmt.Println(ref["bucket"], ref["key"], "attempt", events.Attempt(replay.Headers))
 	// Output: pets up/cat.jpg attempt 2
 }

@@ -1,15 +1,15 @@
 package dlq
 
-import "github.com/vitseg/vitseg/producer"
+import "github.com/vitseg/vitseg/events"
 
 // SkipProcessed splits letters by the latest outcome of their source object: a letter whose object has a result
 // processed after the letter failed (the object was uploaded late, fixed, or replayed successfully since) goes to
 // processed, every other letter, and those without a source object, to keep. Replaying a processed object would
 // only repeat a result everyone downstream already has.
-func SkipProcessed(letters []producer.DeadLetterEvent, results []producer.ResultEvent) (keep, processed []producer.DeadLetterEvent) {
-	latest := map[producer.ObjectRef]producer.ResultEvent{}
+func SkipProcessed(letters []events.DeadLetterEvent, results []events.ResultEvent) (keep, processed []events.DeadLetterEvent) {
+	latest := map[events.ObjectRef]events.ResultEvent{}
 	for _, r := range results {
-		o := producer.ObjectRef{Bucket: r.Source.Bucket, Key: r.Source.Key}
+		o := events.ObjectRef{Bucket: r.Source.Bucket, Key: r.Source.Key}
 		if prev, ok := latest[o]; !ok || r.ProcessedAt.After(prev.ProcessedAt) {
 			latest[o] = r
 		}

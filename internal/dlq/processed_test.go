@@ -4,20 +4,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vitseg/vitseg/producer"
+	"github.com/vitseg/vitseg/events"
 )
 
 func TestSkipProcessed(t *testing.T) {
-	result := func(key string, at time.Time) producer.ResultEvent {
-		return producer.ResultEvent{Source: producer.Source{Bucket: "pets", Key: key}, ProcessedAt: at}
+	result := func(key string, at time.Time) events.ResultEvent {
+		return events.ResultEvent{Source: events.Source{Bucket: "pets", Key: key}, ProcessedAt: at}
 	}
-	letters := []producer.DeadLetterEvent{
-		letter(1, producer.ClassMissingObject, "not found", "late.jpg", t0),
-		letter(2, producer.ClassMissingObject, "not found", "still-missing.jpg", t0),
-		letter(3, producer.ClassBadImage, "decode", "broke-again.jpg", t0.Add(time.Hour)),
-		letter(4, producer.ClassMalformedMessage, "not JSON", "", t0),
+	letters := []events.DeadLetterEvent{
+		letter(1, events.ClassMissingObject, "not found", "late.jpg", t0),
+		letter(2, events.ClassMissingObject, "not found", "still-missing.jpg", t0),
+		letter(3, events.ClassBadImage, "decode", "broke-again.jpg", t0.Add(time.Hour)),
+		letter(4, events.ClassMalformedMessage, "not JSON", "", t0),
 	}
-	results := []producer.ResultEvent{
+	results := []events.ResultEvent{
 		result("late.jpg", t0.Add(time.Minute)),        // uploaded late: processed after the letter
 		result("broke-again.jpg", t0.Add(time.Minute)), // processed once, then failed again after
 		result("other.jpg", t0.Add(time.Minute)),

@@ -7,22 +7,20 @@ import (
 	"strconv"
 
 	"github.com/segmentio/kafka-go"
-
-	"github.com/vitseg/vitseg/consumer"
-	"github.com/vitseg/vitseg/producer"
+	"github.com/vitseg/vitseg/events"
 )
 
 // ErrNotReplayable is wrapped by Replay's error for a letter that cannot be turned back into its reference.
 var ErrNotReplayable = errors.New("dead letter cannot be replayed")
 
-// Attempt is the attempt number of the message e dead-lettered (consumer.HeaderAttempt of its copy; 1 when
+// Attempt is the attempt number of the message e dead-lettered (events.HeaderAttempt of its copy; 1 when
 // absent).
-func Attempt(e producer.DeadLetterEvent) int {
-	return consumer.Attempt(kafka.Message{Headers: originalHeaders(e)})
+func Attempt(e events.DeadLetterEvent) int {
+	return events.Attempt(originalHeaders(e))
 }
 
 // originalHeaders decodes the headers of e's copy of the original message, dropping those that were cut.
-func originalHeaders(e producer.DeadLetterEvent) []kafka.Header {
+func originalHeaders(e events.DeadLetterEvent) []kafka.Header {
 	var out []kafka.Header
 	for _, h := range e.Original.Headers {
 		if b, err := h.Value.Bytes(); err == nil && !h.Value.Truncated {
@@ -34,14 +32,14 @@ func originalHeaders(e producer.DeadLetterEvent) []kafka.Header {
 
 // Replay returns the input message that redrives e: a plain reference {"bucket","key"} to its source object
 // (or, for a letter without one, the original value, when it was kept whole), keyed like the original, with
-// the original's headers (a traceparent, say) and consumer.HeaderAttempt one above the letter's attempt and
-// consumer.HeaderReplayOf its event_id. The pipeline derives the mask key and the result's event_id from the
+// the original's headers (a traceparent, say) and events.HeaderAttempt one above the letter's attempt and
+// events.HeaderReplayOf its event_id. The pipeline derives the mask key and the result's event_id from the
 // object and the model, so replaying the same object twice writes the same mask and the same event.
-func Replay(e producer.DeadLetterEvent) (kafka.Message, error) {
+func Replay(e events.DeadLetterEvent) (kafka.Message, error) {
 	var value []byte
 	switch {
 	case e.Source != nil:
-		b, err := json.Marshal(map[string]string{"bucket": e.Source.Bucket, "key": e.Source.Key})
+		b, err := json.Marshal(events.Reference{Bucket: e.Source.Bucket, Key: e.Source.Key})
 		if err != nil {
 			return kafka.Message{}, fmt.Errorf("dlq: %w", err)
 		}
@@ -65,12 +63,12 @@ func Replay(e producer.DeadLetterEvent) (kafka.Message, error) {
 		msg.Key = []byte(e.Source.Key)
 	}
 	for _, h := range originalHeaders(e) {
-		if h.Key != consumer.HeaderAttempt && h.Key != consumer.HeaderReplayOf {
+		if h.Key != events.HeaderAttempt && h.Key != events.HeaderReplayOf {
 			msg.Headers = append(msg.Headers, h)
 		}
 	}
 	msg.Headers = append(msg.Headers,
-		kafka.Header{Key: consumer.HeaderAttempt, Value: []byte(strconv.Itoa(Attempt(e) + 1))},
-		kafka.Header{Key: consumer.HeaderReplayOf, Value: []byte(e.EventID)})
+		kafka.Header{Key: events.HeaderAttempt, Value: []byte(strconv.Itoa(Attempt(e) + 1))},
+		kafka.Header{Key: events.HeaderReplayOf, Value: []byte(e.EventID)})
 	return msg, nil
 }

@@ -13,8 +13,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-
-	"github.com/vitseg/vitseg/producer"
+	"github.com/vitseg/vitseg/events"
 )
 
 // Outcomes of an input.
@@ -28,7 +27,7 @@ const (
 // outcome is what became of one input.
 type outcome struct {
 	Kind   string
-	Class  producer.ErrorClass
+	Class  events.ErrorClass
 	Reason string
 }
 
@@ -69,7 +68,7 @@ func corpus(t *testing.T) []badInput {
 	}
 	return []badInput{
 		{name: "truncated.jpg", what: "JPEG cut at 60 % of its bytes", object: bengal[:len(bengal)*6/10],
-			want: outcome{deadLet, producer.ClassBadImage, ""}, wantMatch: "imaging: corrupt"},
+			want: outcome{deadLet, events.ClassBadImage, ""}, wantMatch: "imaging: corrupt"},
 		{name: "gif-named.jpg", what: "GIF named .jpg (the dataset's Abyssinian_34.jpg)", object: photo(t, "Abyssinian_34.jpg"),
 			want: outcome{Kind: processed}},
 		{name: "rgba-png.jpg", what: "8-bit RGBA PNG with transparency, named .jpg", object: rgbaPNG(t, photo(t, "Abyssinian_1.jpg")),
@@ -78,37 +77,37 @@ func corpus(t *testing.T) []badInput {
 			want: outcome{Kind: processed}},
 		{name: "cmyk.jpg", what: "Adobe CMYK JPEG (4 components)", object: cmykJPEG(), want: outcome{Kind: processed}},
 		{name: "empty.jpg", what: "zero-byte object", object: []byte{},
-			want: outcome{deadLet, producer.ClassBadImage, ""}, wantMatch: "imaging: empty"},
+			want: outcome{deadLet, events.ClassBadImage, ""}, wantMatch: "imaging: empty"},
 		{name: "notes.txt", what: "text file", object: []byte("just some notes, not an image\n"),
-			want: outcome{deadLet, producer.ClassBadImage, ""}, wantMatch: "unknown format"},
+			want: outcome{deadLet, events.ClassBadImage, ""}, wantMatch: "unknown format"},
 		{name: "matlab.jpg", what: "MATLAB .mat file named .jpg (from the dataset)", object: photo(t, "Abyssinian_100.mat"),
-			want: outcome{deadLet, producer.ClassBadImage, ""}, wantMatch: "unknown format"},
+			want: outcome{deadLet, events.ClassBadImage, ""}, wantMatch: "unknown format"},
 		{name: "one-pixel.png", what: "1x1 PNG", object: onePixelPNG(t), want: outcome{Kind: processed}},
 		{name: "bomb.png", what: "PNG header declaring 50000x50000, no pixel data", object: pngHeaderOnly(50000, 50000),
-			want: outcome{deadLet, producer.ClassTooLarge, ""}, wantMatch: "too many pixels"},
+			want: outcome{deadLet, events.ClassTooLarge, ""}, wantMatch: "too many pixels"},
 		{name: "oversize.jpg", what: fmt.Sprintf("JPEG padded to %d bytes (--max-image-bytes %d)", len(padded), imageLimit),
-			object: padded, want: outcome{deadLet, producer.ClassTooLarge, ""}, wantMatch: "over the limit"},
+			object: padded, want: outcome{deadLet, events.ClassTooLarge, ""}, wantMatch: "over the limit"},
 
 		{name: "malformed-json", what: "truncated JSON", msg: msg([]byte(`{"bucket":"pets","key":`)),
-			want: outcome{deadLet, producer.ClassMalformedMessage, ""}, wantMatch: "not a JSON object"},
+			want: outcome{deadLet, events.ClassMalformedMessage, ""}, wantMatch: "not a JSON object"},
 		{name: "not-json", what: "plain text message", msg: msg([]byte("hello, this is not JSON")),
-			want: outcome{deadLet, producer.ClassMalformedMessage, ""}, wantMatch: "not a JSON object"},
+			want: outcome{deadLet, events.ClassMalformedMessage, ""}, wantMatch: "not a JSON object"},
 		{name: "unknown-shape", what: "JSON of no known shape", msg: msg([]byte(`{"hello":"world"}`)),
-			want: outcome{deadLet, producer.ClassMalformedMessage, ""}, wantMatch: "unknown message shape"},
+			want: outcome{deadLet, events.ClassMalformedMessage, ""}, wantMatch: "unknown message shape"},
 		{name: "empty-message", what: "zero-length message", msg: msg([]byte{}),
-			want: outcome{deadLet, producer.ClassMalformedMessage, ""}, wantMatch: "empty message"},
+			want: outcome{deadLet, events.ClassMalformedMessage, ""}, wantMatch: "empty message"},
 		{name: "missing-object", what: "reference to a non-existent object", msg: msg(ref(bucket, uploads+"bad/does-not-exist.jpg")),
-			want: outcome{deadLet, producer.ClassMissingObject, ""}, wantMatch: "does not exist"},
+			want: outcome{deadLet, events.ClassMissingObject, ""}, wantMatch: "does not exist"},
 		{name: "dotdot-key", what: "reference with a ../ key", msg: msg(ref(bucket, uploads+"../private/secret.jpg")),
-			want: outcome{deadLet, producer.ClassMalformedMessage, ""}, wantMatch: `".." path segment`},
+			want: outcome{deadLet, events.ClassMalformedMessage, ""}, wantMatch: `".." path segment`},
 		{name: "dotdot-notification", what: "notification whose URL-encoded key has ../", msg: msg(notification("s3:ObjectCreated:Put", "uploads%2F..%2F..%2Fetc%2Fpasswd")),
-			want: outcome{deadLet, producer.ClassMalformedMessage, ""}, wantMatch: `".." path segment`},
+			want: outcome{deadLet, events.ClassMalformedMessage, ""}, wantMatch: `".." path segment`},
 		{name: "nul-key", what: "reference whose key holds a NUL byte", msg: msg(ref(bucket, uploads+"a\x00b.jpg")),
-			want: outcome{deadLet, producer.ClassMalformedMessage, ""}, wantMatch: "contains NUL"},
+			want: outcome{deadLet, events.ClassMalformedMessage, ""}, wantMatch: "contains NUL"},
 		{name: "bucket-not-allowed", what: "reference to an existing object in a bucket off the allow-list", msg: msg(ref("private", "secret.jpg")),
-			want: outcome{deadLet, producer.ClassNotAllowed, ""}, wantMatch: "outside the allow list"},
+			want: outcome{deadLet, events.ClassNotAllowed, ""}, wantMatch: "outside the allow list"},
 		{name: "prefix-not-allowed", what: "reference to an existing object of the bucket outside the allowed prefixes", msg: msg(ref(bucket, "elsewhere/secret.jpg")),
-			want: outcome{deadLet, producer.ClassNotAllowed, ""}, wantMatch: "outside the allow list"},
+			want: outcome{deadLet, events.ClassNotAllowed, ""}, wantMatch: "outside the allow list"},
 		{name: "own-output", what: "reference to the pipeline's own output prefix", msg: msg(ref(bucket, outputPrefix+uploads+"x.jpg.mask.png")),
 			want: outcome{Kind: ignored}},
 		{name: "not-a-creation", what: "notification of s3:ObjectRemoved:Delete", msg: msg(notification("s3:ObjectRemoved:Delete", "uploads%2Fgone.jpg")),
@@ -116,11 +115,11 @@ func corpus(t *testing.T) []badInput {
 		{name: "test-event", what: "s3:TestEvent", msg: msg([]byte(`{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"pets"}`)),
 			want: outcome{Kind: ignored}},
 		{name: "oversize-garbage", what: "2 MiB message of garbage (over the consumer's 1 MiB MaxBytes)", msg: msg(bytes.Repeat([]byte("x"), 2<<20)),
-			want: outcome{deadLet, producer.ClassMalformedMessage, ""}, wantMatch: "not a JSON object"},
+			want: outcome{deadLet, events.ClassMalformedMessage, ""}, wantMatch: "not a JSON object"},
 		{name: "oversize-reference", what: "valid 2 MiB reference (padding field; over the consumer's MaxBytes)", msg: msg(bigRef),
 			refKey: "direct/big-ref.jpg", want: outcome{Kind: processed}},
 		{name: "heavy-headers", what: "malformed message with 24 headers of 60 KiB of control bytes (1.4 MiB)", msg: msg([]byte("not json"), heavyHeaders...),
-			want: outcome{deadLet, producer.ClassMalformedMessage, ""}, wantMatch: "not a JSON object"},
+			want: outcome{deadLet, events.ClassMalformedMessage, ""}, wantMatch: "not a JSON object"},
 		{name: "over-broker-limit", what: "9 MiB message (over the topic's 8 MiB max.message.bytes)", msg: msg(bytes.Repeat([]byte("y"), 9<<20)),
 			want: outcome{Kind: refused}, wantMatch: "Message Size Too Large"},
 	}

@@ -4,14 +4,14 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/internal/reconcile"
-	"github.com/vitseg/vitseg/producer"
 )
 
 // crossCheck runs `vitseg reconcile --json` over the bucket and checks that it agrees with the ledger's own
 // books on the expected keys: each processed (duplicated when it has several results), with as many results as
 // the ledger counted, and no mask of theirs missing.
-func (l *ledger) crossCheck(t *testing.T, keys []string, byKey map[string][]producer.ResultEvent) {
+func (l *ledger) crossCheck(t *testing.T, keys []string, byKey map[string][]events.ResultEvent) {
 	t.Helper()
 	out, errOut, code := l.s.cli(t, "reconcile", "--bucket", bucket, "--output-prefix", outputPrefix, "--json")
 	var rep reconcile.Report

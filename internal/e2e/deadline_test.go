@@ -6,8 +6,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-
-	"github.com/vitseg/vitseg/producer"
+	"github.com/vitseg/vitseg/events"
 )
 
 // TestMaxAgeExpiresOldReferences: with --max-age 1h a reference whose Kafka timestamp is two hours old is
@@ -24,7 +23,7 @@ func TestMaxAgeExpiresOldReferences(t *testing.T) {
 	l.waitResults(t, []string{fresh}, 1, 60*time.Second)
 	waitFor(t, 60*time.Second, "the expired reference's dead letter", func() bool { return len(l.deadLetters(t)) == 1 })
 	d := l.deadLetters(t)[0]
-	if d.ErrorClass != producer.ClassExpired || d.Source == nil || d.Source.Key != old || !strings.Contains(d.Reason, "over the limit of 1h0m0s") {
+	if d.ErrorClass != events.ClassExpired || d.Source == nil || d.Source.Key != old || !strings.Contains(d.Reason, "over the limit of 1h0m0s") {
 		t.Errorf("dead letter %s %v: %s", d.ErrorClass, d.Source, d.Reason)
 	}
 	if got := l.resultsByKey(t); len(got[old]) != 0 {

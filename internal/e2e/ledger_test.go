@@ -10,7 +10,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/vitseg/vitseg/consumer"
-	"github.com/vitseg/vitseg/producer"
+	"github.com/vitseg/vitseg/events"
 )
 
 // ledger reads the input, result and dead-letter topics from the beginning, to count the messages in and the
@@ -38,11 +38,11 @@ type tally struct {
 }
 
 // resultsByKey decodes the result events read so far, by source key.
-func (l *ledger) resultsByKey(t *testing.T) map[string][]producer.ResultEvent {
+func (l *ledger) resultsByKey(t *testing.T) map[string][]events.ResultEvent {
 	t.Helper()
-	out := map[string][]producer.ResultEvent{}
+	out := map[string][]events.ResultEvent{}
 	for _, m := range l.results.snapshot() {
-		var ev producer.ResultEvent
+		var ev events.ResultEvent
 		if err := json.Unmarshal(m.Value, &ev); err != nil {
 			t.Fatalf("result event at %d/%d: %v", m.Partition, m.Offset, err)
 		}
@@ -52,11 +52,11 @@ func (l *ledger) resultsByKey(t *testing.T) map[string][]producer.ResultEvent {
 }
 
 // deadLetters decodes the dead-letter events read so far.
-func (l *ledger) deadLetters(t *testing.T) []producer.DeadLetterEvent {
+func (l *ledger) deadLetters(t *testing.T) []events.DeadLetterEvent {
 	t.Helper()
-	var out []producer.DeadLetterEvent
+	var out []events.DeadLetterEvent
 	for _, m := range l.deads.snapshot() {
-		var ev producer.DeadLetterEvent
+		var ev events.DeadLetterEvent
 		if err := json.Unmarshal(m.Value, &ev); err != nil {
 			t.Fatalf("dead-letter event at %d: %v", m.Offset, err)
 		}

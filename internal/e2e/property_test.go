@@ -11,10 +11,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/segmentio/kafka-go"
-
-	"github.com/vitseg/vitseg/consumer"
-	"github.com/vitseg/vitseg/pipeline"
-	"github.com/vitseg/vitseg/producer"
+	"github.com/vitseg/vitseg/events"
 )
 
 // otherBucket exists but is off the allow-list of TestStreamProperty.
@@ -24,7 +21,7 @@ const otherBucket = "other-pets"
 // under keys of 1 to 1,024 bytes in several scripts, interleaved with hostile references (control characters,
 // unusual buckets, keys too long or not UTF-8, "..") and objects (vanished, replaced after their notification,
 // damaged on the drive, oversized, pixel bombs and malformed files of every format) and with messages that are
-// not references at all. Every good photo gets its result (mask key by the rule of pipeline.MaskKey, mask
+// not references at all. Every good photo gets its result (mask key by the rule of events.MaskKey, mask
 // stored), every bad input a dead letter of the expected class with a reason, the ignored ones nothing; the
 // committed offset reaches the end of the partition, and /readyz stays 200 throughout. VITSEG_PROP_SEED
 // replays a seed.
@@ -140,7 +137,7 @@ func (w *readinessWatch) count() int {
 func checkPropOutcomes(t *testing.T, l *ledger, items []*propItem) map[string]int {
 	t.Helper()
 	results := l.resultsByKey(t)
-	deads := map[string][]producer.DeadLetterEvent{}
+	deads := map[string][]events.DeadLetterEvent{}
 	for _, ev := range l.deadLetters(t) {
 		id := ""
 		if ev.Original.Key != nil {
@@ -177,7 +174,7 @@ func checkPropOutcomes(t *testing.T, l *ledger, items []*propItem) map[string]in
 }
 
 // summarize lists the class and reason of each dead letter.
-func summarize(dls []producer.DeadLetterEvent) []string {
+func summarize(dls []events.DeadLetterEvent) []string {
 	out := make([]string, len(dls))
 	for i, d := range dls {
 		out[i] = string(d.ErrorClass) + ": " + d.Reason
@@ -186,10 +183,10 @@ func summarize(dls []producer.DeadLetterEvent) []string {
 }
 
 // checkPropResult checks one good photo's result: the ETag fetched, the mask key by the rule, the mask stored.
-func checkPropResult(t *testing.T, l *ledger, it *propItem, ev producer.ResultEvent) {
+func checkPropResult(t *testing.T, l *ledger, it *propItem, ev events.ResultEvent) {
 	t.Helper()
-	want := pipeline.MaskKey(outputPrefix, it.key, ev.Source.ETag, ev.Model.Version)
-	if ev.Source.ETag != it.etag || ev.Mask.Key != want.Key || ev.Mask.KeyForm != want.Form || len(ev.Mask.Key) > consumer.MaxKeyBytes {
+	want := events.MaskKey(outputPrefix, it.key, ev.Source.ETag, ev.Model.Version)
+	if ev.Source.ETag != it.etag || ev.Mask.Key != want.Key || ev.Mask.KeyForm != want.Form || len(ev.Mask.Key) > events.MaxKeyBytes {
 		t.Errorf("%s (%s): result etag %s mask %s %.60q, want etag %s mask %s %.60q", it.id, it.kind, ev.Source.ETag,
 			ev.Mask.KeyForm, ev.Mask.Key, it.etag, want.Form, want.Key)
 	}

@@ -19,20 +19,20 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/internal/imagetest"
-	"github.com/vitseg/vitseg/producer"
 )
 
 // propItem is one generated input of TestStreamProperty: the message, and what must come of it.
 type propItem struct {
 	id     string // the input message's Kafka key: how its dead letter is found
 	value  []byte
-	kind   string              // what was generated, for the failure messages and the tally
-	key    string              // source key of an expected result
-	etag   string              // ETag the result must carry (the object's content at fetch time)
-	class  producer.ErrorClass // expected dead-letter class; "" with a result or when ignored
-	ignore bool                // committed without any event
-	early  bool                // must come early in the stream (a damaged object needs others around it)
+	kind   string            // what was generated, for the failure messages and the tally
+	key    string            // source key of an expected result
+	etag   string            // ETag the result must carry (the object's content at fetch time)
+	class  events.ErrorClass // expected dead-letter class; "" with a result or when ignored
+	ignore bool              // committed without any event
+	early  bool              // must come early in the stream (a damaged object needs others around it)
 }
 
 // propGen generates the items against a running stack; every S3 side effect happens as it generates.
@@ -220,9 +220,9 @@ func (g *propGen) badObjects(n int) {
 	slices.Sort(names)
 	for i := range n {
 		name := names[i%len(names)]
-		class := producer.ClassBadImage
+		class := events.ClassBadImage
 		if strings.HasPrefix(name, "bomb-") || name == "oversize" {
-			class = producer.ClassTooLarge
+			class = events.ClassTooLarge
 		}
 		k := g.newKey(g.keyLength())
 		g.put(bucket, k, g.bad[name])
@@ -236,14 +236,14 @@ func (g *propGen) badObjects(n int) {
 				g.t.Fatal(err)
 			}
 		}
-		g.add(&propItem{kind: "vanished", class: producer.ClassMissingObject}, bucket, k, true)
+		g.add(&propItem{kind: "vanished", class: events.ClassMissingObject}, bucket, k, true)
 	}
 	for i := range n / 4 { // replaced after the notification: what is fetched counts
 		k := g.newKey(g.keyLength())
 		g.put(bucket, k, g.good[0])
 		it := &propItem{kind: "replaced-by-photo", key: k}
 		if i%2 == 0 {
-			it = &propItem{kind: "replaced-by-text", class: producer.ClassBadImage}
+			it = &propItem{kind: "replaced-by-text", class: events.ClassBadImage}
 			g.put(bucket, k, g.bad["text"])
 		} else {
 			it.etag = g.put(bucket, k, g.good[1])
@@ -254,7 +254,7 @@ func (g *propGen) badObjects(n int) {
 		k := g.newKey(8 + g.r.IntN(200))
 		g.put(bucket, k, g.good[2])
 		g.s.minio.Damage(bucket, k)
-		g.add(&propItem{kind: "damaged-on-drive", class: producer.ClassRetriesExhausted, early: true}, bucket, k, false)
+		g.add(&propItem{kind: "damaged-on-drive", class: events.ClassRetriesExhausted, early: true}, bucket, k, false)
 	}
 }
 
@@ -265,19 +265,19 @@ func (g *propGen) badReferences(n int) {
 		k := g.newKey(1 + g.r.IntN(100))
 		cases := []struct {
 			kind, bkt, key string
-			class          producer.ErrorClass
+			class          events.ErrorClass
 		}{
-			{"control-character", bucket, k + string(rune(1+g.r.IntN(31))), producer.ClassMalformedMessage},
-			{"delete-character", bucket, k + "\x7f", producer.ClassMalformedMessage},
-			{"dot-dot", bucket, "a/../" + k, producer.ClassMalformedMessage},
-			{"key-over-1024", bucket, long, producer.ClassMalformedMessage},
-			{"bucket-off-the-list", otherBucket, k, producer.ClassNotAllowed},
-			{"bucket-invalid", []string{"A_B", "ab", "-pets", "pets..x", strings.Repeat("b", 64)}[i%5], k, producer.ClassMalformedMessage},
+			{"control-character", bucket, k + string(rune(1+g.r.IntN(31))), events.ClassMalformedMessage},
+			{"delete-character", bucket, k + "\x7f", events.ClassMalformedMessage},
+			{"dot-dot", bucket, "a/../" + k, events.ClassMalformedMessage},
+			{"key-over-1024", bucket, long, events.ClassMalformedMessage},
+			{"bucket-off-the-list", otherBucket, k, events.ClassNotAllowed},
+			{"bucket-invalid", []string{"A_B", "ab", "-pets", "pets..x", strings.Repeat("b", 64)}[i%5], k, events.ClassMalformedMessage},
 		}
 		c := cases[i%len(cases)]
 		g.add(&propItem{kind: c.kind, class: c.class}, c.bkt, c.key, false)
 		if i%3 == 0 { // and as a notification whose key is not UTF-8
-			g.add(&propItem{kind: "key-not-utf8", class: producer.ClassMalformedMessage}, bucket, "", false)
+			g.add(&propItem{kind: "key-not-utf8", class: events.ClassMalformedMessage}, bucket, "", false)
 			g.items[len(g.items)-1].value = notificationMsg("s3:ObjectCreated:Put", bucket, url.QueryEscape(k)+"%ff%fe")
 		}
 	}
@@ -288,7 +288,7 @@ func (g *propGen) badMessages(n int) {
 	values := [][]byte{[]byte(`{"bucket": "pets", "key":`), {}, []byte("\x00\x01\x02 binary"), []byte(`{"hello": "world"}`),
 		[]byte(`[1, 2, 3]`), []byte(`{"Records": []}`)}
 	for i := range n {
-		g.add(&propItem{kind: "malformed-message", class: producer.ClassMalformedMessage}, bucket, "", false)
+		g.add(&propItem{kind: "malformed-message", class: events.ClassMalformedMessage}, bucket, "", false)
 		g.items[len(g.items)-1].value = values[i%len(values)]
 	}
 	for i := range max(2, n/4) {

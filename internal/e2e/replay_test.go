@@ -7,8 +7,8 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/internal/dlq"
-	"github.com/vitseg/vitseg/producer"
 )
 
 // manual is a prefix the pipeline may read that has no bucket notification: its objects are processed only
@@ -69,7 +69,7 @@ func TestDeadLetterReplayRoundTrip(t *testing.T) {
 	replay("replayed 3 of 3 dead letters")
 	l.waitResults(t, bad[:2], 2, 60*time.Second)
 	waitFor(t, 60*time.Second, "bad-2 dead-lettered again", func() bool { return len(lettersOf(l.deadLetters(t), bad[2])) == 2 })
-	if again := lettersOf(l.deadLetters(t), bad[2])[1]; again.ErrorClass != producer.ClassBadImage || dlq.Attempt(again) != 2 {
+	if again := lettersOf(l.deadLetters(t), bad[2])[1]; again.ErrorClass != events.ClassBadImage || dlq.Attempt(again) != 2 {
 		t.Errorf("second letter of bad-2: %s, attempt %d", again.ErrorClass, dlq.Attempt(again))
 	}
 
@@ -77,7 +77,7 @@ func TestDeadLetterReplayRoundTrip(t *testing.T) {
 	replay("replayed 1 of 3 dead letters to vitseg.images; skipped 2 objects processed since they were dead-lettered")
 	waitFor(t, 60*time.Second, "bad-2 out of attempts", func() bool { return len(lettersOf(l.deadLetters(t), bad[2])) == 3 })
 	last := lettersOf(l.deadLetters(t), bad[2])[2]
-	if last.ErrorClass != producer.ClassAttemptsExhausted || !strings.Contains(last.Reason, "attempt 3 is over the limit of 2 attempts") {
+	if last.ErrorClass != events.ClassAttemptsExhausted || !strings.Contains(last.Reason, "attempt 3 is over the limit of 2 attempts") {
 		t.Errorf("third letter of bad-2: %s: %s", last.ErrorClass, last.Reason)
 	}
 	replay("replayed 2 of 2 dead letters", "--include-processed") // bad-2's latest letter is attempts_exhausted: not selected
@@ -97,8 +97,8 @@ func TestDeadLetterReplayRoundTrip(t *testing.T) {
 }
 
 // lettersOf returns the dead letters of one source key, in topic order.
-func lettersOf(all []producer.DeadLetterEvent, key string) []producer.DeadLetterEvent {
-	var out []producer.DeadLetterEvent
+func lettersOf(all []events.DeadLetterEvent, key string) []events.DeadLetterEvent {
+	var out []events.DeadLetterEvent
 	for _, d := range all {
 		if d.Source != nil && d.Source.Key == key {
 			out = append(out, d)

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vitseg/vitseg/producer"
+	"github.com/vitseg/vitseg/events"
 )
 
 // Status is the outcome of one object.
@@ -36,18 +36,18 @@ type Object struct {
 
 // Entry is the outcome of one object.
 type Entry struct {
-	Key     string              `json:"key"`
-	Status  Status              `json:"status"`
-	Results int                 `json:"results"`          // result events for the current version
-	Class   producer.ErrorClass `json:"class,omitempty"`  // the latest dead letter's, when dead-lettered
-	Detail  string              `json:"detail,omitempty"` // the dead letter's reason, or why it is missing
+	Key     string            `json:"key"`
+	Status  Status            `json:"status"`
+	Results int               `json:"results"`          // result events for the current version
+	Class   events.ErrorClass `json:"class,omitempty"`  // the latest dead letter's, when dead-lettered
+	Detail  string            `json:"detail,omitempty"` // the dead letter's reason, or why it is missing
 }
 
 // MissingMask is a result event whose mask object does not exist.
 type MissingMask struct {
-	Source  string             `json:"source"` // bucket/key
-	EventID string             `json:"event_id"`
-	Mask    producer.ObjectRef `json:"mask"`
+	Source  string           `json:"source"` // bucket/key
+	EventID string           `json:"event_id"`
+	Mask    events.ObjectRef `json:"mask"`
 }
 
 // Report is the reconciliation of one bucket prefix.
@@ -65,21 +65,21 @@ type Report struct {
 func (r Report) Complete() bool { return r.Counts[StatusMissing] == 0 && len(r.MissingMasks) == 0 }
 
 // MaskExists reports whether a mask object exists.
-type MaskExists func(ctx context.Context, mask producer.ObjectRef) (bool, error)
+type MaskExists func(ctx context.Context, mask events.ObjectRef) (bool, error)
 
 // Build reconciles objects (all in bucket, under prefix) with the events read from the result and dead-letter
 // topics (events of other objects are ignored), checking each distinct mask of the objects' results with
 // exists.
-func Build(ctx context.Context, bucket, prefix string, objects []Object, results []producer.ResultEvent,
-	deadLetters []producer.DeadLetterEvent, exists MaskExists) (Report, error) {
+func Build(ctx context.Context, bucket, prefix string, objects []Object, results []events.ResultEvent,
+	deadLetters []events.DeadLetterEvent, exists MaskExists) (Report, error) {
 	inScope := func(b, k string) bool { return b == bucket && strings.HasPrefix(k, prefix) }
-	byKey := map[string][]producer.ResultEvent{}
+	byKey := map[string][]events.ResultEvent{}
 	for _, r := range results {
 		if inScope(r.Source.Bucket, r.Source.Key) {
 			byKey[r.Source.Key] = append(byKey[r.Source.Key], r)
 		}
 	}
-	lastLetter := map[string]producer.DeadLetterEvent{}
+	lastLetter := map[string]events.DeadLetterEvent{}
 	for _, d := range deadLetters {
 		if d.Source != nil && inScope(d.Source.Bucket, d.Source.Key) {
 			if prev, ok := lastLetter[d.Source.Key]; !ok || !d.FailedAt.Before(prev.FailedAt) {
@@ -104,7 +104,7 @@ func Build(ctx context.Context, bucket, prefix string, objects []Object, results
 }
 
 // entry decides the status of o from its results and the latest dead letters.
-func entry(o Object, results []producer.ResultEvent, lastLetter map[string]producer.DeadLetterEvent) Entry {
+func entry(o Object, results []events.ResultEvent, lastLetter map[string]events.DeadLetterEvent) Entry {
 	e := Entry{Key: o.Key}
 	var otherVersions []string
 	for _, r := range results {
@@ -133,13 +133,13 @@ func entry(o Object, results []producer.ResultEvent, lastLetter map[string]produ
 }
 
 // missingMasks checks the distinct masks of the results.
-func missingMasks(ctx context.Context, byKey map[string][]producer.ResultEvent, exists MaskExists) ([]MissingMask, error) {
+func missingMasks(ctx context.Context, byKey map[string][]events.ResultEvent, exists MaskExists) ([]MissingMask, error) {
 	keys := make([]string, 0, len(byKey))
 	for k := range byKey {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	checked := map[producer.ObjectRef]bool{}
+	checked := map[events.ObjectRef]bool{}
 	var out []MissingMask
 	for _, k := range keys {
 		for _, r := range byKey[k] {

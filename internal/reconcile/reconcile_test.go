@@ -8,22 +8,21 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-
-	"github.com/vitseg/vitseg/producer"
+	"github.com/vitseg/vitseg/events"
 )
 
 var t0 = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 
-func result(key, etag, mask string) producer.ResultEvent {
-	src := producer.Source{Bucket: "pets", Key: key, ETag: etag}
-	m := producer.ModelRef{Name: "vitseg", Version: "v1"}
-	return producer.ResultEvent{EventID: producer.ResultEventID(src, m), Source: src, Model: m,
-		Mask: producer.MaskRef{Bucket: "pets", Key: mask}}
+func result(key, etag, mask string) events.ResultEvent {
+	src := events.Source{Bucket: "pets", Key: key, ETag: etag}
+	m := events.ModelRef{Name: "vitseg", Version: "v1"}
+	return events.ResultEvent{EventID: events.ResultEventID(src, m), Source: src, Model: m,
+		Mask: events.MaskRef{Bucket: "pets", Key: mask}}
 }
 
-func letter(key string, class producer.ErrorClass, at time.Time) producer.DeadLetterEvent {
-	return producer.NewDeadLetter(kafka.Message{Topic: "in", Offset: at.Unix()}, class, string(class)+" reason",
-		&producer.ObjectVersion{Bucket: "pets", Key: key}, at)
+func letter(key string, class events.ErrorClass, at time.Time) events.DeadLetterEvent {
+	return events.NewDeadLetter(kafka.Message{Topic: "in", Offset: at.Unix()}, class, string(class)+" reason",
+		&events.ObjectVersion{Bucket: "pets", Key: key}, at)
 }
 
 // masks is a set of existing mask keys.
@@ -32,22 +31,22 @@ func masks(keys ...string) MaskExists {
 	for _, k := range keys {
 		set[k] = true
 	}
-	return func(_ context.Context, m producer.ObjectRef) (bool, error) { return set[m.Key], nil }
+	return func(_ context.Context, m events.ObjectRef) (bool, error) { return set[m.Key], nil }
 }
 
 func TestBuild(t *testing.T) {
 	objects := []Object{{"pets", "up/a.jpg", "e1"}, {"pets", "up/b.jpg", "e1"}, {"pets", "up/c.jpg", "e1"},
 		{"pets", "up/d.jpg", "e2"}, {"pets", "up/e.jpg", "e1"}, {"pets", "up/f.jpg", "e1"}}
-	results := []producer.ResultEvent{
+	results := []events.ResultEvent{
 		result("up/a.jpg", "e1", "m/a"),
 		result("up/b.jpg", "e1", "m/b"), result("up/b.jpg", "e1", "m/b"),
 		result("up/d.jpg", "e1", "m/d-old"), // an older version only
 		result("up/f.jpg", "e1", "m/f"),     // mask deleted
 		result("other/x.jpg", "e1", "m/x"),  // out of scope: its mask is not checked
 	}
-	deadLetters := []producer.DeadLetterEvent{
-		letter("up/c.jpg", producer.ClassBadImage, t0), letter("up/c.jpg", producer.ClassAttemptsExhausted, t0.Add(time.Minute)),
-		letter("up/a.jpg", producer.ClassInternal, t0), // processed later: the result wins
+	deadLetters := []events.DeadLetterEvent{
+		letter("up/c.jpg", events.ClassBadImage, t0), letter("up/c.jpg", events.ClassAttemptsExhausted, t0.Add(time.Minute)),
+		letter("up/a.jpg", events.ClassInternal, t0), // processed later: the result wins
 	}
 	rep, err := Build(context.Background(), "pets", "up/", objects, results, deadLetters, masks("m/a", "m/b", "m/d-old"))
 	if err != nil {
@@ -59,7 +58,7 @@ func TestBuild(t *testing.T) {
 		if e.Status != want[e.Key] {
 			t.Errorf("%s: %s, want %s (%s)", e.Key, e.Status, want[e.Key], e.Detail)
 		}
-		if e.Key == "up/c.jpg" && e.Class != producer.ClassAttemptsExhausted {
+		if e.Key == "up/c.jpg" && e.Class != events.ClassAttemptsExhausted {
 			t.Errorf("c: class %s, want the latest letter's", e.Class)
 		}
 	}
@@ -82,7 +81,7 @@ func TestBuild(t *testing.T) {
 
 func ExampleReport_WriteText() {
 	objects := []Object{{"pets", "up/cat.jpg", "e1"}, {"pets", "up/dog.jpg", "e1"}}
-	results := []producer.ResultEvent{result("up/cat.jpg", "e1", "masks/up/cat.jpg.e1.v1.mask.png")}
+	results := []events.ResultEvent{result("up/cat.jpg", "e1", "masks/up/cat.jpg.e1.v1.mask.png")}
 	rep, err := Build(context.Background(), "pets", "up/", objects, results, nil, masks("masks/up/cat.jpg.e1.v1.mask.png"))
 	if err != nil {
 		panic(err)

@@ -1,12 +1,9 @@
-package pipeline
+package events
 
 import (
 	"strings"
 	"testing"
 	"unicode/utf8"
-
-	"github.com/vitseg/vitseg/consumer"
-	"github.com/vitseg/vitseg/producer"
 )
 
 // keyOfDerivedLength returns a source key, in segments of at most 200 bytes of fill (a one-, two-, three- or
@@ -41,35 +38,35 @@ func TestMaskKeyDerived(t *testing.T) {
 	}
 	for _, tc := range tests {
 		got := MaskKey(tc.prefix, tc.key, tc.etag, tc.version)
-		if got.Key != tc.want || got.Form != producer.MaskKeyDerived {
+		if got.Key != tc.want || got.Form != MaskKeyDerived {
 			t.Errorf("MaskKey(%q, %q, %q, %q) = %+v, want %q derived", tc.prefix, tc.key, tc.etag, tc.version, got, tc.want)
 		}
 	}
 }
 
-// TestMaskKeyBoundaries: the derived form up to consumer.MaxKeyBytes (1,024) bytes, the bounded form from
+// TestMaskKeyBoundaries: the derived form up to MaxKeyBytes (1,024) bytes, the bounded form from
 // 1,025, for ASCII and multi-byte UTF-8 keys, and for a last segment over MinIO's 255 bytes.
 func TestMaskKeyBoundaries(t *testing.T) {
 	const etag, version = "0123456789abcdef0123456789abcdef", "000042"
 	for _, fill := range []string{"a", "é", "猫", "🐈"} {
 		for _, tc := range []struct {
 			n    int
-			want producer.MaskKeyForm
-		}{{1023, producer.MaskKeyDerived}, {1024, producer.MaskKeyDerived}, {1025, producer.MaskKeyBounded}, {1100, producer.MaskKeyBounded}} {
+			want MaskKeyForm
+		}{{1023, MaskKeyDerived}, {1024, MaskKeyDerived}, {1025, MaskKeyBounded}, {1100, MaskKeyBounded}} {
 			key := keyOfDerivedLength(t, tc.n, fill, etag, version)
 			got := MaskKey("masks/", key, etag, version)
 			if got.Form != tc.want {
 				t.Errorf("%q fill, derived length %d: form %s, want %s", fill, tc.n, got.Form, tc.want)
 			}
 			checkLegalMaskKey(t, "masks/", key, got)
-			if tc.want == producer.MaskKeyDerived && len(got.Key) != tc.n {
+			if tc.want == MaskKeyDerived && len(got.Key) != tc.n {
 				t.Errorf("derived key is %d bytes, want %d", len(got.Key), tc.n)
 			}
 		}
 	}
 	long := "uploads/" + strings.Repeat("猫", 80) + ".jpg" // a 252-byte last segment: legal alone, not with the suffix
 	got := MaskKey("masks/", long, etag, version)
-	if got.Form != producer.MaskKeyBounded {
+	if got.Form != MaskKeyBounded {
 		t.Errorf("a %d-byte last segment: form %s, want bounded", len(long)-len("uploads/"), got.Form)
 	}
 	checkLegalMaskKey(t, "masks/", long, got)
@@ -77,16 +74,16 @@ func TestMaskKeyBoundaries(t *testing.T) {
 
 func checkLegalMaskKey(t *testing.T, prefix, source string, m Mask) {
 	t.Helper()
-	if len(m.Key) > consumer.MaxKeyBytes || !utf8.ValidString(m.Key) || !strings.HasPrefix(m.Key, prefix) {
+	if len(m.Key) > MaxKeyBytes || !utf8.ValidString(m.Key) || !strings.HasPrefix(m.Key, prefix) {
 		t.Errorf("mask key of %d bytes (valid UTF-8 %v) %.60q...: want at most %d bytes of UTF-8 under %q",
-			len(m.Key), utf8.ValidString(m.Key), m.Key, consumer.MaxKeyBytes, prefix)
+			len(m.Key), utf8.ValidString(m.Key), m.Key, MaxKeyBytes, prefix)
 	}
 	for seg := range strings.SplitSeq(m.Key, "/") {
 		if len(seg) > MaxKeySegmentBytes || seg == "." || seg == ".." {
 			t.Errorf("mask key segment of %d bytes %.40q", len(seg), seg)
 		}
 	}
-	if m.Form == producer.MaskKeyBounded {
+	if m.Form == MaskKeyBounded {
 		readable, _, _ := strings.Cut(strings.TrimPrefix(m.Key, prefix), "~")
 		if len(readable) < 800 && len(source) > 900 {
 			t.Errorf("only %d bytes of the source key kept readable", len(readable))
@@ -108,7 +105,7 @@ func TestMaskKeyBoundedIsUniqueAndStable(t *testing.T) {
 	base := strings.Repeat("d/", 495) + "photo"
 	e, f := strings.Repeat("e", 32), strings.Repeat("f", 32)
 	a := MaskKey("masks/", base+"-1.jpg", e, "v")
-	if a.Form != producer.MaskKeyBounded {
+	if a.Form != MaskKeyBounded {
 		t.Fatalf("form %s", a.Form)
 	}
 	if b := MaskKey("masks/", base+"-1.jpg", e, "v"); b != a {
@@ -124,14 +121,14 @@ func TestMaskKeyBoundedIsUniqueAndStable(t *testing.T) {
 	}
 }
 
-func TestCheckOutputPrefix(t *testing.T) {
+func TestCheckMaskPrefix(t *testing.T) {
 	tests := []struct {
 		prefix string
 		ok     bool
 	}{{"masks/", true}, {strings.Repeat("p/", 256), true}, {strings.Repeat("p/", 257), false}, {strings.Repeat("p", 256) + "/", false}}
 	for _, tc := range tests {
-		if err := checkOutputPrefix(tc.prefix); (err == nil) != tc.ok {
-			t.Errorf("checkOutputPrefix(%d bytes) = %v, want ok %v", len(tc.prefix), err, tc.ok)
+		if err := CheckMaskPrefix(tc.prefix); (err == nil) != tc.ok {
+			t.Errorf("CheckMaskPrefix(%d bytes) = %v, want ok %v", len(tc.prefix), err, tc.ok)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package consumer
+package events
 
 import (
 	"testing"
@@ -23,7 +23,7 @@ func TestAttempt(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := Attempt(kafka.Message{Headers: tc.headers}); got != tc.want {
+			if got := Attempt(tc.headers); got != tc.want {
 				t.Errorf("Attempt = %d, want %d", got, tc.want)
 			}
 		})

@@ -1,4 +1,4 @@
-package pipeline
+package events
 
 import (
 	"crypto/sha256"
@@ -7,22 +7,19 @@ import (
 	"path"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/vitseg/vitseg/consumer"
-	"github.com/vitseg/vitseg/producer"
 )
 
 // MaxKeySegmentBytes is the longest "/"-separated segment of an object key that MinIO's file-system backends
-// accept (S3 itself limits only the whole key, to consumer.MaxKeyBytes).
+// accept (S3 itself limits only the whole key, to MaxKeyBytes).
 const MaxKeySegmentBytes = 255
 
-// maxPrefixBytes bounds --output-prefix so that the bounded mask key always has room for its hash.
-const maxPrefixBytes = 512
+// MaxPrefixBytes bounds a mask prefix (--output-prefix) so that the bounded mask key always has room for its hash.
+const MaxPrefixBytes = 512
 
 // Mask is where the mask of a source object goes.
 type Mask struct {
 	Key  string
-	Form producer.MaskKeyForm
+	Form MaskKeyForm
 	// SourceKeyHash is the hex SHA-256 of the source key, recorded in the mask's object metadata, so that a
 	// bounded key can be traced back to its source.
 	SourceKeyHash string
@@ -32,14 +29,14 @@ type Mask struct {
 // version, so that reprocessing the same object with the same model overwrites the same mask.
 //
 // The derived form is PREFIX/SOURCEKEY.ETAG.VERSION.mask.png. When that would not be a legal key (over
-// consumer.MaxKeyBytes bytes in all, or a segment over MaxKeySegmentBytes) the bounded form is used instead:
+// MaxKeyBytes bytes in all, or a segment over MaxKeySegmentBytes) the bounded form is used instead:
 // PREFIX/READABLE~HASH.mask.png, where HASH is the hex SHA-256 of the source key, the ETag and the version (so
 // it stays unique and idempotent) and READABLE is the longest leading part of the source key, cut at a UTF-8
 // character boundary, with each segment cut to fit, that keeps the whole key within both limits.
 func MaskKey(prefix, sourceKey, etag, modelVersion string) Mask {
 	sum := sha256.Sum256([]byte(sourceKey))
 	m := Mask{Key: path.Join(prefix, sourceKey) + "." + etag + "." + modelVersion + ".mask.png",
-		Form: producer.MaskKeyDerived, SourceKeyHash: hex.EncodeToString(sum[:])}
+		Form: MaskKeyDerived, SourceKeyHash: hex.EncodeToString(sum[:])}
 	if legalKey(m.Key) {
 		return m
 	}
@@ -49,16 +46,16 @@ func MaskKey(prefix, sourceKey, etag, modelVersion string) Mask {
 	}
 	suffix := "~" + hex.EncodeToString(h.Sum(nil)) + ".mask.png"
 	head := strings.TrimSuffix(path.Clean("/"+prefix), "/") + "/" // "/" or "/PREFIX/"
-	room := consumer.MaxKeyBytes - (len(head) - 1) - len(suffix)
+	room := MaxKeyBytes - (len(head) - 1) - len(suffix)
 	readable := readablePart(strings.TrimLeft(path.Clean("/"+sourceKey), "/"), room, len(suffix))
 	m.Key = strings.TrimPrefix(head, "/") + readable + suffix
-	m.Form = producer.MaskKeyBounded
+	m.Form = MaskKeyBounded
 	return m
 }
 
 // legalKey reports whether key fits S3's length limit and MinIO's segment limit.
 func legalKey(key string) bool {
-	if len(key) > consumer.MaxKeyBytes {
+	if len(key) > MaxKeyBytes {
 		return false
 	}
 	for seg := range strings.SplitSeq(key, "/") {
@@ -101,14 +98,14 @@ func cutUTF8(s string, n int) string {
 	return s[:n]
 }
 
-// checkOutputPrefix refuses an output prefix that leaves the bounded mask key no room.
-func checkOutputPrefix(prefix string) error {
-	if len(prefix) > maxPrefixBytes {
-		return fmt.Errorf("pipeline: output prefix is %d bytes, over %d", len(prefix), maxPrefixBytes)
+// CheckMaskPrefix refuses a mask prefix that leaves the bounded mask key no room.
+func CheckMaskPrefix(prefix string) error {
+	if len(prefix) > MaxPrefixBytes {
+		return fmt.Errorf("output prefix is %d bytes, over %d", len(prefix), MaxPrefixBytes)
 	}
 	for seg := range strings.SplitSeq(prefix, "/") {
 		if len(seg) > MaxKeySegmentBytes {
-			return fmt.Errorf("pipeline: output prefix has a segment of %d bytes, over %d", len(seg), MaxKeySegmentBytes)
+			return fmt.Errorf("output prefix has a segment of %d bytes, over %d", len(seg), MaxKeySegmentBytes)
 		}
 	}
 	return nil
