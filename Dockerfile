@@ -13,7 +13,7 @@
 # does): liveness GET /healthz, readiness GET /readyz, metrics GET /metrics, all
 # on --http-addr (:8080).
 #
-# The ONNX Runtime pins below must equal internal/runtimepaths/versions.env
+# The ONNX Runtime pins below must equal internal/host/runtimepaths/versions.env
 # (the single source of truth, embedded in the binary; scripts/check-deploy.sh
 # fails when they differ). Both images use the same ONNX Runtime core, fetched
 # exactly as scripts/setup.sh does (npm pack of onnxruntime-node, package and
@@ -29,7 +29,7 @@ ARG CPU_BASE_IMAGE=debian:bookworm-slim
 # into the container by the NVIDIA container toolkit).
 ARG CUDA_BASE_IMAGE=nvidia/cuda:13.0.1-cudnn-runtime-ubuntu24.04
 
-# ONNX Runtime core (same values as internal/runtimepaths/versions.env): a
+# ONNX Runtime core (same values as internal/host/runtimepaths/versions.env): a
 # build with the CUDA provider bridge, used by both images.
 ARG ORT_VERSION=1.29.0
 ARG ORT_NPM_PACKAGE=onnxruntime-node
@@ -39,7 +39,7 @@ ARG ORT_LIB_SHA256=89688f5cf51c7e31befbb7b9101bc027799009b18d1baa9a5b1146a72e695
 
 # Its CUDA execution provider and provider bridge (same release, git commit
 # 2e2543fbe9), from the npm package of the ONNX Runtime Unity plugin (same
-# values as internal/runtimepaths/versions.env). The package's own core is not
+# values as internal/host/runtimepaths/versions.env). The package's own core is not
 # used.
 ARG ORT_CUDA_NPM_PACKAGE=com.github.asus4.onnxruntime.linux-x64-gpu
 ARG ORT_CUDA_NPM_VERSION=0.4.9

@@ -7,7 +7,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/vitseg/vitseg/internal/testenv"
+	"github.com/vitseg/vitseg/internal/testsupport/testenv"
 )
 
 // brokers are the addresses of the dev broker that TestMain starts for the

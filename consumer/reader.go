@@ -13,7 +13,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/vitseg/vitseg/internal/kafkasec"
+	"github.com/vitseg/vitseg/kafkaconn"
 )
 
 // Reader defaults and bounds.
@@ -46,7 +46,7 @@ type ReaderConfig struct {
 	// Topic is the topic to consume.
 	Topic string
 	// Security holds the TLS and SASL settings.
-	Security kafkasec.Config
+	Security kafkaconn.Security
 	// ClientID identifies the client to the brokers (default DefaultClientID).
 	ClientID string
 	// DialTimeout bounds each connection attempt (default 10s).
@@ -101,8 +101,8 @@ func NewReader(cfg ReaderConfig) (*Reader, error) {
 		log = zap.NewNop()
 	}
 	log = log.With(zap.String("topic", cfg.Topic), zap.String("group", cfg.GroupID))
-	kcfg.Logger = kafkasec.Logger(log, zapcore.DebugLevel)
-	kcfg.ErrorLogger = kafkasec.Logger(log, zapcore.WarnLevel)
+	kcfg.Logger = kafkaconn.Logger(log, zapcore.DebugLevel)
+	kcfg.ErrorLogger = kafkaconn.Logger(log, zapcore.WarnLevel)
 	return &Reader{
 		r:     kafka.NewReader(kcfg),
 		topic: cfg.Topic,

@@ -16,11 +16,11 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/vitseg/vitseg/internal/testenv"
+	"github.com/vitseg/vitseg/internal/testsupport/testenv"
 )
 
 // These tests run against the real dev broker (and MinIO) processes that
-// internal/testenv starts on loopback.
+// internal/testsupport/testenv starts on loopback.
 
 // produceRefs writes n plain references to topic, spread round-robin over
 // its partitions, and returns their keys in order.

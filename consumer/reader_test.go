@@ -8,7 +8,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/vitseg/vitseg/internal/kafkasec"
+	"github.com/vitseg/vitseg/kafkaconn"
 )
 
 func TestReaderConfig(t *testing.T) {
@@ -43,7 +43,7 @@ func TestReaderConfig(t *testing.T) {
 	}
 
 	secure := base
-	secure.Security = kafkasec.Config{TLS: true, SASLMechanism: "scram-sha-512", SASLUsername: "u", SASLPassword: "p"}
+	secure.Security = kafkaconn.Security{TLS: true, SASLMechanism: "scram-sha-512", SASLUsername: "u", SASLPassword: "p"}
 	if k, err := secure.kafkaConfig(); err != nil || k.Dialer.TLS == nil || k.Dialer.SASLMechanism.Name() != "SCRAM-SHA-512" {
 		t.Errorf("secure dialer: %+v, %v", k.Dialer, err)
 	}
@@ -65,8 +65,8 @@ func TestReaderConfig(t *testing.T) {
 		}
 	}
 	c := base
-	c.Security = kafkasec.Config{SASLMechanism: "plain"}
-	if _, err := NewReader(c); !errors.Is(err, kafkasec.ErrInvalidConfig) {
+	c.Security = kafkaconn.Security{SASLMechanism: "plain"}
+	if _, err := NewReader(c); !errors.Is(err, kafkaconn.ErrInvalidSecurity) {
 		t.Errorf("bad security: %v", err)
 	}
 }

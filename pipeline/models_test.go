@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vitseg/vitseg/internal/modeltest"
+	"github.com/vitseg/vitseg/internal/testsupport/modeltest"
 	"github.com/vitseg/vitseg/model"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
-	"github.com/vitseg/vitseg/internal/imagetest"
+	"github.com/vitseg/vitseg/internal/testsupport/imagetest"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/pipeline"
 )

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vitseg/vitseg/internal/modeltest"
+	"github.com/vitseg/vitseg/internal/testsupport/modeltest"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/registry"
 	"github.com/vitseg/vitseg/pipeline"

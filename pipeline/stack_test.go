@@ -20,9 +20,9 @@ import (
 
 	"github.com/vitseg/vitseg/consumer"
 	"github.com/vitseg/vitseg/events"
-	"github.com/vitseg/vitseg/internal/modeltest"
+	"github.com/vitseg/vitseg/internal/testsupport/modeltest"
 	"github.com/vitseg/vitseg/internal/objstore"
-	"github.com/vitseg/vitseg/internal/testenv"
+	"github.com/vitseg/vitseg/internal/testsupport/testenv"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/inference"
 	"github.com/vitseg/vitseg/pipeline"

@@ -16,7 +16,7 @@ import (
 	xdraw "golang.org/x/image/draw"
 
 	"github.com/vitseg/vitseg/bench"
-	"github.com/vitseg/vitseg/internal/modeltest"
+	"github.com/vitseg/vitseg/internal/testsupport/modeltest"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/model/inference"
 )

@@ -14,7 +14,7 @@ import (
 
 	"github.com/vitseg/vitseg/consumer"
 	"github.com/vitseg/vitseg/events"
-	"github.com/vitseg/vitseg/internal/kafkaheaders"
+	"github.com/vitseg/vitseg/kafkaconn"
 )
 
 // Tracing: each image reference is one span ("vitseg.image"), a child of the W3C trace context in its input
@@ -51,7 +51,7 @@ func messageContext(ctx context.Context, m *message) context.Context {
 	if trace.SpanContextFromContext(ctx).IsValid() {
 		return ctx
 	}
-	return propagation.TraceContext{}.Extract(ctx, kafkaheaders.Carrier{Headers: &m.msg.Headers})
+	return propagation.TraceContext{}.Extract(ctx, kafkaconn.HeaderCarrier{Headers: &m.msg.Headers})
 }
 
 // newJob returns the job of one reference of m, with its image span started.

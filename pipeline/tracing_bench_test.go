@@ -12,7 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/vitseg/vitseg/bench"
-	"github.com/vitseg/vitseg/internal/otlptest"
+	"github.com/vitseg/vitseg/internal/testsupport/otlptest"
 )
 
 // benchFlags parses a comma-separated list of 0/1.

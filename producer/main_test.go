@@ -3,7 +3,7 @@ package producer_test
 import (
 	"testing"
 
-	"github.com/vitseg/vitseg/internal/testenv"
+	"github.com/vitseg/vitseg/internal/testsupport/testenv"
 )
 
 // brokers are the addresses of the dev broker that TestMain starts for the

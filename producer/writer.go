@@ -17,8 +17,7 @@ import (
 
 	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/internal/backoff"
-	"github.com/vitseg/vitseg/internal/kafkaheaders"
-	"github.com/vitseg/vitseg/internal/kafkasec"
+	"github.com/vitseg/vitseg/kafkaconn"
 )
 
 // Writer defaults.
@@ -52,7 +51,7 @@ type WriterConfig struct {
 	// DeadLetterTopic receives DeadLetterEvents.
 	DeadLetterTopic string
 	// Security holds the TLS and SASL settings.
-	Security kafkasec.Config
+	Security kafkaconn.Security
 	// ClientID identifies the client to the brokers (default DefaultClientID).
 	ClientID string
 	// DialTimeout bounds each connection attempt (default 10s).
@@ -142,8 +141,8 @@ func NewWriter(cfg WriterConfig) (*Writer, error) {
 		RequiredAcks:           kafka.RequireAll,
 		AllowAutoTopicCreation: false,
 		Transport:              transport,
-		Logger:                 kafkasec.Logger(log, zapcore.DebugLevel),
-		ErrorLogger:            kafkasec.Logger(log, zapcore.WarnLevel),
+		Logger:                 kafkaconn.Logger(log, zapcore.DebugLevel),
+		ErrorLogger:            kafkaconn.Logger(log, zapcore.WarnLevel),
 	}
 	return w, nil
 }
@@ -247,7 +246,7 @@ func eventMessage(ctx context.Context, topic string, key []byte, headers []kafka
 	if err != nil {
 		return kafka.Message{}, fmt.Errorf("producer: encoding %T: %w", event, err)
 	}
-	propagation.TraceContext{}.Inject(ctx, kafkaheaders.Carrier{Headers: &headers})
+	propagation.TraceContext{}.Inject(ctx, kafkaconn.HeaderCarrier{Headers: &headers})
 	return kafka.Message{Topic: topic, Key: key, Value: value, Headers: headers}, nil
 }
 

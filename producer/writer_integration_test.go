@@ -15,10 +15,10 @@ import (
 
 	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/events/eventstest"
-	"github.com/vitseg/vitseg/internal/testenv"
+	"github.com/vitseg/vitseg/internal/testsupport/testenv"
 )
 
-// These tests run against the real dev broker process that internal/testenv
+// These tests run against the real dev broker process that internal/testsupport/testenv
 // starts on loopback.
 
 const (

@@ -15,7 +15,7 @@ import (
 
 	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/events/eventstest"
-	"github.com/vitseg/vitseg/internal/kafkasec"
+	"github.com/vitseg/vitseg/kafkaconn"
 )
 
 func TestNewWriterConfig(t *testing.T) {
@@ -50,8 +50,8 @@ func TestNewWriterConfig(t *testing.T) {
 		}
 	}
 	c := base
-	c.Security = kafkasec.Config{SASLMechanism: "gssapi", SASLUsername: "u", SASLPassword: "p"}
-	if _, err := NewWriter(c); !errors.Is(err, kafkasec.ErrInvalidConfig) {
+	c.Security = kafkaconn.Security{SASLMechanism: "gssapi", SASLUsername: "u", SASLPassword: "p"}
+	if _, err := NewWriter(c); !errors.Is(err, kafkaconn.ErrInvalidSecurity) {
 		t.Errorf("bad security: %v", err)
 	}
 }

@@ -4,7 +4,7 @@
 #
 #   dockerfile   BuildKit's Dockerfile rules (`docker build --check`), COPY
 #                sources present and not excluded by .dockerignore, ARG pins
-#                equal to internal/runtimepaths/versions.env
+#                equal to internal/host/runtimepaths/versions.env
 #   lint         helm lint --strict with each charts/vitseg/ci/*.yaml
 #   render       helm template with each ci values file, every document
 #                decoded strictly into the Kubernetes API types and checked

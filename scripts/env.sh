@@ -9,7 +9,7 @@
 # already set in the environment are kept (ONNXRUNTIME_SHARED_LIBRARY_PATH
 # follows VITSEG_ORT_LIB). It only sets variables: it never installs anything
 # and does not change shell options. It needs the go command: the paths come
-# from package internal/runtimepaths (see scripts/lib.sh).
+# from package internal/host/runtimepaths (see scripts/lib.sh).
 
 if [[ -z ${BASH_VERSION:-} ]]; then
 	echo "scripts/env.sh: source it from bash" >&2

@@ -53,7 +53,7 @@ prepare() {
 	go build -tags onnx -trimpath -o "$dir/vitseg" ./cmd/vitseg
 	go build -tags onnx -trimpath -o "$dir/vitseg-gpucheck" ./bench/cmd/vitseg-gpucheck
 	# scripts/lib.sh's paths, for a GPU machine without Go (VITSEG_PATHS_BIN).
-	CGO_ENABLED=0 go build -trimpath -o "$dir/vitseg-paths" ./internal/cmd/vitseg-paths
+	CGO_ENABLED=0 go build -trimpath -o "$dir/vitseg-paths" ./cmd/vitseg-paths
 	local f
 	for f in vitseg vitseg-gpucheck vitseg-paths; do
 		xz -T0 -6 -c "$dir/$f" >"$dir/part2/$f.xz" && rm -f "$dir/$f"

@@ -9,8 +9,8 @@
 vitseg_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # vitseg_load sets, from the environment at the time of the call, the values
-# that package internal/runtimepaths defines (the one implementation; the pins
-# are internal/runtimepaths/versions.env), as printed by its vitseg-paths
+# that package internal/host/runtimepaths defines (the one implementation; the pins
+# are internal/host/runtimepaths/versions.env), as printed by its vitseg-paths
 # command:
 #
 #   vitseg_cache          the cache directory ($VITSEG_CACHE, else
@@ -33,7 +33,7 @@ vitseg_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # a machine without Go, the vitseg-paths binary that VITSEG_PATHS_BIN names
 # (built from this checkout: its pins are embedded).
 vitseg_load() {
-	local out cmd=(go run ./internal/cmd/vitseg-paths)
+	local out cmd=(go run ./cmd/vitseg-paths)
 	if [[ -n ${VITSEG_PATHS_BIN:-} ]]; then
 		cmd=("$VITSEG_PATHS_BIN")
 	elif ! command -v go >/dev/null; then

@@ -15,8 +15,8 @@
 #   all        turbojpeg, ort, minio and devbroker (the default)
 #
 # Idempotent: what is already cached (and verified) is left alone. Versions and
-# checksums come from internal/runtimepaths/versions.env, and the paths from
-# package internal/runtimepaths (see scripts/lib.sh; it needs the go command).
+# checksums come from internal/host/runtimepaths/versions.env, and the paths from
+# package internal/host/runtimepaths (see scripts/lib.sh; it needs the go command).
 # Environment:
 #
 #   VITSEG_CACHE    cache root (default $XDG_CACHE_HOME/vitseg, else

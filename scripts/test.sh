@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# cuda: the CUDA provider files, for the stand-in CUDA tests of internal/e2e (about 180 MB, cached by version).
+# cuda: the CUDA provider files, for the stand-in CUDA tests of e2e (about 180 MB, cached by version).
 scripts/setup.sh all cuda
 # shellcheck source=env.sh
 source scripts/env.sh
@@ -27,6 +27,9 @@ go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags onnx ./...
 
 echo "== function length (no non-test function over 80 lines)"
 (cd tools && go run ./cmd/funclen -max 80 ..)
+
+echo "== layering (no product code imports test support)"
+(cd tools && go run ./cmd/layercheck ..)
 
 echo "== go test: tools module"
 (cd tools && go test -count=1 ./...)

@@ -7,7 +7,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/train"
 
-	"github.com/vitseg/vitseg/internal/modeltest"
+	"github.com/vitseg/vitseg/internal/testsupport/modeltest"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/training"
 )

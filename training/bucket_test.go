@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/vitseg/vitseg/internal/testenv"
+	"github.com/vitseg/vitseg/internal/testsupport/testenv"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/training"
 )

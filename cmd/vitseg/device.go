@@ -9,7 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/vitseg/vitseg/internal/cuda"
+	"github.com/vitseg/vitseg/internal/host/cuda"
 	"github.com/vitseg/vitseg/model/inference"
 )
 

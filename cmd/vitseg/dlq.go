@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,9 +12,10 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/vitseg/vitseg/events"
-	"github.com/vitseg/vitseg/internal/dlq"
 	"github.com/vitseg/vitseg/internal/envflag"
-	"github.com/vitseg/vitseg/internal/topicread"
+	"github.com/vitseg/vitseg/internal/ops/dlq"
+	"github.com/vitseg/vitseg/internal/ops/eventlog"
+	"github.com/vitseg/vitseg/kafkaconn"
 )
 
 // runDLQ lists or replays the dead letters.
@@ -65,32 +65,22 @@ func (d *dlqFlags) filter(reasonMatch string, now time.Time) (dlq.Filter, error)
 
 // read returns the dead letters of the topic, in topic order; undecodable messages are counted in skipped.
 func (d *dlqFlags) read(ctx context.Context) (letters []events.DeadLetterEvent, skipped int, err error) {
-	return readValid[events.DeadLetterEvent](ctx, d, d.dlqTopic)
+	return readValid(ctx, d, d.dlqTopic, events.DecodeDeadLetter)
 }
 
 // readResults returns the result events of the topic, in topic order, leaving out undecodable messages.
 func (d *dlqFlags) readResults(ctx context.Context) ([]events.ResultEvent, error) {
-	results, _, err := readValid[events.ResultEvent](ctx, d, d.resultTopic)
+	results, _, err := readValid(ctx, d, d.resultTopic, events.DecodeResult)
 	return results, err
 }
 
-// readValid returns the events of topic that decode as T and pass its Validate, in topic order, and how many
-// messages did not.
-func readValid[T interface{ Validate() error }](ctx context.Context, d *dlqFlags, topic string) (events []T, skipped int, err error) {
+// readValid returns the events of topic that decode, in topic order, and how many messages did not.
+func readValid[T any](ctx context.Context, d *dlqFlags, topic string, decode eventlog.Decoder[T]) ([]T, int, error) {
 	dialer, err := d.ksec.Dialer("vitseg-dlq", 10*time.Second)
 	if err != nil {
 		return nil, 0, err
 	}
-	err = topicread.Source{Brokers: envflag.List(d.brokers), Dialer: dialer}.ReadAll(ctx, topic, func(m kafka.Message) error {
-		var e T
-		if json.Unmarshal(m.Value, &e) != nil || e.Validate() != nil {
-			skipped++
-			return nil
-		}
-		events = append(events, e)
-		return nil
-	})
-	return events, skipped, err
+	return eventlog.Read(ctx, kafkaconn.Cluster{Brokers: envflag.List(d.brokers), Dialer: dialer}, topic, decode)
 }
 
 // selectLetters returns the letters f matches.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/gomlx/compute"
 
-	"github.com/vitseg/vitseg/internal/cuda"
+	"github.com/vitseg/vitseg/internal/host/cuda"
 	"github.com/vitseg/vitseg/model/inference"
 )
 

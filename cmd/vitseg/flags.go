@@ -8,7 +8,7 @@ import (
 
 // Flag groups shared by several commands are defined once, here and beside their types (logFlags,
 // runtimeFlags, sessionFlags in common.go, eventTopicFlags in topics.go, registryFlags in models.go,
-// objstore.Config and kafkasec.Config in their packages), and registered by the commands that need them.
+// objstore.Config and kafkaconn.Security in their packages), and registered by the commands that need them.
 
 // limitFlags bound the images a command decodes.
 type limitFlags struct{ maxBytes, maxPixels int64 }

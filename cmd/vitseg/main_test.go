@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vitseg/vitseg/internal/cuda"
-	"github.com/vitseg/vitseg/internal/modeltest"
+	"github.com/vitseg/vitseg/internal/host/cuda"
+	"github.com/vitseg/vitseg/internal/testsupport/modeltest"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/model/inference"
 )

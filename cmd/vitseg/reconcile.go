@@ -10,13 +10,13 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/segmentio/kafka-go"
 
 	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/internal/envflag"
 	"github.com/vitseg/vitseg/internal/objstore"
-	"github.com/vitseg/vitseg/internal/reconcile"
-	"github.com/vitseg/vitseg/internal/topicread"
+	"github.com/vitseg/vitseg/internal/ops/eventlog"
+	"github.com/vitseg/vitseg/internal/ops/reconcile"
+	"github.com/vitseg/vitseg/kafkaconn"
 )
 
 // errIncomplete is returned (exit status 1) when reconcile finds something missing.
@@ -56,7 +56,7 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	src := topicread.Source{Brokers: envflag.List(topics.brokers), Dialer: dialer}
+	src := kafkaconn.Cluster{Brokers: envflag.List(topics.brokers), Dialer: dialer}
 	results, letters, err := readEvents(ctx, src, topics)
 	if err != nil {
 		return err
@@ -75,13 +75,13 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 }
 
 // readEvents reads the result and dead-letter topics from the start to their current ends.
-func readEvents(ctx context.Context, src topicread.Source, topics eventTopicFlags) ([]events.ResultEvent, []events.DeadLetterEvent, error) {
-	var results []events.ResultEvent
-	var letters []events.DeadLetterEvent
-	if err := src.ReadAll(ctx, topics.resultTopic, decodeInto(&results)); err != nil {
+func readEvents(ctx context.Context, src kafkaconn.Cluster, topics eventTopicFlags) ([]events.ResultEvent, []events.DeadLetterEvent, error) {
+	results, _, err := eventlog.Read(ctx, src, topics.resultTopic, events.DecodeResult)
+	if err != nil {
 		return nil, nil, err
 	}
-	if err := src.ReadAll(ctx, topics.dlqTopic, decodeInto(&letters)); err != nil {
+	letters, _, err := eventlog.Read(ctx, src, topics.dlqTopic, events.DecodeDeadLetter)
+	if err != nil {
 		return nil, nil, err
 	}
 	return results, letters, nil
@@ -110,17 +110,6 @@ func listSources(ctx context.Context, client *minio.Client, bucket, prefix, outP
 		out = append(out, reconcile.Object{Bucket: bucket, Key: info.Key, ETag: strings.Trim(info.ETag, `"`)})
 	}
 	return out, nil
-}
-
-// decodeInto appends each message that decodes as a T to out, skipping the others.
-func decodeInto[T any](out *[]T) func(kafka.Message) error {
-	return func(m kafka.Message) error {
-		var v T
-		if json.Unmarshal(m.Value, &v) == nil {
-			*out = append(*out, v)
-		}
-		return nil
-	}
 }
 
 // maskExists checks a mask with a HEAD request.

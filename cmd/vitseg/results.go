@@ -18,6 +18,8 @@ import (
 	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/internal/envflag"
 	"github.com/vitseg/vitseg/internal/objstore"
+	"github.com/vitseg/vitseg/internal/ops/eventlog"
+	"github.com/vitseg/vitseg/kafkaconn"
 	"github.com/vitseg/vitseg/model/imaging"
 )
 
@@ -43,28 +45,28 @@ func runResults(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
-	events := &eventCollector{prefix: *prefix}
-	brokers := envflag.List(topics.brokers)
-	if err := followTopic(ctx, brokers, dialer, topics.resultTopic, events.addResult); err != nil {
+	collected := &eventCollector{prefix: *prefix}
+	cluster := kafkaconn.Cluster{Brokers: envflag.List(topics.brokers), Dialer: dialer}
+	if err := eventlog.Follow(ctx, cluster, topics.resultTopic, events.DecodeResult, collected.addResult); err != nil {
 		return err
 	}
-	if err := followTopic(ctx, brokers, dialer, topics.dlqTopic, events.addDeadLetter); err != nil {
+	if err := eventlog.Follow(ctx, cluster, topics.dlqTopic, events.DecodeDeadLetter, collected.addDeadLetter); err != nil {
 		return err
 	}
-	if err := waitForEvents(ctx, events.count, *expect, newProgress(stderr, "results")); err != nil {
+	if err := waitForEvents(ctx, collected.count, *expect, newProgress(stderr, "results")); err != nil {
 		return err
 	}
-	events.mu.Lock()
-	defer events.mu.Unlock()
-	printSummary(stdout, events.results, events.deadLetters)
-	if *sheet == "" || len(events.results) == 0 {
+	collected.mu.Lock()
+	defer collected.mu.Unlock()
+	printSummary(stdout, collected.results, collected.deadLetters)
+	if *sheet == "" || len(collected.results) == 0 {
 		return nil
 	}
 	client, err := objstore.New(s3)
 	if err != nil {
 		return err
 	}
-	if err := writeContactSheet(ctx, client, events.results, *sheetMax, *sheet); err != nil {
+	if err := writeContactSheet(ctx, client, collected.results, *sheetMax, *sheet); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(stdout, "contact sheet: %s\n", *sheet)

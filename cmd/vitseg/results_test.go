@@ -14,7 +14,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/vitseg/vitseg/events"
-	"github.com/vitseg/vitseg/internal/testenv"
+	"github.com/vitseg/vitseg/internal/testsupport/testenv"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/producer"
 )

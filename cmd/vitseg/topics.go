@@ -3,14 +3,14 @@ package main
 import (
 	"flag"
 
-	"github.com/vitseg/vitseg/internal/kafkasec"
+	"github.com/vitseg/vitseg/kafkaconn"
 )
 
 // eventTopicFlags locate the dead-letter topic (register) and the result topic (registerResults), for the
 // commands that read them.
 type eventTopicFlags struct {
 	brokers, resultTopic, dlqTopic string
-	ksec                           kafkasec.Config
+	ksec                           kafkaconn.Security
 }
 
 func (e *eventTopicFlags) register(fs *flag.FlagSet) {

@@ -8,7 +8,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
-	"github.com/vitseg/vitseg/internal/otlptest"
+	"github.com/vitseg/vitseg/internal/testsupport/otlptest"
 	"github.com/vitseg/vitseg/internal/telemetry"
 )
 

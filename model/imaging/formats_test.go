@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/image/webp"
 
-	"github.com/vitseg/vitseg/internal/imagetest"
+	"github.com/vitseg/vitseg/internal/testsupport/imagetest"
 )
 
 // colourImage is a 5x3 opaque image with a different colour in every pixel.

@@ -12,8 +12,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/vitseg/vitseg/internal/imagetest"
-	"github.com/vitseg/vitseg/internal/sampledata"
+	"github.com/vitseg/vitseg/internal/testsupport/imagetest"
+	"github.com/vitseg/vitseg/internal/testsupport/sampledata"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden.json and the fuzz seed corpus in testdata/fuzz")

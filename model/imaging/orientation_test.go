@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/image/tiff"
 
-	"github.com/vitseg/vitseg/internal/imagetest"
+	"github.com/vitseg/vitseg/internal/testsupport/imagetest"
 )
 
 // withEXIFOrientation: see imagetest.WithEXIFOrientation.

@@ -8,7 +8,7 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 	"go.uber.org/zap"
 
-	"github.com/vitseg/vitseg/internal/cuda"
+	"github.com/vitseg/vitseg/internal/host/cuda"
 	"github.com/vitseg/vitseg/model"
 )
 

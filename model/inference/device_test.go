@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/vitseg/vitseg/internal/cuda"
+	"github.com/vitseg/vitseg/internal/host/cuda"
 	"github.com/vitseg/vitseg/model/inference"
 )
 

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/vitseg/vitseg/bench"
-	"github.com/vitseg/vitseg/internal/modeltest"
+	"github.com/vitseg/vitseg/internal/testsupport/modeltest"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/model/inference"

@@ -4,8 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/vitseg/vitseg/internal/modeltest"
-	"github.com/vitseg/vitseg/internal/testenv"
+	"github.com/vitseg/vitseg/internal/testsupport/modeltest"
+	"github.com/vitseg/vitseg/internal/testsupport/testenv"
 	"github.com/vitseg/vitseg/model"
 )
 

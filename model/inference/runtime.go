@@ -15,8 +15,8 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 	"go.uber.org/zap"
 
-	"github.com/vitseg/vitseg/internal/runtimepaths"
-	"github.com/vitseg/vitseg/internal/sigguard"
+	"github.com/vitseg/vitseg/internal/host/runtimepaths"
+	"github.com/vitseg/vitseg/internal/host/sigguard"
 )
 
 // LibraryEnv is the environment variable naming the ONNX Runtime shared library.

@@ -3,7 +3,7 @@ package registry_test
 import (
 	"testing"
 
-	"github.com/vitseg/vitseg/internal/testenv"
+	"github.com/vitseg/vitseg/internal/testsupport/testenv"
 )
 
 // The MinIO server that TestMain starts for the examples, with an empty

@@ -17,7 +17,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/vitseg/vitseg/internal/testenv"
+	"github.com/vitseg/vitseg/internal/testsupport/testenv"
 	"github.com/vitseg/vitseg/model"
 )
 

@@ -64,15 +64,15 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
-// minioBinary finds the MinIO server the way internal/testenv does:
+// minioBinary finds the MinIO server the way internal/testsupport/testenv does:
 // VITSEG_MINIO_BIN, else the cache path of the pinned version, which the
-// vitseg module's vitseg-paths command (package internal/runtimepaths) gives.
+// vitseg module's vitseg-paths command (package internal/host/runtimepaths) gives.
 func minioBinary(t *testing.T) string {
 	t.Helper()
 	if p := os.Getenv("VITSEG_MINIO_BIN"); p != "" {
 		return p
 	}
-	cmd := exec.Command("go", "-C", filepath.Join("..", ".."), "run", "./internal/cmd/vitseg-paths", "vitseg_minio_bin")
+	cmd := exec.Command("go", "-C", filepath.Join("..", ".."), "run", "./cmd/vitseg-paths", "vitseg_minio_bin")
 	cmd.Env = append(os.Environ(), "GOWORK=off", "CGO_ENABLED=0")
 	out, err := cmd.Output()
 	if err != nil {

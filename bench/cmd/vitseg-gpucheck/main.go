@@ -26,7 +26,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train"
 	ort "github.com/yalue/onnxruntime_go"
 
-	"github.com/vitseg/vitseg/internal/cuda"
+	"github.com/vitseg/vitseg/internal/host/cuda"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/inference"
 	"github.com/vitseg/vitseg/model/vit"

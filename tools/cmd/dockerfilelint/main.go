@@ -2,7 +2,7 @@
 // `docker build --check`) offline and checks the build context: sources of
 // COPY/ADD must exist and must not be excluded by .dockerignore. With -env it
 // also checks that the Dockerfile's ARG defaults equal the pins of a
-// KEY=value file (such as internal/runtimepaths/versions.env) for every key
+// KEY=value file (such as internal/host/runtimepaths/versions.env) for every key
 // both define.
 //
 // Usage:
