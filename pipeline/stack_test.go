@@ -20,8 +20,8 @@ import (
 
 	"github.com/vitseg/vitseg/consumer"
 	"github.com/vitseg/vitseg/events"
-	"github.com/vitseg/vitseg/internal/testsupport/modeltest"
 	"github.com/vitseg/vitseg/internal/objstore"
+	"github.com/vitseg/vitseg/internal/testsupport/modeltest"
 	"github.com/vitseg/vitseg/internal/testsupport/testenv"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/inference"

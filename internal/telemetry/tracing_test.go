@@ -8,8 +8,8 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
-	"github.com/vitseg/vitseg/internal/testsupport/otlptest"
 	"github.com/vitseg/vitseg/internal/telemetry"
+	"github.com/vitseg/vitseg/internal/testsupport/otlptest"
 )
 
 func TestEnabled(t *testing.T) {
