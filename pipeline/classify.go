@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/s3utils"
 	"github.com/vitseg/vitseg/events"
+	"github.com/vitseg/vitseg/internal/objstore"
 )
 
 // errPermanent wraps errors that retrying cannot fix; the item is dead-lettered with class.
@@ -64,13 +64,12 @@ func classifyS3(op s3Op, err error) error {
 	if err == nil {
 		return nil
 	}
-	resp := minio.ToErrorResponse(err)
+	resp := objstore.Response(err)
 	code, status := resp.Code, resp.StatusCode
 	switch {
 	case status == 0:
 		return err // No answer: the network, a timeout, a closed connection.
-	case op == s3Get && (code == "NoSuchKey" || code == "NoSuchBucket" || code == "NoSuchVersion" ||
-		status == http.StatusNotFound):
+	case op == s3Get && objstore.IsNotFound(err):
 		return errPermanent{events.ClassMissingObject, err}
 	case status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status == statusClientClosed ||
 		retriedCodes[code] || dependencyWide[code]:

@@ -19,7 +19,7 @@ type operations struct {
 }
 
 // retryPolicy is the one retry owner of one external operation: the clients under it make a single attempt
-// (minio-go MaxRetries 1, producer.Writer MaxAttempts 1, see cmd/vitseg serve).
+// (minio-go MaxRetries 1, see cmd/vitseg serve; producer.Writer makes one try per call).
 type retryPolicy struct {
 	op        string // for metrics, logs and dead-letter reasons
 	backoff   backoff.Exponential

@@ -98,7 +98,7 @@ func (s *stack) startPipeline(t *testing.T, models pipeline.ModelSource, log *za
 		t.Fatal(err)
 	}
 	writer, err := producer.NewWriter(producer.WriterConfig{Brokers: s.kafka.Brokers(), ResultTopic: resultTopic,
-		DeadLetterTopic: dlqTopic, Logger: log, MaxAttempts: 1}) // The pipeline owns the retries, as in serve.
+		DeadLetterTopic: dlqTopic, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,6 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/vitseg/vitseg/events"
-	"github.com/vitseg/vitseg/internal/backoff"
 	"github.com/vitseg/vitseg/kafkaconn"
 )
 
@@ -26,11 +25,6 @@ const (
 	DefaultBatchTimeout = 5 * time.Millisecond
 	// DefaultWriteTimeout bounds one produce request.
 	DefaultWriteTimeout = 10 * time.Second
-	// DefaultMaxAttempts is the number of tries of a message before giving up.
-	DefaultMaxAttempts = 10
-	// DefaultBackoffMin and DefaultBackoffMax bound the wait between tries.
-	DefaultBackoffMin = 50 * time.Millisecond
-	DefaultBackoffMax = 2 * time.Second
 	// DefaultClientID is the Kafka client ID when none is set.
 	DefaultClientID = "vitseg"
 )
@@ -61,12 +55,6 @@ type WriterConfig struct {
 	BatchTimeout time.Duration
 	// WriteTimeout bounds one produce request (default DefaultWriteTimeout).
 	WriteTimeout time.Duration
-	// MaxAttempts is the number of tries of a message with a transient
-	// error (default DefaultMaxAttempts); the context bounds them too.
-	MaxAttempts int
-	// BackoffMin and BackoffMax bound the jittered, doubling wait between
-	// tries (defaults DefaultBackoffMin, DefaultBackoffMax).
-	BackoffMin, BackoffMax time.Duration
 	// Logger receives the client's diagnostics (default: none).
 	Logger *zap.Logger
 	// EventSource is the CloudEvents ce_source of every event, a URI
@@ -78,9 +66,10 @@ type WriterConfig struct {
 // Writer publishes result and dead-letter events. Its Publish methods are
 // synchronous: they return nil only once every in-sync replica of each
 // message's partition has stored it (acks=all), so an input offset may be
-// committed after they return. They retry transient failures; a message
-// retried after a lost acknowledgement may be stored twice, with the same
-// event_id (kafka-go has no idempotent producer). Every event is a
+// committed after they return. They make one try: the caller retries (the
+// pipeline does, under its retry budget); a message written again after a
+// lost acknowledgement may be stored twice, with the same event_id (kafka-go
+// has no idempotent producer). Every event is a
 // CloudEvents binary-mode message (see TypeResult) and carries the W3C trace
 // context of the span in the Publish call's ctx, if any. A Writer is safe for
 // concurrent use.
@@ -105,22 +94,16 @@ func NewWriter(cfg WriterConfig) (*Writer, error) {
 		return nil, fmt.Errorf("%w: no brokers", ErrInvalidConfig)
 	case cfg.ResultTopic == "" || cfg.DeadLetterTopic == "":
 		return nil, fmt.Errorf("%w: result and dead-letter topics are required", ErrInvalidConfig)
-	case cfg.BatchTimeout < 0 || cfg.WriteTimeout < 0 || cfg.MaxAttempts < 0 || cfg.BackoffMin < 0 || cfg.BackoffMax < 0:
+	case cfg.BatchTimeout < 0 || cfg.WriteTimeout < 0:
 		return nil, fmt.Errorf("%w: negative limit", ErrInvalidConfig)
 	}
 	cfg.Brokers = brokers
 	cfg.ClientID = orDefault(cfg.ClientID, DefaultClientID)
 	cfg.BatchTimeout = orDefault(cfg.BatchTimeout, DefaultBatchTimeout)
 	cfg.WriteTimeout = orDefault(cfg.WriteTimeout, DefaultWriteTimeout)
-	cfg.MaxAttempts = orDefault(cfg.MaxAttempts, DefaultMaxAttempts)
-	cfg.BackoffMin = orDefault(cfg.BackoffMin, DefaultBackoffMin)
-	cfg.BackoffMax = orDefault(cfg.BackoffMax, DefaultBackoffMax)
 	cfg.EventSource = orDefault(cfg.EventSource, events.DefaultEventSource)
 	if _, err := url.Parse(cfg.EventSource); err != nil {
 		return nil, fmt.Errorf("%w: event source: %w", ErrInvalidConfig, err)
-	}
-	if cfg.BackoffMax < cfg.BackoffMin {
-		return nil, fmt.Errorf("%w: backoff max %v is under backoff min %v", ErrInvalidConfig, cfg.BackoffMax, cfg.BackoffMin)
 	}
 	transport, err := cfg.Security.Transport(cfg.ClientID, cfg.DialTimeout)
 	if err != nil {
@@ -134,7 +117,7 @@ func NewWriter(cfg WriterConfig) (*Writer, error) {
 	w.kw = &kafka.Writer{
 		Addr:                   kafka.TCP(brokers...),
 		Balancer:               &kafka.Hash{},
-		MaxAttempts:            1, // Writer.write retries, with jitter and under ctx
+		MaxAttempts:            1, // One try per call: the caller (the pipeline) owns the retries
 		BatchTimeout:           cfg.BatchTimeout,
 		WriteTimeout:           cfg.WriteTimeout,
 		ReadTimeout:            cfg.WriteTimeout,
@@ -250,77 +233,39 @@ func eventMessage(ctx context.Context, topic string, key []byte, headers []kafka
 	return kafka.Message{Topic: topic, Key: key, Value: value, Headers: headers}, nil
 }
 
-// write sends msgs, retrying those that fail transiently.
+// write sends msgs in one try. Its error says whether retrying may help: it wraps the broker's error, whose
+// kafka.Error.Temporary tells, or a network error; a message over the size limit never fits.
 func (w *Writer) write(ctx context.Context, msgs []kafka.Message) error {
-	pending := msgs
-	for attempt := 1; len(pending) > 0; attempt++ {
-		err := w.kw.WriteMessages(ctx, pending...)
-		if err == nil {
-			return nil
-		}
-		if errors.Is(err, io.ErrClosedPipe) {
-			return ErrClosed
-		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return fmt.Errorf("producer: %d of %d messages unconfirmed: %w", len(pending), len(msgs), ctxErr)
-		}
-		failed, cause, permanent := classify(pending, err)
-		if permanent {
-			return fmt.Errorf("producer: %d of %d messages not written: %w", len(failed), len(msgs), cause)
-		}
-		if attempt >= w.cfg.MaxAttempts {
-			return fmt.Errorf("producer: %d of %d messages not written after %d attempts: %w", len(failed), len(msgs), attempt, cause)
-		}
-		delay := backoff.Exponential{Min: w.cfg.BackoffMin, Max: w.cfg.BackoffMax}.Delay(attempt)
-		w.log.Warn("retrying event write", zap.Int("messages", len(failed)), zap.Int("attempt", attempt),
-			zap.Duration("backoff", delay), zap.Error(cause))
-		timer := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return fmt.Errorf("producer: %d of %d messages not written: %w (last error: %w)", len(failed), len(msgs), ctx.Err(), cause)
-		case <-timer.C:
-		}
-		pending = failed
+	err := w.kw.WriteMessages(ctx, msgs...)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, io.ErrClosedPipe):
+		return ErrClosed
+	case ctx.Err() != nil:
+		return fmt.Errorf("producer: %d messages unconfirmed: %w", len(msgs), ctx.Err())
 	}
-	return nil
+	failed, cause := failures(msgs, err)
+	return fmt.Errorf("producer: %d of %d messages not written: %w", failed, len(msgs), cause)
 }
 
-// classify returns the messages of pending that failed, the first error and
-// whether it cannot be cured by retrying.
-func classify(pending []kafka.Message, err error) (failed []kafka.Message, cause error, permanent bool) {
+// failures returns how many of msgs failed and the first of their errors: per message when err is
+// kafka.WriteErrors, else all of them with err.
+func failures(msgs []kafka.Message, err error) (failed int, cause error) {
 	var werrs kafka.WriteErrors
-	if !errors.As(err, &werrs) || len(werrs) != len(pending) {
-		return pending, err, !transient(err)
+	if !errors.As(err, &werrs) || len(werrs) != len(msgs) {
+		return len(msgs), err
 	}
-	for i, e := range werrs {
+	for _, e := range werrs {
 		if e == nil {
 			continue
 		}
-		failed = append(failed, pending[i])
+		failed++
 		if cause == nil {
 			cause = e
 		}
-		if !transient(e) {
-			cause, permanent = e, true
-		}
 	}
-	return failed, cause, permanent
-}
-
-// transient reports whether retrying may cure err. Broker errors say so
-// themselves; a message over the size limit never fits; anything else
-// (connection refused or reset, timeouts) is taken as transient.
-func transient(err error) bool {
-	var tooLarge kafka.MessageTooLargeError
-	if errors.As(err, &tooLarge) {
-		return false
-	}
-	var kerr kafka.Error
-	if errors.As(err, &kerr) {
-		return kerr.Temporary()
-	}
-	return true
+	return failed, cause
 }
 
 // Close flushes and closes the writer and its connections.

@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -22,6 +21,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"go.uber.org/zap"
 
+	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/model/imaging"
 )
 
@@ -85,21 +85,13 @@ func (b BucketSource) List(ctx context.Context, dir string) ([]string, error) {
 	return names, nil
 }
 
-// Read implements Source.
+// Read implements Source; a file over the decoder's default limit on an encoded image is refused.
 func (b BucketSource) Read(ctx context.Context, name string) ([]byte, error) {
-	obj, err := b.Client.GetObject(ctx, b.Bucket, b.key(name), minio.GetObjectOptions{})
+	o, err := objstore.Get(ctx, b.Client, b.Bucket, b.key(name), imaging.DefaultLimits().MaxBytes)
 	if err != nil {
 		return nil, fmt.Errorf("get s3://%s/%s: %w", b.Bucket, b.key(name), err)
 	}
-	defer obj.Close()
-	data, err := io.ReadAll(obj)
-	if err != nil {
-		if minio.ToErrorResponse(err).Code == "NoSuchKey" {
-			return nil, fmt.Errorf("s3://%s/%s: %w", b.Bucket, b.key(name), fs.ErrNotExist)
-		}
-		return nil, fmt.Errorf("read s3://%s/%s: %w", b.Bucket, b.key(name), err)
-	}
-	return data, nil
+	return o.Data, nil
 }
 
 func (b BucketSource) String() string { return "s3://" + path.Join(b.Bucket, b.Prefix) }

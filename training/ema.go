@@ -4,6 +4,7 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	gomlx "github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/train/optimizer"
+	"github.com/vitseg/vitseg/internal/atomicfile"
 )
 
 // weightAverage is an exponential moving average of the model's state (Polyak averaging, as timm's ModelEma):
@@ -90,20 +92,9 @@ func (a *weightAverage) swap(store *gomlx.Store) error {
 const emaFile = "ema.gob"
 
 func (a *weightAverage) save(dir string) error {
-	tmp := filepath.Join(dir, emaFile+".tmp")
-	f, err := os.Create(tmp)
+	err := atomicfile.Write(filepath.Join(dir, emaFile), 0o644, func(w io.Writer) error { return gob.NewEncoder(w).Encode(a) })
 	if err != nil {
-		return fmt.Errorf("write EMA checkpoint: %w", err)
-	}
-	if err := gob.NewEncoder(f).Encode(a); err != nil {
-		f.Close()
-		return fmt.Errorf("encode EMA checkpoint: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write EMA checkpoint: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, emaFile)); err != nil {
-		return fmt.Errorf("commit EMA checkpoint: %w", err)
+		return fmt.Errorf("EMA checkpoint: %w", err)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package training
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"image"
@@ -24,6 +23,7 @@ import (
 	plotdraw "gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
+	"github.com/vitseg/vitseg/internal/atomicfile"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/imaging"
 )
@@ -470,36 +470,10 @@ func writeCurve(dir, name string, p *plot.Plot) error {
 	})
 }
 
-// writeFileAtomic writes dir/name through write: into a temporary file in dir that is synced and then renamed over
-// dir/name, so that the file is either the old one or complete.
-func writeFileAtomic(dir, name string, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
-	if err != nil {
+// writeFileAtomic writes dir/name through write, atomically (see package atomicfile).
+func writeFileAtomic(dir, name string, write func(io.Writer) error) error {
+	if err := atomicfile.Write(filepath.Join(dir, name), 0o644, write); err != nil {
 		return fmt.Errorf("training: report: %w", err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-			err = fmt.Errorf("training: report: write %s: %w", name, err)
-		}
-	}()
-	bw := bufio.NewWriter(f)
-	if err := write(bw); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, name))
+	return nil
 }

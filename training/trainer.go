@@ -21,6 +21,7 @@ import (
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 	"go.uber.org/zap"
 
+	"github.com/vitseg/vitseg/internal/atomicfile"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/model/network"
@@ -505,12 +506,8 @@ func (t *Trainer) saveCheckpoint(prog Progress) error {
 	if err != nil {
 		return fmt.Errorf("encode checkpoint progress: %w", err)
 	}
-	tmp := filepath.Join(t.CheckpointDir, progressFile+".tmp")
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return fmt.Errorf("write checkpoint progress: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(t.CheckpointDir, progressFile)); err != nil {
-		return fmt.Errorf("commit checkpoint progress: %w", err)
+	if err := atomicfile.WriteBytes(filepath.Join(t.CheckpointDir, progressFile), b, 0o644); err != nil {
+		return fmt.Errorf("checkpoint progress: %w", err)
 	}
 	return nil
 }

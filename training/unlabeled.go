@@ -18,6 +18,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"go.uber.org/zap"
 
+	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/model/imaging"
 )
 
@@ -25,7 +26,8 @@ import (
 type UnlabeledSource interface {
 	// Names returns the photo names (paths relative to the source), every file under it.
 	Names(ctx context.Context) ([]string, error)
-	// Read returns a photo's bytes, at most limit+1 of them: enough for the decoder to refuse a larger file.
+	// Read returns a photo's bytes, never more than limit+1 of them: a larger photo is refused, by an error or
+	// by the bytes over limit that the decoder refuses.
 	Read(ctx context.Context, name string, limit int64) ([]byte, error)
 	// String describes the source for logs and manifests.
 	String() string
@@ -93,12 +95,11 @@ func (b UnlabeledBucket) Names(ctx context.Context) ([]string, error) {
 
 // Read implements UnlabeledSource.
 func (b UnlabeledBucket) Read(ctx context.Context, name string, limit int64) ([]byte, error) {
-	obj, err := b.Client.GetObject(ctx, b.Bucket, name, minio.GetObjectOptions{})
+	o, err := objstore.Get(ctx, b.Client, b.Bucket, name, limit)
 	if err != nil {
 		return nil, fmt.Errorf("get s3://%s/%s: %w", b.Bucket, name, err)
 	}
-	defer obj.Close()
-	return readBounded(obj, limit)
+	return o.Data, nil
 }
 
 func (b UnlabeledBucket) String() string { return "s3://" + path.Join(b.Bucket, b.Prefix) }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/vitseg/vitseg/internal/atomicfile"
 	"github.com/vitseg/vitseg/training"
 )
 
@@ -69,7 +70,7 @@ func (r evalResult) write(stdout io.Writer, out string) error {
 		return fmt.Errorf("encode metrics: %w", err)
 	}
 	if out != "" {
-		if err := writeFileAtomic(filepath.Join(out, "metrics.json"), js); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(out, "metrics.json"), js, 0o644); err != nil {
 			return err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/compute"
 	gomlx "github.com/gomlx/gomlx/ml/model"
 
+	"github.com/vitseg/vitseg/internal/atomicfile"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/network"
 )
@@ -90,7 +91,7 @@ func runModelInit(_ context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(*out, b); err != nil {
+	if err := atomicfile.WriteBytes(*out, b, 0o644); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(stdout, "wrote %s: preset %s, %d parameters, %d bytes (random weights)\n",

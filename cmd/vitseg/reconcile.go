@@ -6,15 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-
-	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/internal/envflag"
 	"github.com/vitseg/vitseg/internal/objstore"
-	"github.com/vitseg/vitseg/internal/ops/eventlog"
 	"github.com/vitseg/vitseg/internal/ops/reconcile"
 	"github.com/vitseg/vitseg/kafkaconn"
 )
@@ -52,16 +47,9 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	objects, err := listSources(ctx, client, *bucket, *prefix, *outPrefix, from)
-	if err != nil {
-		return err
-	}
-	src := kafkaconn.Cluster{Brokers: envflag.List(topics.brokers), Dialer: dialer}
-	results, letters, err := readEvents(ctx, src, topics)
-	if err != nil {
-		return err
-	}
-	rep, err := reconcile.Build(ctx, *bucket, *prefix, objects, results, letters, maskExists(client))
+	src := reconcile.Sources{S3: client, Kafka: kafkaconn.Cluster{Brokers: envflag.List(topics.brokers), Dialer: dialer},
+		ResultTopic: topics.resultTopic, DeadLetterTopic: topics.dlqTopic}
+	rep, err := reconcile.Run(ctx, src, reconcile.Query{Bucket: *bucket, Prefix: *prefix, OutputPrefix: *outPrefix, Since: from})
 	if err != nil {
 		return err
 	}
@@ -74,19 +62,6 @@ func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return nil
 }
 
-// readEvents reads the result and dead-letter topics from the start to their current ends.
-func readEvents(ctx context.Context, src kafkaconn.Cluster, topics eventTopicFlags) ([]events.ResultEvent, []events.DeadLetterEvent, error) {
-	results, _, err := eventlog.Read(ctx, src, topics.resultTopic, events.DecodeResult)
-	if err != nil {
-		return nil, nil, err
-	}
-	letters, _, err := eventlog.Read(ctx, src, topics.dlqTopic, events.DecodeDeadLetter)
-	if err != nil {
-		return nil, nil, err
-	}
-	return results, letters, nil
-}
-
 // writeReconcileReport prints the report as indented JSON or as text.
 func writeReconcileReport(w io.Writer, rep reconcile.Report, asJSON bool) error {
 	if !asJSON {
@@ -95,33 +70,4 @@ func writeReconcileReport(w io.Writer, rep reconcile.Report, asJSON bool) error 
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(rep)
-}
-
-// listSources lists the objects under prefix modified at or after from, leaving out the masks.
-func listSources(ctx context.Context, client *minio.Client, bucket, prefix, outPrefix string, from time.Time) ([]reconcile.Object, error) {
-	var out []reconcile.Object
-	for info := range client.ListObjects(ctx, bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
-		if info.Err != nil {
-			return nil, fmt.Errorf("list s3://%s/%s: %w", bucket, prefix, info.Err)
-		}
-		if (outPrefix != "" && strings.HasPrefix(info.Key, outPrefix)) || info.LastModified.Before(from) {
-			continue
-		}
-		out = append(out, reconcile.Object{Bucket: bucket, Key: info.Key, ETag: strings.Trim(info.ETag, `"`)})
-	}
-	return out, nil
-}
-
-// maskExists checks a mask with a HEAD request.
-func maskExists(client *minio.Client) reconcile.MaskExists {
-	return func(ctx context.Context, m events.ObjectRef) (bool, error) {
-		_, err := client.StatObject(ctx, m.Bucket, m.Key, minio.StatObjectOptions{})
-		if err == nil {
-			return true, nil
-		}
-		if code := minio.ToErrorResponse(err).Code; code == "NoSuchKey" || code == "NoSuchBucket" {
-			return false, nil
-		}
-		return false, err
-	}
 }

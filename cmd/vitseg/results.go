@@ -16,6 +16,7 @@ import (
 	"golang.org/x/image/draw"
 
 	"github.com/vitseg/vitseg/events"
+	"github.com/vitseg/vitseg/internal/atomicfile"
 	"github.com/vitseg/vitseg/internal/envflag"
 	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/internal/ops/eventlog"
@@ -139,12 +140,8 @@ func writeContactSheet(ctx context.Context, client *minio.Client, results []even
 	rows := (len(results) + cols - 1) / cols
 	sheet := image.NewRGBA(image.Rect(0, 0, cols*cell, rows*cell))
 	get := func(bucket, key string) ([]byte, error) {
-		obj, err := client.GetObject(ctx, bucket, key, minio.GetObjectOptions{})
-		if err != nil {
-			return nil, err
-		}
-		defer obj.Close()
-		return io.ReadAll(obj)
+		o, err := objstore.Get(ctx, client, bucket, key, imaging.DefaultLimits().MaxBytes)
+		return o.Data, err
 	}
 	for i, r := range results {
 		photoBytes, err := get(r.Source.Bucket, r.Source.Key)
@@ -174,5 +171,5 @@ func writeContactSheet(ctx context.Context, client *minio.Client, results []even
 	if err := png.Encode(&buf, sheet); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, buf.Bytes())
+	return atomicfile.WriteBytes(path, buf.Bytes(), 0o644)
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vitseg/vitseg/internal/atomicfile"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/model/inference"
@@ -175,7 +176,7 @@ func (s *segmenter) write(file string, p *inference.Prepared, photo []byte, r in
 		return line, err
 	}
 	line.Mask = filepath.Join(s.outDir, base+".mask.png")
-	if err := writeFileAtomic(line.Mask, buf.Bytes()); err != nil {
+	if err := atomicfile.WriteBytes(line.Mask, buf.Bytes(), 0o644); err != nil {
 		return line, err
 	}
 	if s.overlay {
@@ -188,7 +189,7 @@ func (s *segmenter) write(file string, p *inference.Prepared, photo []byte, r in
 			return line, fmt.Errorf("encode overlay: %w", err)
 		}
 		line.Overlay = filepath.Join(s.outDir, base+".overlay.png")
-		if err := writeFileAtomic(line.Overlay, buf.Bytes()); err != nil {
+		if err := atomicfile.WriteBytes(line.Overlay, buf.Bytes(), 0o644); err != nil {
 			return line, err
 		}
 	}

@@ -101,7 +101,7 @@ func (f *serveFlags) openKafka(log *zap.Logger) (*serveKafka, error) {
 		return nil, err
 	}
 	writer, err := producer.NewWriter(producer.WriterConfig{Brokers: brokers, ResultTopic: f.events.resultTopic,
-		DeadLetterTopic: f.events.dlqTopic, Security: f.events.ksec, Logger: log, MaxAttempts: 1, // The pipeline retries.
+		DeadLetterTopic: f.events.dlqTopic, Security: f.events.ksec, Logger: log,
 		EventSource: "/vitseg/groups/" + url.PathEscape(f.group)})
 	if err != nil {
 		reader.Close()

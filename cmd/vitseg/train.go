@@ -12,6 +12,7 @@ import (
 	"github.com/gomlx/compute"
 	"go.uber.org/zap"
 
+	"github.com/vitseg/vitseg/internal/atomicfile"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/inference"
 	"github.com/vitseg/vitseg/model/network"
@@ -257,14 +258,14 @@ type runSummary struct {
 }
 
 func writeRunOutputs(out string, onnxBytes []byte, summary runSummary, report training.ReportData) error {
-	if err := writeFileAtomic(filepath.Join(out, "model.onnx"), onnxBytes); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(out, "model.onnx"), onnxBytes, 0o644); err != nil {
 		return err
 	}
 	js, err := json.MarshalIndent(summary, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode metrics: %w", err)
 	}
-	if err := writeFileAtomic(filepath.Join(out, "metrics.json"), js); err != nil {
+	if err := atomicfile.WriteBytes(filepath.Join(out, "metrics.json"), js, 0o644); err != nil {
 		return err
 	}
 	if len(report.Frames) == 0 {

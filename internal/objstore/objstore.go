@@ -1,6 +1,8 @@
-// Package objstore holds the S3 client configuration shared by every vitseg
-// command: its flags, its validation and the minio-go client built from it,
-// plus the parsing of s3://bucket/prefix locations.
+// Package objstore holds vitseg's S3 plumbing: the client configuration shared
+// by every command (its flags, its validation and the minio-go client built
+// from it), the parsing of s3://bucket/prefix locations, the one bounded read
+// (Get), and the one classification of S3's answers (IsNotFound,
+// IsPreconditionFailed, by minio's error codes).
 package objstore
 
 import (

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+	"github.com/vitseg/vitseg/internal/objstore"
 	"go.uber.org/zap"
 )
 
@@ -54,7 +55,7 @@ func (r *Registry) writePointer(ctx context.Context, p Pointer, etag string) err
 		opts.SetMatchETag(etag)
 	}
 	if _, err := r.putBytes(ctx, r.pointerKey(), data, opts); err != nil {
-		if isPreconditionFailed(err) {
+		if objstore.IsPreconditionFailed(err) {
 			return errStale
 		}
 		return err

@@ -32,10 +32,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"mime"
-	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -48,6 +46,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"go.uber.org/zap"
 
+	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/model"
 )
 
@@ -320,7 +319,7 @@ func (r *Registry) upload(ctx context.Context, version string, onnx []byte, meta
 	claim := minio.PutObjectOptions{ContentType: "application/json"}
 	claim.SetMatchETagExcept("*") // If-None-Match: *: create only.
 	if _, err := r.putBytes(ctx, r.versionKey(version, MetadataFile), data, claim); err != nil {
-		if isPreconditionFailed(err) {
+		if objstore.IsPreconditionFailed(err) {
 			return meta, fmt.Errorf("%w: %s", ErrVersionExists, version)
 		}
 		return meta, err
@@ -387,44 +386,14 @@ func (r *Registry) putBytes(ctx context.Context, key string, data []byte, opts m
 	return info, nil
 }
 
-// getBytes reads an object and its ETag; a missing object is reported as fs.ErrNotExist.
+// getBytes reads an object of at most limit bytes and its ETag; a missing object matches fs.ErrNotExist, a
+// larger one objstore.ErrTooLarge.
 func (r *Registry) getBytes(ctx context.Context, key string, limit int64) ([]byte, string, error) {
-	obj, err := r.client.GetObject(ctx, r.bucket, key, minio.GetObjectOptions{})
+	o, err := objstore.Get(ctx, r.client, r.bucket, key, limit)
 	if err != nil {
 		return nil, "", fmt.Errorf("registry: get %s: %w", key, err)
 	}
-	defer obj.Close()
-	data, err := io.ReadAll(io.LimitReader(obj, limit+1))
-	if err != nil {
-		if isNotFound(err) {
-			return nil, "", fmt.Errorf("registry: get %s: %w", key, fs.ErrNotExist)
-		}
-		return nil, "", fmt.Errorf("registry: get %s: %w", key, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, "", fmt.Errorf("registry: get %s: %w than %d bytes", key, errTooLarge, limit)
-	}
-	info, err := obj.Stat()
-	if err != nil {
-		return nil, "", fmt.Errorf("registry: stat %s: %w", key, err)
-	}
-	return data, info.ETag, nil
-}
-
-// errTooLarge reports an object larger than getBytes was allowed to read.
-var errTooLarge = errors.New("larger")
-
-func isNotFound(err error) bool {
-	var resp minio.ErrorResponse
-	return errors.As(err, &resp) && (resp.Code == minio.NoSuchKey || resp.StatusCode == http.StatusNotFound)
-}
-
-// isPreconditionFailed reports a failed conditional write: 412, or 409 ConditionalRequestConflict when two
-// conditional writes to the same key overlap.
-func isPreconditionFailed(err error) bool {
-	var resp minio.ErrorResponse
-	return errors.As(err, &resp) && (resp.Code == minio.PreconditionFailed ||
-		resp.StatusCode == http.StatusPreconditionFailed || resp.Code == "ConditionalRequestConflict")
+	return o.Data, o.ETag, nil
 }
 
 // Get returns the metadata of version (ErrNotFound if it does not exist).
@@ -461,7 +430,7 @@ func (r *Registry) Model(ctx context.Context, version string) ([]byte, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s has no %s", ErrIncomplete, version, ModelFile)
 	}
-	if errors.Is(err, errTooLarge) {
+	if errors.Is(err, objstore.ErrTooLarge) {
 		return nil, fmt.Errorf("%w: %v (metadata says %d bytes)", ErrChecksum, err, meta.ModelSize)
 	}
 	if err != nil {
@@ -481,7 +450,7 @@ func (r *Registry) Model(ctx context.Context, version string) ([]byte, error) {
 func (r *Registry) checkComplete(ctx context.Context, meta VersionMetadata) error {
 	key := r.versionKey(meta.Version, ModelFile)
 	info, err := r.client.StatObject(ctx, r.bucket, key, minio.StatObjectOptions{})
-	if isNotFound(err) {
+	if objstore.IsNotFound(err) {
 		return fmt.Errorf("%w: %s has no %s", ErrIncomplete, meta.Version, ModelFile)
 	}
 	if err != nil {
