@@ -74,10 +74,13 @@ func ExampleReader() {
 	if err != nil {
 		log.Fatal(err) // a real consumer dead-letters it instead (errors.Is(err, consumer.ErrMalformed))
 	}
+	w := consumer.NewWatermark()
+	w.Track(msg.Partition, msg.Offset) // handed out for processing
 	for _, ref := range refs {
 		fmt.Println("segment", ref) // process the image here
 	}
-	if err := r.Commit(ctx, msg); err != nil {
+	w.Done(msg.Partition, msg.Offset) // its outputs are durable
+	if err := r.Commit(ctx, w); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Printf("committed partition %d offset %d, lag %d\n", msg.Partition, msg.Offset, r.Lag())

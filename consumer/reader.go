@@ -200,38 +200,21 @@ func (r *Reader) Fetch(ctx context.Context) (kafka.Message, error) {
 	return m, nil
 }
 
-// Commit commits, for each partition among msgs, the offset after the
-// highest message given: everything up to it counts as processed. It
-// returns once the broker has stored the offsets.
-func (r *Reader) Commit(ctx context.Context, msgs ...kafka.Message) error {
-	if len(msgs) == 0 {
-		return nil
-	}
-	if err := r.r.CommitMessages(ctx, msgs...); err != nil {
-		return fmt.Errorf("consumer: commit to group: %w", err)
-	}
-	return nil
-}
-
-// CommitOffsets commits, per partition, the message offsets given (as
-// Watermark reports them): the group resumes after each.
-func (r *Reader) CommitOffsets(ctx context.Context, offsets map[int]int64) error {
-	msgs := make([]kafka.Message, 0, len(offsets))
-	for partition, offset := range offsets {
-		msgs = append(msgs, kafka.Message{Topic: r.topic, Partition: partition, Offset: offset})
-	}
-	return r.Commit(ctx, msgs...)
-}
-
-// CommitWatermark commits what w reports as uncommitted and records the
-// commit in w. It does nothing when there is nothing new to commit.
-func (r *Reader) CommitWatermark(ctx context.Context, w *Watermark) error {
+// Commit commits what w reports as uncommitted (per partition, the offset after the highest message whose
+// tracked predecessors have all finished) and records the commit in w. It returns once the broker has stored
+// the offsets, and does nothing when there is nothing new to commit. It is the Reader's only commit: an offset
+// never covers a message still in flight, which is the at-least-once promise.
+func (r *Reader) Commit(ctx context.Context, w *Watermark) error {
 	offsets := w.Uncommitted()
 	if len(offsets) == 0 {
 		return nil
 	}
-	if err := r.CommitOffsets(ctx, offsets); err != nil {
-		return err
+	msgs := make([]kafka.Message, 0, len(offsets))
+	for partition, offset := range offsets {
+		msgs = append(msgs, kafka.Message{Topic: r.topic, Partition: partition, Offset: offset})
+	}
+	if err := r.r.CommitMessages(ctx, msgs...); err != nil {
+		return fmt.Errorf("consumer: commit to group: %w", err)
 	}
 	for partition, offset := range offsets {
 		w.MarkCommitted(partition, offset)

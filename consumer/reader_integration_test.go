@@ -173,7 +173,7 @@ func TestReaderResumesAfterCommittedOffset(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := r1.CommitWatermark(ctx, w); err != nil {
+	if err := r1.Commit(ctx, w); err != nil {
 		t.Fatalf("CommitWatermark: %v", err)
 	}
 	if len(w.Uncommitted()) != 0 {
@@ -211,7 +211,7 @@ func TestReaderResumesAfterCommittedOffset(t *testing.T) {
 	// leaves nothing behind.
 	produceRefs(t, brokers, topic, n, 3)
 	fresh := fetchN(t, r2, 3, 30*time.Second)
-	if err := r2.Commit(ctx, append(again, fresh...)...); err != nil {
+	if err := commitFetched(ctx, r2, append(again, fresh...)...); err != nil {
 		t.Fatalf("Commit: %v", err)
 	}
 	committed = committedOffsets(t, brokers, group, topic, partitions)
@@ -314,7 +314,7 @@ func TestReadersSplitPartitions(t *testing.T) {
 				t.Errorf("message %s delivered twice", g.msg.Key)
 			}
 			seen[string(g.msg.Key)] = true
-			if err := readers[g.reader].Commit(ctx, g.msg); err != nil {
+			if err := commitFetched(ctx, readers[g.reader], g.msg); err != nil {
 				t.Errorf("commit: %v", err)
 			}
 		case <-ctx.Done():
@@ -394,7 +394,7 @@ func TestMinIONotificationsThroughKafka(t *testing.T) {
 			}
 			processed[ref.Key] = ref
 		}
-		if err := r.Commit(ctx, msg); err != nil {
+		if err := commitFetched(ctx, r, msg); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -436,7 +436,7 @@ func TestRebalanceRedeliversUnfinished(t *testing.T) {
 			processed[position{m.Partition, m.Offset}] = true
 		}
 	}
-	if err := a.CommitWatermark(ctx, wa); err != nil {
+	if err := a.Commit(ctx, wa); err != nil {
 		t.Fatal(err)
 	}
 
@@ -479,7 +479,7 @@ func TestRebalanceRedeliversUnfinished(t *testing.T) {
 	if got, _ := wa.committableFor(kept); got != 9 {
 		t.Errorf("watermark of kept partition = %d, want 9", got)
 	}
-	if err := a.CommitWatermark(ctx, wa); err != nil {
+	if err := a.Commit(ctx, wa); err != nil {
 		t.Fatalf("commit after rebalance: %v", err)
 	}
 
@@ -498,7 +498,7 @@ func TestRebalanceRedeliversUnfinished(t *testing.T) {
 			t.Fatalf("second reader got %d of 5 messages", i)
 		}
 	}
-	if err := b.CommitWatermark(ctx, wb); err != nil {
+	if err := b.Commit(ctx, wb); err != nil {
 		t.Fatal(err)
 	}
 	if len(processed) != n {
@@ -508,4 +508,17 @@ func TestRebalanceRedeliversUnfinished(t *testing.T) {
 	if committed[0] != n/partitions || committed[1] != n/partitions {
 		t.Errorf("committed offsets %v, want %d on each partition", committed, n/partitions)
 	}
+}
+
+// commitFetched commits msgs, fetched from r in this order, through a Watermark, as a caller that finished
+// them all does.
+func commitFetched(ctx context.Context, r *Reader, msgs ...kafka.Message) error {
+	w := NewWatermark()
+	for _, m := range msgs {
+		w.Track(m.Partition, m.Offset)
+	}
+	for _, m := range msgs {
+		w.Done(m.Partition, m.Offset)
+	}
+	return r.Commit(ctx, w)
 }

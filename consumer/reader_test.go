@@ -87,7 +87,7 @@ func TestReaderClosed(t *testing.T) {
 	if _, err := r.Fetch(ctx); !errors.Is(err, ErrClosed) {
 		t.Errorf("Fetch after Close = %v, want ErrClosed", err)
 	}
-	if err := r.CommitWatermark(ctx, NewWatermark()); err != nil {
+	if err := r.Commit(ctx, NewWatermark()); err != nil {
 		t.Errorf("empty CommitWatermark: %v", err)
 	}
 }

@@ -30,7 +30,7 @@ func (p *Pipeline) commitLoop(stop <-chan struct{}) {
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
-		err := p.deps.Reader.CommitWatermark(ctx, p.wm)
+		err := p.deps.Reader.Commit(ctx, p.wm)
 		cancel()
 		if err != nil {
 			p.metrics.commitFailures.Inc()
@@ -45,7 +45,7 @@ func (p *Pipeline) commitLoop(stop <-chan struct{}) {
 func (p *Pipeline) finalCommit() error {
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()
-	if err := p.deps.Reader.CommitWatermark(ctx, p.wm); err != nil {
+	if err := p.deps.Reader.Commit(ctx, p.wm); err != nil {
 		p.log.Error("final commit failed", zap.Error(err))
 		return fmt.Errorf("final commit: %w", err)
 	}

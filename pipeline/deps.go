@@ -15,7 +15,7 @@ import (
 // Reader is the Kafka consumer the pipeline reads from (*consumer.Reader).
 type Reader interface {
 	Fetch(ctx context.Context) (kafka.Message, error)
-	CommitWatermark(ctx context.Context, w *consumer.Watermark) error
+	Commit(ctx context.Context, w *consumer.Watermark) error
 	Lag() int64
 }
 

@@ -253,7 +253,7 @@ func (r *closedReader) Fetch(context.Context) (kafka.Message, error) {
 	r.fetches++
 	return kafka.Message{}, consumer.ErrClosed
 }
-func (*closedReader) CommitWatermark(context.Context, *consumer.Watermark) error {
+func (*closedReader) Commit(context.Context, *consumer.Watermark) error {
 	return consumer.ErrClosed
 }
 func (*closedReader) Lag() int64 { return 0 }
