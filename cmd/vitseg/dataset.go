@@ -11,17 +11,12 @@ import (
 	"github.com/vitseg/vitseg/training"
 )
 
-func runDataset(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usagef("usage: vitseg dataset upload DIR s3://BUCKET/PREFIX | vitseg dataset download --out DIR")
+// datasetCommands are the subcommands of "vitseg dataset".
+func datasetCommands() []command {
+	return []command{
+		{name: "upload", summary: "upload a dataset folder (DIR s3://BUCKET/PREFIX)", run: runDatasetUpload},
+		{name: "download", summary: "download Oxford-IIIT Pet (--out DIR)", run: runDatasetDownload},
 	}
-	switch args[0] {
-	case "upload":
-		return runDatasetUpload(ctx, args[1:], stdout, stderr)
-	case "download":
-		return runDatasetDownload(ctx, args[1:], stdout, stderr)
-	}
-	return usagef("unknown dataset command %q (want upload or download)", args[0])
 }
 
 func runDatasetUpload(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -18,16 +18,12 @@ import (
 	"github.com/vitseg/vitseg/kafkaconn"
 )
 
-// runDLQ lists or replays the dead letters.
-func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "list" && args[0] != "replay") {
-		fmt.Fprintln(stderr, "Usage: vitseg dlq list [--since D] [--class C] | vitseg dlq replay --class C [--reason-match RE] [--since D] [--dry-run]")
-		return usagef("dlq: give list or replay")
+// dlqCommands are the subcommands of "vitseg dlq".
+func dlqCommands() []command {
+	return []command{
+		{name: "list", summary: "the dead letters by class and reason", run: runDLQList},
+		{name: "replay", summary: "re-publish dead-lettered references to the input topic", run: runDLQReplay},
 	}
-	if args[0] == "list" {
-		return runDLQList(ctx, args[1:], stdout, stderr)
-	}
-	return runDLQReplay(ctx, args[1:], stdout, stderr)
 }
 
 // dlqFlags are the flags both dlq commands share.

@@ -21,27 +21,28 @@ import (
 	"syscall"
 )
 
-// command is one subcommand.
+// command is one subcommand: a command that runs, or a group of commands (subs) that dispatch picks from.
 type command struct {
 	name    string
 	summary string
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	subs    []command
 }
 
 func commands() []command {
 	return []command{
-		{"model", "describe (summary) or create (init) a model", runModel},
-		{"segment", "segment local image files into mask PNGs", runSegment},
-		{"train", "train a model on labeled pets and publish it to the registry", runTrain},
-		{"eval", "evaluate a model on a labeled dataset split", runEval},
-		{"serve", "run the stream pipeline: Kafka -> S3 -> ViT -> masks + events", runServe},
-		{"models", "list, promote or roll back model versions in the registry", runModels},
-		{"results", "follow result and dead-letter events: summary and contact sheet", runResults},
-		{"dlq", "list the dead letters by class and reason, or replay them to the input topic", runDLQ},
-		{"reconcile", "match the objects under a prefix with the result and dead-letter events: was anything lost?", runReconcile},
-		{"dataset", "upload a dataset to a bucket or download Oxford-IIIT Pet", runDataset},
-		{"doctor", "check ONNX Runtime, its CUDA provider, the NVIDIA libraries and the GPUs", runDoctor},
-		{"version", "print the version", runVersion},
+		{name: "model", summary: "describe (summary) or create (init) a model", subs: modelCommands()},
+		{name: "segment", summary: "segment local image files into mask PNGs", run: runSegment},
+		{name: "train", summary: "train a model on labeled pets and publish it to the registry", run: runTrain},
+		{name: "eval", summary: "evaluate a model on a labeled dataset split", run: runEval},
+		{name: "serve", summary: "run the stream pipeline: Kafka -> S3 -> ViT -> masks + events", run: runServe},
+		{name: "models", summary: "list, publish, promote or roll back model versions in the registry", subs: modelsCommands()},
+		{name: "results", summary: "follow result and dead-letter events: summary and contact sheet", run: runResults},
+		{name: "dlq", summary: "list the dead letters by class and reason, or replay them to the input topic", subs: dlqCommands()},
+		{name: "reconcile", summary: "match the objects under a prefix with the result and dead-letter events: was anything lost?", run: runReconcile},
+		{name: "dataset", summary: "upload a dataset to a bucket or download Oxford-IIIT Pet", subs: datasetCommands()},
+		{name: "doctor", summary: "check ONNX Runtime, its CUDA provider, the NVIDIA libraries and the GPUs", run: runDoctor},
+		{name: "version", summary: "print the version", run: runVersion},
 	}
 }
 
@@ -84,6 +85,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	for _, c := range commands() {
+		if c.name == args[0] && c.subs != nil {
+			return dispatch(ctx, c.name, c.subs, args[1:], stdout, stderr)
+		}
 		if c.name == args[0] {
 			return c.run(ctx, args[1:], stdout, stderr)
 		}

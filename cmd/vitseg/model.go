@@ -14,17 +14,12 @@ import (
 	"github.com/vitseg/vitseg/model/network"
 )
 
-func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usagef("usage: vitseg model summary|init [flags]")
+// modelCommands are the subcommands of "vitseg model".
+func modelCommands() []command {
+	return []command{
+		{name: "summary", summary: "print a model's layers and parameters", run: runModelSummary},
+		{name: "init", summary: "write a freshly initialised model", run: runModelInit},
 	}
-	switch args[0] {
-	case "summary":
-		return runModelSummary(ctx, args[1:], stdout, stderr)
-	case "init":
-		return runModelInit(ctx, args[1:], stdout, stderr)
-	}
-	return usagef("unknown model command %q (want summary or init)", args[0])
 }
 
 func runModelSummary(_ context.Context, args []string, stdout, stderr io.Writer) error {

@@ -2,16 +2,11 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"sort"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -19,9 +14,7 @@ import (
 
 	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/model"
-	"github.com/vitseg/vitseg/model/inference"
 	"github.com/vitseg/vitseg/model/registry"
-	"github.com/vitseg/vitseg/training"
 )
 
 // registryFlags locate the model registry.
@@ -47,6 +40,11 @@ func (r *registryFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&r.force, "force", false, "publish even if the quality gate refuses")
 }
 
+// gate is the quality gate the flags configure.
+func (r *registryFlags) gate() registry.Gate {
+	return registry.Gate{Metric: r.metric, Tolerance: r.tolerance}
+}
+
 func (r *registryFlags) open(s3 objstore.Config, log *zap.Logger) (*registry.Registry, error) {
 	if r.bucket == "" {
 		return nil, usagef("--registry-bucket is required")
@@ -58,117 +56,82 @@ func (r *registryFlags) open(s3 objstore.Config, log *zap.Logger) (*registry.Reg
 	return registry.New(client, r.bucket, r.name, registry.WithLogger(log)), nil
 }
 
-// evalSplitID names an evaluation split by its content, so that the quality gate only compares metrics measured
-// on the same images.
-func evalSplitID(split string, examples []training.Example) string {
-	names := make([]string, len(examples))
-	for i, ex := range examples {
-		names[i] = ex.Name
+// modelsCommands are the subcommands of "vitseg models".
+func modelsCommands() []command {
+	return []command{
+		{name: "list", summary: "the versions, their gate verdicts and the current one", run: runModelsList},
+		{name: "publish", summary: "publish FILE.onnx through the quality gate", run: runModelsPublish},
+		{name: "promote", summary: "make VERSION current", run: runModelsPromote},
+		{name: "rollback", summary: "make the previous current version current again", run: runModelsRollback},
 	}
-	sort.Strings(names)
-	sum := sha256.Sum256([]byte(strings.Join(names, "\n")))
-	return split + "@" + hex.EncodeToString(sum[:6])
 }
 
-// publishRun uploads a trained model through the quality gate. The current version, if any, is re-evaluated on
-// the same split first, so the gate compares both models on the same images even when the data has grown.
-func publishRun(ctx context.Context, reg *registry.Registry, rf registryFlags, rt *inference.Runtime, log *zap.Logger,
-	onnxBytes []byte, meta model.Metadata, summary runSummary, evalExamples []training.Example, reportDir string,
-) (registry.PublishResult, error) {
-	split := evalSplitID(summary.EvalSplit, evalExamples)
-	dataset, err := json.Marshal(summary.Dataset)
-	if err != nil {
-		return registry.PublishResult{}, fmt.Errorf("encode dataset manifest: %w", err)
-	}
-	gate := registry.Gate{Metric: rf.metric, Tolerance: rf.tolerance}
-	cur, err := reg.Current(ctx)
-	switch {
-	case errors.Is(err, registry.ErrNoCurrent):
-	case err != nil:
-		return registry.PublishResult{}, err
-	default:
-		baseline, err := reevaluate(ctx, reg, rt, cur.Version, evalExamples)
-		if err != nil {
-			return registry.PublishResult{}, fmt.Errorf("re-evaluate current version %s: %w", cur.Version, err)
-		}
-		gate.Baseline = &registry.Baseline{Version: cur.Version, Metrics: baseline.Map()}
-		log.Info("current version re-evaluated on the new evaluation split", zap.String("version", cur.Version),
-			zap.String("split", split), zap.Any("metrics", gate.Baseline.Metrics))
-	}
-	res, err := reg.Publish(ctx, onnxBytes, registry.VersionMetadata{
-		Model: meta, Metrics: meta.Metrics, EvalSplit: split, Dataset: dataset, CodeVersion: version,
-	}, registry.PublishOptions{ReportDir: reportDir, Gate: gate, Force: rf.force})
-	if err != nil {
-		return res, err
-	}
-	log.Info("registry", zap.String("version", res.Version), zap.Bool("published", res.Published),
-		zap.Bool("forced", res.Forced), zap.String("reason", res.Reason))
-	return res, nil
-}
-
-func reevaluate(ctx context.Context, reg *registry.Registry, rt *inference.Runtime, version string, examples []training.Example) (training.Metrics, error) {
-	b, err := reg.Model(ctx, version)
-	if err != nil {
-		return training.Metrics{}, err
-	}
-	sess, err := rt.Load(b, inference.Options{Device: inference.DeviceCPU})
-	if err != nil {
-		return training.Metrics{}, err
-	}
-	defer sess.Close()
-	return training.EvaluateSession(ctx, sess, examples, 16)
-}
-
-func runModels(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usagef("usage: vitseg models list | publish FILE.onnx | promote VERSION | rollback [flags]")
-	}
-	sub := args[0]
-	fs := newFlagSet("models "+sub, "models list|publish FILE.onnx|promote VERSION|rollback [flags]", stderr)
+// openRegistry parses the flags of a models command (usage names its arguments) and opens the registry.
+func openRegistry(name, usage string, args []string, stderr io.Writer) (*registry.Registry, registryFlags, *flag.FlagSet, error) {
+	fs := newFlagSet(name, usage, stderr)
 	var rf registryFlags
 	var s3 objstore.Config
 	var lf logFlags
 	rf.register(fs)
 	s3.RegisterFlags(fs)
 	lf.register(fs, "console")
-	if err := parseFlags(fs, args[1:]); err != nil {
-		return err
+	if err := parseFlags(fs, args); err != nil {
+		return nil, rf, fs, err
 	}
 	log, err := lf.logger(stderr)
 	if err != nil {
-		return err
+		return nil, rf, fs, err
 	}
 	reg, err := rf.open(s3, log)
+	return reg, rf, fs, err
+}
+
+func runModelsList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	reg, _, _, err := openRegistry("models list", "models list [flags]", args, stderr)
 	if err != nil {
 		return err
 	}
-	switch sub {
-	case "list":
-		return listModels(ctx, reg, stdout)
-	case "promote":
-		if fs.NArg() != 1 {
-			return usagef("usage: vitseg models promote VERSION")
-		}
-		p, err := reg.Promote(ctx, fs.Arg(0))
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(stdout, "current version: %s (previous %s)\n", p.Version, p.Previous)
-		return err
-	case "publish":
-		if fs.NArg() != 1 {
-			return usagef("usage: vitseg models publish FILE.onnx")
-		}
-		return publishFile(ctx, reg, rf, fs.Arg(0), stdout)
-	case "rollback":
-		p, err := reg.Rollback(ctx)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(stdout, "rolled back: current version %s\n", p.Version)
+	return listModels(ctx, reg, stdout)
+}
+
+func runModelsPublish(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	reg, rf, fs, err := openRegistry("models publish", "models publish [flags] FILE.onnx", args, stderr)
+	if err != nil {
 		return err
 	}
-	return usagef("unknown models command %q (want list, promote or rollback)", sub)
+	if fs.NArg() != 1 {
+		return usagef("usage: vitseg models publish FILE.onnx")
+	}
+	return publishFile(ctx, reg, rf, fs.Arg(0), stdout)
+}
+
+func runModelsPromote(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	reg, _, fs, err := openRegistry("models promote", "models promote [flags] VERSION", args, stderr)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("usage: vitseg models promote VERSION")
+	}
+	p, err := reg.Promote(ctx, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "current version: %s (previous %s)\n", p.Version, p.Previous)
+	return err
+}
+
+func runModelsRollback(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	reg, _, _, err := openRegistry("models rollback", "models rollback [flags]", args, stderr)
+	if err != nil {
+		return err
+	}
+	p, err := reg.Rollback(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "rolled back: current version %s\n", p.Version)
+	return err
 }
 
 func listModels(ctx context.Context, reg *registry.Registry, stdout io.Writer) error {
@@ -207,7 +170,7 @@ func publishFile(ctx context.Context, reg *registry.Registry, rf registryFlags, 
 	}
 	res, err := reg.Publish(ctx, b, registry.VersionMetadata{Model: meta, Metrics: meta.Metrics,
 		EvalSplit: "file:" + meta.Name + "@" + meta.Version, CodeVersion: meta.CodeVersion},
-		registry.PublishOptions{Gate: registry.Gate{Metric: rf.metric, Tolerance: rf.tolerance}, Force: rf.force})
+		registry.PublishOptions{Gate: rf.gate(), Force: rf.force})
 	if err != nil {
 		return err
 	}

@@ -228,8 +228,9 @@ func (r *trainRun) publish(ctx context.Context, stdout io.Writer, onnxBytes []by
 	if err != nil {
 		return err
 	}
-	res, err := publishRun(ctx, reg, r.f.reg, r.runtime, r.log, onnxBytes, meta, summary,
-		r.ds.Splits[summary.EvalSplit], filepath.Join(r.f.out, "report"))
+	res, err := training.Publish(ctx, reg, r.runtime, training.Publication{ONNX: onnxBytes, Meta: meta,
+		Split: summary.EvalSplit, Examples: r.ds.Splits[summary.EvalSplit], Dataset: summary.Dataset, CodeVersion: version,
+		ReportDir: filepath.Join(r.f.out, "report"), Gate: r.f.reg.gate(), Force: r.f.reg.force}, r.log)
 	if err != nil {
 		return err
 	}
