@@ -11,6 +11,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/segmentio/kafka-go"
+
 	"github.com/vitseg/vitseg/events"
 )
 

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/segmentio/kafka-go"
+
 	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/events/eventstest"
 )

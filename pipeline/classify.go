@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/minio/minio-go/v7/pkg/s3utils"
+
 	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/internal/objstore"
 )

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/minio/minio-go/v7"
+
 	"github.com/vitseg/vitseg/events"
 )
 

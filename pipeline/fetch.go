@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/vitseg/vitseg/events"
 	"go.uber.org/zap"
+
+	"github.com/vitseg/vitseg/events"
 )
 
 // fetch downloads one object (bounded by Limits.MaxBytes), retrying transient failures.

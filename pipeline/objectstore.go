@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/minio/minio-go/v7"
+
 	"github.com/vitseg/vitseg/internal/objstore"
 )
 

@@ -10,10 +10,11 @@ import (
 	"github.com/cloudevents/sdk-go/protocol/kafka_sarama/v2"
 	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/segmentio/kafka-go"
-	"github.com/vitseg/vitseg/events"
-	"github.com/vitseg/vitseg/events/eventstest"
 	"go.opentelemetry.io/otel/propagation"
 	"go.uber.org/zap/zaptest"
+
+	"github.com/vitseg/vitseg/events"
+	"github.com/vitseg/vitseg/events/eventstest"
 )
 
 // ceEvent reads m as the CloudEvents SDK's Kafka binding does (the official reader, independent of this

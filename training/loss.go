@@ -84,3 +84,15 @@ func softDiceLoss(logits, onehot, valid *graph.Node) *graph.Node {
 	dice := graph.Div(graph.AddScalar(graph.MulScalar(inter, 2), 1), graph.AddScalar(sizes, 1))
 	return graph.OneMinus(graph.ReduceAllMean(dice))
 }
+
+// PixelCrossEntropy is nn.CrossEntropyLoss over logits [B, C, H, W] and labels [B, H, W] (int32 class ids),
+// averaged over all pixels.
+func PixelCrossEntropy(labels, predictions []*graph.Node) *graph.Node {
+	return PixelLoss{}.Func()(labels, predictions)
+}
+
+// SmoothedPixelCrossEntropy is nn.CrossEntropyLoss(label_smoothing=epsilon): the targets are
+// (1-epsilon)*one-hot + epsilon/classes. Epsilon 0 is PixelCrossEntropy.
+func SmoothedPixelCrossEntropy(epsilon float64) func(labels, predictions []*graph.Node) *graph.Node {
+	return PixelLoss{LabelSmoothing: epsilon}.Func()
+}

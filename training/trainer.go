@@ -2,13 +2,10 @@ package training
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -21,67 +18,9 @@ import (
 	"github.com/gomlx/gomlx/ml/train/optimizer"
 	"go.uber.org/zap"
 
-	"github.com/vitseg/vitseg/internal/atomicfile"
 	"github.com/vitseg/vitseg/model"
-	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/model/network"
 )
-
-// Recipe is the training recipe; DefaultRecipe is the article's.
-type Recipe struct {
-	Epochs       int
-	BatchSize    int
-	LearningRate float64 // Adam
-	LRStepEpochs int     // StepLR step_size, in epochs
-	LRGamma      float64 // StepLR gamma
-	Augmentation Augmentation
-	Seed         uint64
-
-	// Levers beyond the article's recipe, off at their zero value.
-	Schedule       string    `json:",omitempty"` // ScheduleStep (default) or ScheduleCosine
-	WarmupEpochs   float64   `json:",omitempty"` // linear learning-rate warm-up, in epochs
-	WeightDecay    float64   `json:",omitempty"` // > 0: AdamW (decoupled, x learning rate; GoMLX decays every variable, biases and norms too)
-	LabelSmoothing float64   `json:",omitempty"` // targets (1-e)*one-hot + e/classes
-	EMADecay       float64   `json:",omitempty"` // > 0: evaluate and export an exponential moving average of the weights
-	ClassWeights   []float64 `json:",omitempty"` // per-class cross-entropy weights (PixelLoss.ClassWeights)
-	DiceWeight     float64   `json:",omitempty"` // > 0: add this times the soft Dice loss
-}
-
-// Loss is the recipe's training loss.
-func (r Recipe) Loss() PixelLoss {
-	return PixelLoss{LabelSmoothing: r.LabelSmoothing, ClassWeights: r.ClassWeights, DiceWeight: r.DiceWeight}
-}
-
-// DefaultRecipe returns the article's recipe: Adam 4e-4, StepLR(12 epochs, x0.8), h-flip, contrast 0.3, batch 16.
-func DefaultRecipe() Recipe {
-	return Recipe{Epochs: 20, BatchSize: 16, LearningRate: 4e-4, LRStepEpochs: 12, LRGamma: 0.8,
-		Augmentation: Augmentation{HFlip: true, Contrast: 0.3}, Seed: 1}
-}
-
-// LearningRateAt is the StepLR learning rate of a 0-based epoch.
-func (r Recipe) LearningRateAt(epoch int) float64 {
-	if r.LRStepEpochs <= 0 {
-		return r.LearningRate
-	}
-	return r.LearningRate * math.Pow(r.LRGamma, float64(epoch/r.LRStepEpochs))
-}
-
-// Validate reports recipe values that cannot train.
-func (r Recipe) Validate() error {
-	var errs []error
-	if r.Epochs <= 0 {
-		errs = append(errs, fmt.Errorf("epochs must be positive, got %d", r.Epochs))
-	}
-	if r.BatchSize <= 0 {
-		errs = append(errs, fmt.Errorf("batch size must be positive, got %d", r.BatchSize))
-	}
-	if r.LearningRate <= 0 {
-		errs = append(errs, fmt.Errorf("learning rate must be positive, got %g", r.LearningRate))
-	}
-	errs = append(errs, r.Augmentation.validate()...)
-	errs = append(errs, r.validateSchedule()...)
-	return errors.Join(errs...)
-}
 
 // EpochStats records one epoch.
 type EpochStats struct {
@@ -159,18 +98,6 @@ func NewTrainer(backend compute.Backend, cfg model.Config, recipe Recipe, logger
 		optimizer.Adam().LearningRate(recipe.LearningRate).WeightDecay(recipe.WeightDecay).Done(),
 		nil, nil)
 	return t, nil
-}
-
-// PixelCrossEntropy is nn.CrossEntropyLoss over logits [B, C, H, W] and labels [B, H, W] (int32 class ids),
-// averaged over all pixels.
-func PixelCrossEntropy(labels, predictions []*graph.Node) *graph.Node {
-	return PixelLoss{}.Func()(labels, predictions)
-}
-
-// SmoothedPixelCrossEntropy is nn.CrossEntropyLoss(label_smoothing=epsilon): the targets are
-// (1-epsilon)*one-hot + epsilon/classes. Epsilon 0 is PixelCrossEntropy.
-func SmoothedPixelCrossEntropy(epsilon float64) func(labels, predictions []*graph.Node) *graph.Node {
-	return PixelLoss{LabelSmoothing: epsilon}.Func()
 }
 
 // Train runs the recipe on the train split, evaluating on val after each epoch. It returns the history of all
@@ -386,138 +313,6 @@ func (t *Trainer) setLearningRate(lr float64) error {
 	}
 	t.lr, t.lrSet = lr, true
 	return nil
-}
-
-// Predict returns the predicted masks (model resolution) of examples, in inference mode.
-func (t *Trainer) Predict(examples []Example, size int) ([][]uint8, error) {
-	classes := t.Net.ModelConfig().Classes
-	var masks [][]uint8
-	for lo := 0; lo < len(examples); lo += predictChunk {
-		batch := examples[lo:min(lo+predictChunk, len(examples))]
-		logits, err := t.logits(examplesImages(batch), size)
-		if err != nil {
-			return nil, err
-		}
-		for _, l := range logits {
-			m, err := imaging.MaskFromLogits(l, classes, size, size)
-			if err != nil {
-				return nil, err
-			}
-			masks = append(masks, m.Pix)
-		}
-	}
-	return masks, nil
-}
-
-// predictChunk is how many images Predict runs at once.
-const predictChunk = 16
-
-// logits runs images (CHW, size x size) through the network in inference mode with the current weights.
-func (t *Trainer) logits(images [][]float32, size int) ([][]float32, error) {
-	if len(images) == 0 {
-		return nil, nil
-	}
-	if t.predict == nil {
-		exec, err := t.Net.InferenceExec(t.Backend, t.Store)
-		if err != nil {
-			return nil, err
-		}
-		t.predict = exec
-	}
-	plane := size * size
-	flat := make([]float32, 0, len(images)*3*plane)
-	for _, img := range images {
-		flat = append(flat, img...)
-	}
-	outs, err := t.predict.Call(tensors.FromFlatDataAndDimensions(flat, len(images), 3, size, size))
-	if err != nil {
-		return nil, fmt.Errorf("predict: %w", err)
-	}
-	all := tensors.MustCopyFlatData[float32](outs[0])
-	outs[0].FinalizeAll() //nolint:errcheck
-	per := len(all) / len(images)
-	out := make([][]float32, len(images))
-	for i := range out {
-		out[i] = all[i*per : (i+1)*per : (i+1)*per]
-	}
-	return out, nil
-}
-
-// Evaluate computes the metrics of the network on examples at the model resolution, with no augmentation.
-func (t *Trainer) Evaluate(examples []Example, size int) (Metrics, error) {
-	preds, err := t.Predict(examples, size)
-	if err != nil {
-		return Metrics{}, err
-	}
-	score := NewScorer(t.Net.ModelConfig().Classes, size)
-	for i, ex := range examples {
-		if err := score.Add(ex.Mask, preds[i]); err != nil {
-			return Metrics{}, err
-		}
-	}
-	return score.Metrics(), nil
-}
-
-const progressFile = "progress.json"
-
-func (t *Trainer) openCheckpoint() (Progress, error) {
-	var prog Progress
-	if t.CheckpointDir == "" {
-		return prog, nil
-	}
-	h, err := checkpoint.Build(t.Store).Dir(t.CheckpointDir).Keep(2).Immediate().Done()
-	if err != nil {
-		return prog, fmt.Errorf("open checkpoint dir %s: %w", t.CheckpointDir, err)
-	}
-	t.ckpt = h
-	b, err := os.ReadFile(filepath.Join(t.CheckpointDir, progressFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return prog, nil
-	}
-	if err != nil {
-		return prog, fmt.Errorf("read checkpoint progress: %w", err)
-	}
-	if err := json.Unmarshal(b, &prog); err != nil {
-		return prog, fmt.Errorf("decode checkpoint progress: %w", err)
-	}
-	if t.ema != nil {
-		if err := t.ema.load(t.CheckpointDir); err != nil {
-			return prog, err
-		}
-	}
-	t.Logger.Info("resuming from checkpoint", zap.String("dir", t.CheckpointDir),
-		zap.Int("completed_epochs", prog.Epoch), zap.Int("completed_steps", prog.Step))
-	return prog, nil
-}
-
-func (t *Trainer) saveCheckpoint(prog Progress) error {
-	if t.ckpt == nil {
-		return nil
-	}
-	if err := t.ckpt.Save(); err != nil {
-		return fmt.Errorf("save checkpoint: %w", err)
-	}
-	if t.ema != nil {
-		if err := t.ema.save(t.CheckpointDir); err != nil {
-			return err
-		}
-	}
-	b, err := json.MarshalIndent(prog, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode checkpoint progress: %w", err)
-	}
-	if err := atomicfile.WriteBytes(filepath.Join(t.CheckpointDir, progressFile), b, 0o644); err != nil {
-		return fmt.Errorf("checkpoint progress: %w", err)
-	}
-	return nil
-}
-
-func (t *Trainer) interrupted(prog Progress, cause error) error {
-	if err := t.saveCheckpoint(prog); err != nil {
-		return errors.Join(cause, err)
-	}
-	t.Logger.Info("training interrupted, checkpoint saved", zap.Int("epoch", prog.Epoch+1), zap.Int("step", prog.Step))
-	return fmt.Errorf("training interrupted at epoch %d step %d (checkpoint saved): %w", prog.Epoch+1, prog.Step, cause)
 }
 
 // Step runs one training step on a prepared batch and returns the batch loss. It is exposed for benchmarks.

@@ -9,8 +9,9 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/vitseg/vitseg/internal/objstore"
 	"go.uber.org/zap"
+
+	"github.com/vitseg/vitseg/internal/objstore"
 )
 
 // errStale reports a compare-and-swap on current.json that lost to another writer.

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/segmentio/kafka-go"
+
 	"github.com/vitseg/vitseg/events"
 )
 
