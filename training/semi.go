@@ -118,3 +118,14 @@ func mirrorImage(planes []float32, side int) []float32 {
 	}
 	return out
 }
+
+// UnlabeledSummary is what a run's summary records of a semi-supervised run.
+type UnlabeledSummary struct {
+	*UnlabeledSet
+	Teacher        string           `json:"teacher"` // file and version, or "student"
+	Threshold      float64          `json:"threshold"`
+	ThresholdTable []ThresholdPoint `json:"threshold_table,omitempty"` // the teacher on the validation split
+	Ratio          float64          `json:"ratio"`
+	WarmupEpochs   int              `json:"warmup_epochs"`
+	RefreshEpochs  int              `json:"refresh_epochs"`
+}

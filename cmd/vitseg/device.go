@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
-	"path/filepath"
-	"time"
 
 	"go.uber.org/zap"
 
-	"github.com/vitseg/vitseg/internal/host/cuda"
 	"github.com/vitseg/vitseg/model/inference"
+	"github.com/vitseg/vitseg/training"
 )
 
 // deviceFlag is --device, with one meaning for serve, segment, eval and train: cpu; cuda (fail at startup,
@@ -50,32 +47,15 @@ func (d *deviceFlag) resolve(rt *inference.Runtime, log *zap.Logger) (inference.
 	return inference.DeviceCPU, nil
 }
 
-// signalCheckInterval is how often Go's signal handlers are checked while GoMLX trains on CUDA.
-const signalCheckInterval = 250 * time.Millisecond
-
-// gomlxBackend is the GoMLX backend that trains on the device: onnx:cpu or onnx:cuda, on the same ONNX Runtime
-// directory as inference. For CUDA it preloads libcudart.so.13 (GoMLX cannot find it by itself) and keeps Go's
-// signal handlers in place until ctx ends. An explicit backend (--backend) is taken as it is.
+// gomlxBackend is the GoMLX backend that trains on the device (see training.Backend); an explicit backend
+// (--backend) is taken as it is.
 func (d *deviceFlag) gomlxBackend(ctx context.Context, rt *inference.Runtime, explicit string, log *zap.Logger) (string, error) {
 	if explicit != "" {
 		return explicit, nil
 	}
 	dev, err := d.device()
-	if err != nil || dev == inference.DeviceCPU {
-		return "onnx:cpu", err
+	if err != nil {
+		return "", err
 	}
-	cudaErr := cuda.Probe(filepath.Dir(rt.Library())).Err()
-	if cudaErr == nil {
-		cudaErr = cuda.PreloadRuntime()
-	}
-	rt.RestoreSignals(log)
-	switch {
-	case cudaErr == nil:
-		go rt.KeepSignals(ctx, signalCheckInterval, log)
-		return "onnx:cuda", nil
-	case dev == inference.DeviceCUDA:
-		return "", fmt.Errorf("%w: %w", inference.ErrCUDAUnavailable, cudaErr)
-	}
-	log.Warn("CUDA unavailable, training on the CPU", zap.Error(cudaErr))
-	return "onnx:cpu", nil
+	return training.Backend(ctx, rt, dev, log)
 }

@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"regexp"
 	"time"
-
-	"github.com/segmentio/kafka-go"
 
 	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/internal/envflag"
@@ -79,17 +76,6 @@ func readValid[T any](ctx context.Context, d *dlqFlags, topic string, decode eve
 	return eventlog.Read(ctx, kafkaconn.Cluster{Brokers: envflag.List(d.brokers), Dialer: dialer}, topic, decode)
 }
 
-// selectLetters returns the letters f matches.
-func selectLetters(letters []events.DeadLetterEvent, f dlq.Filter) []events.DeadLetterEvent {
-	var out []events.DeadLetterEvent
-	for _, e := range letters {
-		if f.Match(e) {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // parseSince reads --since: empty (everything), a duration back from now, or an RFC 3339 time.
 func parseSince(s string, now time.Time) (time.Time, error) {
 	if s == "" {
@@ -120,7 +106,7 @@ func runDLQList(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	letters := selectLetters(all, f)
+	letters := f.Select(all)
 	fmt.Fprintf(stdout, "dead letters: %d (%d objects)\n", len(letters), len(dlq.Latest(letters)))
 	for _, c := range dlq.Summarise(letters) {
 		fmt.Fprintf(stdout, "%s: %d\n", c.Class, c.Count)
@@ -162,83 +148,45 @@ func runDLQReplay(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	// The latest letter of each object decides: one that failed again, or ran out of attempts, since an
-	// earlier letter of the selection is not replayed from that earlier letter.
-	letters := selectLetters(dlq.Latest(all), f)
-	var processed []events.DeadLetterEvent
+	var results []events.ResultEvent // none read: nothing is skipped as processed
 	if !*includeProcessed {
-		results, err := d.readResults(ctx)
-		if err != nil {
+		if results, err = d.readResults(ctx); err != nil {
 			return err
 		}
-		letters, processed = dlq.SkipProcessed(letters, results)
 	}
-	if *dryRun {
-		for _, e := range processed {
-			fmt.Fprintf(stdout, "skip %s: processed since it was dead-lettered\n", replaySubject(e))
+	plan := dlq.PlanReplay(all, results, f)
+	return d.replay(ctx, plan, inputTopic, *dryRun, stdout, stderr)
+}
+
+// replay prints the plan (every step with --dry-run) and publishes it unless dryRun.
+func (d *dlqFlags) replay(ctx context.Context, plan dlq.Plan, topic string, dryRun bool, stdout, stderr io.Writer) error {
+	if dryRun {
+		for _, e := range plan.Processed {
+			fmt.Fprintf(stdout, "skip %s: processed since it was dead-lettered\n", dlq.Subject(e))
 		}
+		for _, it := range plan.Replay {
+			fmt.Fprintf(stdout, "would replay %s (attempt %d): %s\n", dlq.Subject(it.Letter), dlq.Attempt(it.Letter)+1, it.Letter.Reason)
+		}
+	}
+	for _, err := range plan.Refused {
+		fmt.Fprintln(stderr, "not replayed:", err)
 	}
 	skippedNote := ""
-	if len(processed) > 0 {
-		skippedNote = fmt.Sprintf("; skipped %d objects processed since they were dead-lettered (--include-processed replays them)", len(processed))
+	if len(plan.Processed) > 0 {
+		skippedNote = fmt.Sprintf("; skipped %d objects processed since they were dead-lettered (--include-processed replays them)", len(plan.Processed))
 	}
-	var msgs []kafka.Message
-	var refused []string
-	for _, e := range letters {
-		m, err := dlq.Replay(e)
-		if err != nil {
-			refused = append(refused, err.Error())
-			continue
-		}
-		if *dryRun {
-			fmt.Fprintf(stdout, "would replay %s (attempt %d): %s\n", replaySubject(e), dlq.Attempt(e)+1, e.Reason)
-		}
-		msgs = append(msgs, m)
-	}
-	for _, r := range refused {
-		fmt.Fprintln(stderr, "not replayed:", r)
-	}
-	if *dryRun {
-		_, err := fmt.Fprintf(stdout, "dry run: %d of %d dead letters would be replayed to %s%s\n", len(msgs), len(letters)+len(processed), inputTopic, skippedNote)
+	if dryRun {
+		_, err := fmt.Fprintf(stdout, "dry run: %d of %d dead letters would be replayed to %s%s\n", len(plan.Replay), plan.Selected(), topic, skippedNote)
 		return err
-	}
-	if err := d.publish(ctx, inputTopic, msgs); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(stdout, "replayed %d of %d dead letters to %s%s\n", len(msgs), len(letters)+len(processed), inputTopic, skippedNote)
-	return err
-}
-
-// replaySubject names what a replay re-publishes.
-func replaySubject(e events.DeadLetterEvent) string {
-	if e.Source != nil {
-		return e.Source.Bucket + "/" + e.Source.Key
-	}
-	return "message " + e.EventID
-}
-
-// publish writes msgs to topic and waits for every acknowledgement.
-func (d *dlqFlags) publish(ctx context.Context, topic string, msgs []kafka.Message) error {
-	if len(msgs) == 0 {
-		return nil
 	}
 	transport, err := d.ksec.Transport("vitseg-dlq", 10*time.Second)
 	if err != nil {
 		return err
 	}
 	defer transport.CloseIdleConnections()
-	w := &kafka.Writer{Addr: kafka.TCP(envflag.List(d.brokers)...), Topic: topic, Balancer: &kafka.Hash{},
-		RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond, Transport: transport}
-	err = w.WriteMessages(ctx, msgs...)
-	if cerr := w.Close(); err == nil {
-		err = cerr
+	if err := dlq.Publish(ctx, transport, envflag.List(d.brokers), topic, plan.Messages()); err != nil {
+		return err
 	}
-	if err != nil {
-		var werrs kafka.WriteErrors
-		if errors.As(err, &werrs) {
-			return fmt.Errorf("replay: %d of %d messages not written: %w", werrs.Count(), len(msgs), err)
-		}
-		return fmt.Errorf("replay: %w", err)
-	}
-	return nil
+	_, err = fmt.Fprintf(stdout, "replayed %d of %d dead letters to %s%s\n", len(plan.Replay), plan.Selected(), topic, skippedNote)
+	return err
 }

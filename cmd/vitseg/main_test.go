@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/vitseg/vitseg/internal/host/cuda"
+	"github.com/vitseg/vitseg/internal/ops/segment"
 	"github.com/vitseg/vitseg/internal/testsupport/modeltest"
 	"github.com/vitseg/vitseg/model/imaging"
 	"github.com/vitseg/vitseg/model/inference"
@@ -99,9 +100,9 @@ func TestSegmentFiles(t *testing.T) {
 	if len(lines) != 4 {
 		t.Fatalf("%d output lines, want 4:\n%s", len(lines), out)
 	}
-	byFile := map[string]segmentLine{}
+	byFile := map[string]segment.Line{}
 	for _, l := range lines {
-		var sl segmentLine
+		var sl segment.Line
 		if err := json.Unmarshal([]byte(l), &sl); err != nil {
 			t.Fatalf("bad JSON line %q: %v", l, err)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vitseg/vitseg/internal/testsupport/testenv"
 	"github.com/vitseg/vitseg/model/registry"
+	"github.com/vitseg/vitseg/training"
 )
 
 // smallDataset links n real pairs of the sample (and split files naming them) into a temp dir.
@@ -187,7 +188,7 @@ func TestTrainLearnsFromTheUploadsPrefix(t *testing.T) {
 		"uploads/masks/", "--teacher", "current", "--pseudo-threshold", "0.5")...); err != nil {
 		t.Fatalf("semi-supervised run: %v\n%s", err, stderr)
 	}
-	var summary runSummary
+	var summary training.Summary
 	b, err := os.ReadFile(filepath.Join(out, "metrics.json"))
 	if err != nil {
 		t.Fatal(err)

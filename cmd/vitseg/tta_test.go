@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vitseg/vitseg/internal/ops/segment"
 )
 
 // TestSegmentTTA: --tta flip reaches the session (its load is logged with it) and segments; an unknown value is
@@ -23,7 +25,7 @@ func TestSegmentTTA(t *testing.T) {
 	if !strings.Contains(stderr, `"tta": "flip"`) {
 		t.Errorf("the model load does not log the flip augmentation:\n%s", stderr)
 	}
-	var line segmentLine
+	var line segment.Line
 	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &line); err != nil || line.Error != "" || line.Mask == "" {
 		t.Errorf("segment --tta flip: %q (%v)", out, err)
 	}

@@ -42,17 +42,6 @@ func (u *unlabeledFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&u.refresh, "pseudo-refresh-epochs", 0, "relabel the photos with the student every this many epochs (0: keep the first labels)")
 }
 
-// unlabeledSummary is what metrics.json records of a semi-supervised run.
-type unlabeledSummary struct {
-	*training.UnlabeledSet
-	Teacher        string                    `json:"teacher"` // file and version, or "student"
-	Threshold      float64                   `json:"threshold"`
-	ThresholdTable []training.ThresholdPoint `json:"threshold_table,omitempty"` // the teacher on the validation split
-	Ratio          float64                   `json:"ratio"`
-	WarmupEpochs   int                       `json:"warmup_epochs"`
-	RefreshEpochs  int                       `json:"refresh_epochs"`
-}
-
 // strongAugmentation is what the student sees of a pseudo-labeled photo: the recipe's augmentation with colour
 // jitter at least as strong as brightness, contrast and saturation 0.4 and hue 0.05.
 func strongAugmentation(a training.Augmentation) training.Augmentation {
@@ -64,7 +53,7 @@ func strongAugmentation(a training.Augmentation) training.Augmentation {
 // which closes the teacher.
 type semiPlan struct {
 	semi    *training.SemiSupervised
-	summary *unlabeledSummary
+	summary *training.UnlabeledSummary
 	release func()
 }
 
@@ -98,7 +87,7 @@ func (u *unlabeledFlags) plan(ctx context.Context, d dataFlags, reg registryFlag
 	}
 	p.semi = &training.SemiSupervised{Photos: set.Photos, Threshold: u.threshold, Ratio: u.ratio, WarmupEpochs: u.warmup,
 		RefreshEpochs: u.refresh, Augmentation: strongAugmentation(recipe.Augmentation)}
-	p.summary = &unlabeledSummary{UnlabeledSet: set, Teacher: "student", Ratio: u.ratio, WarmupEpochs: u.warmup, RefreshEpochs: u.refresh}
+	p.summary = &training.UnlabeledSummary{UnlabeledSet: set, Teacher: "student", Ratio: u.ratio, WarmupEpochs: u.warmup, RefreshEpochs: u.refresh}
 	if u.teacher != "" {
 		b, name, err := u.teacherModel(ctx, reg, d.s3, log)
 		if err != nil {

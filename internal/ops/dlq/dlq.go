@@ -1,6 +1,6 @@
 // Package dlq works on the dead-letter topic's events: it selects them (Filter), summarises them by class and
 // reason (Summarise), keeps the latest letter of each object (Latest) and turns a letter back into the input
-// message that redrives it (Replay).
+// message that redrives it (Replay), plans a replay (PlanReplay) and publishes it (Publish).
 package dlq
 
 import (
@@ -22,6 +22,17 @@ type Filter struct {
 func (f Filter) Match(e events.DeadLetterEvent) bool {
 	return !e.FailedAt.Before(f.Since) && (f.Class == "" || e.ErrorClass == f.Class) &&
 		(f.Reason == nil || f.Reason.MatchString(e.Reason))
+}
+
+// Select returns the letters f matches, in order.
+func (f Filter) Select(letters []events.DeadLetterEvent) []events.DeadLetterEvent {
+	var out []events.DeadLetterEvent
+	for _, e := range letters {
+		if f.Match(e) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // ClassSummary counts the dead letters of one class.
