@@ -41,36 +41,16 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	examples := ds.Splits[*split]
-	if len(examples) == 0 {
-		return fmt.Errorf("split %q of %s is empty", *split, ds.Manifest.Source)
-	}
-	m, err := training.EvaluateSession(ctx, sess, examples, *batch)
+	rep, err := training.EvaluateSplit(ctx, sess, *modelPath, ds, *split, *batch)
 	if err != nil {
 		return err
 	}
-	result := evalResult{*modelPath, sess.Metadata().Version, *split, len(examples), ds.Manifest, m}
-	return result.write(stdout, *out)
-}
-
-// evalResult is what vitseg eval prints and saves as metrics.json.
-type evalResult struct {
-	Model   string            `json:"model"`
-	Version string            `json:"version"`
-	Split   string            `json:"split"`
-	Images  int               `json:"images"`
-	Dataset training.Manifest `json:"dataset"`
-	training.Metrics
-}
-
-// write prints the result as indented JSON and saves it as OUT/metrics.json when out is set.
-func (r evalResult) write(stdout io.Writer, out string) error {
-	js, err := json.MarshalIndent(r, "", "  ")
+	js, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode metrics: %w", err)
 	}
-	if out != "" {
-		if err := atomicfile.WriteBytes(filepath.Join(out, "metrics.json"), js, 0o644); err != nil {
+	if *out != "" {
+		if err := atomicfile.WriteBytes(filepath.Join(*out, "metrics.json"), js, 0o644); err != nil {
 			return err
 		}
 	}

@@ -13,7 +13,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vitseg/vitseg/internal/objstore"
-	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/registry"
 )
 
@@ -164,15 +163,9 @@ func publishFile(ctx context.Context, reg *registry.Registry, rf registryFlags, 
 	if err != nil {
 		return fmt.Errorf("read model: %w", err)
 	}
-	meta, err := model.ReadMetadata(b)
+	res, err := reg.PublishONNX(ctx, b, registry.PublishOptions{Gate: rf.gate(), Force: rf.force})
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
-	}
-	res, err := reg.Publish(ctx, b, registry.VersionMetadata{Model: meta, Metrics: meta.Metrics,
-		EvalSplit: "file:" + meta.Name + "@" + meta.Version, CodeVersion: meta.CodeVersion},
-		registry.PublishOptions{Gate: rf.gate(), Force: rf.force})
-	if err != nil {
-		return err
 	}
 	verdict := "published (now current)"
 	if !res.Published {

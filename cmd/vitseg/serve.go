@@ -6,16 +6,15 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"time"
 
-	"github.com/segmentio/kafka-go"
 	"go.uber.org/zap"
 
 	"github.com/vitseg/vitseg/consumer"
 	"github.com/vitseg/vitseg/internal/envflag"
 	"github.com/vitseg/vitseg/internal/objstore"
+	"github.com/vitseg/vitseg/kafkaconn"
 	"github.com/vitseg/vitseg/model/inference"
 	"github.com/vitseg/vitseg/model/registry"
 	"github.com/vitseg/vitseg/pipeline"
@@ -113,7 +112,7 @@ func (f *serveFlags) openKafka(log *zap.Logger) (*serveKafka, error) {
 		k.close()
 		return nil, err
 	}
-	k.probe = dialProbe(dialer, brokers)
+	k.probe = kafkaconn.Cluster{Brokers: brokers, Dialer: dialer}.Probe
 	return k, nil
 }
 
@@ -128,12 +127,10 @@ func (f *serveFlags) serve(ctx context.Context, p *pipeline.Pipeline, runtime *i
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", f.httpAddr, err)
 	}
-	stopHTTP := serveHTTP(ln, p.Handler(), log)
 	log.Info("serving", zap.String("http", ln.Addr().String()), zap.Strings("brokers", envflag.List(f.events.brokers)),
 		zap.String("input_topic", f.inputTopic), zap.Stringer("allow", &f.allow), zap.Object("s3", f.s3),
 		zap.String("ort", runtime.Version()))
-	runErr := p.Run(ctx)
-	stopHTTP()
+	runErr := p.Serve(ctx, ln)
 	log.Info("stopped", zap.Error(runErr))
 	return runErr
 }
@@ -155,37 +152,4 @@ func serveModelSource(file string, poll time.Duration, reg registryFlags, s3 obj
 	}
 	models.Registry = registry.New(client, reg.bucket, reg.name, registry.WithLogger(log))
 	return models, nil
-}
-
-// dialProbe is the Kafka readiness probe: can a connection to one of the brokers be opened? (The reader and
-// the writer bootstrap from any of them, so one broker down does not make the pipeline unready.)
-func dialProbe(dialer *kafka.Dialer, brokers []string) func(context.Context) error {
-	return func(ctx context.Context) error {
-		var errs []error
-		for _, broker := range brokers {
-			conn, err := dialer.DialContext(ctx, "tcp", broker)
-			if err == nil {
-				return conn.Close()
-			}
-			errs = append(errs, err)
-		}
-		return errors.Join(errs...)
-	}
-}
-
-// serveHTTP serves handler on ln until the returned stop is called (which waits up to 5 s for requests).
-func serveHTTP(ln net.Listener, handler http.Handler, log *zap.Logger) (stop func()) {
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("HTTP server stopped", zap.Error(err))
-		}
-	}()
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			log.Warn("HTTP shutdown", zap.Error(err))
-		}
-	}
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/vitseg/vitseg/model"
 )
 
 // DefaultGateMetric is the metric the quality gate compares when Gate.Metric is empty.
@@ -193,4 +195,16 @@ func (r *Registry) judge(ctx context.Context, res *PublishResult, meta VersionMe
 		res.Published, res.Forced, res.Reason = true, true, "forced: "+res.Reason
 	}
 	return nil
+}
+
+// PublishONNX publishes an exported model file through the quality gate with the metrics stored in its own
+// metadata. Their evaluation split ("file:NAME@VERSION") is unknown to the registry, so against an existing
+// current version the gate refuses the file unless opts.Force.
+func (r *Registry) PublishONNX(ctx context.Context, onnx []byte, opts PublishOptions) (PublishResult, error) {
+	meta, err := model.ReadMetadata(onnx)
+	if err != nil {
+		return PublishResult{}, err
+	}
+	return r.Publish(ctx, onnx, VersionMetadata{Model: meta, Metrics: meta.Metrics,
+		EvalSplit: "file:" + meta.Name + "@" + meta.Version, CodeVersion: meta.CodeVersion}, opts)
 }

@@ -1,4 +1,4 @@
-package main
+package kafkaconn_test
 
 import (
 	"context"
@@ -7,11 +7,13 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/vitseg/vitseg/kafkaconn"
 )
 
-// TestDialProbeTriesEveryBroker: the Kafka readiness probe passes while any bootstrap broker accepts a
+// TestProbeTriesEveryBroker: the Kafka readiness probe passes while any bootstrap broker accepts a
 // connection, not only the first one listed.
-func TestDialProbeTriesEveryBroker(t *testing.T) {
+func TestProbeTriesEveryBroker(t *testing.T) {
 	up, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -27,10 +29,10 @@ func TestDialProbeTriesEveryBroker(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	dialer := &kafka.Dialer{Timeout: time.Second}
-	if err := dialProbe(dialer, []string{downAddr, up.Addr().String()})(ctx); err != nil {
+	if err := (kafkaconn.Cluster{Brokers: []string{downAddr, up.Addr().String()}, Dialer: dialer}).Probe(ctx); err != nil {
 		t.Fatalf("probe with the second broker up: %v", err)
 	}
-	if err := dialProbe(dialer, []string{downAddr})(ctx); err == nil {
+	if err := (kafkaconn.Cluster{Brokers: []string{downAddr}, Dialer: dialer}).Probe(ctx); err == nil {
 		t.Fatal("probe with every broker down passed")
 	}
 }
