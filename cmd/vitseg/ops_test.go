@@ -12,8 +12,8 @@ func TestOpsUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"dlq"}, "give list or replay"},
-		{[]string{"dlq", "purge"}, "give list or replay"},
+		{[]string{"dlq"}, "dlq: give a command"},
+		{[]string{"dlq", "purge"}, `unknown dlq command "purge"`},
 		{[]string{"dlq", "replay"}, "--class is required"},
 		{[]string{"dlq", "list", "--class", "nope"}, `--class "nope" is not one of`},
 		{[]string{"dlq", "list", "--since", "yesterday"}, "neither a duration"},
