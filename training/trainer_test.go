@@ -145,8 +145,8 @@ func TestTrainReturnsHistoryOnError(t *testing.T) {
 	tr := tinyTrainer(t, backend(t), 2)
 	tr.CheckpointDir = t.TempDir()
 	tr.OnEpoch = func(training.EpochStats, [][]uint8) {
-		// A directory where progress.json.tmp goes makes saving the checkpoint fail.
-		if err := os.Mkdir(filepath.Join(tr.CheckpointDir, "progress.json.tmp"), 0o755); err != nil {
+		// A directory where progress.json goes makes saving the checkpoint fail (a file cannot replace it).
+		if err := os.Mkdir(filepath.Join(tr.CheckpointDir, "progress.json"), 0o755); err != nil {
 			t.Error(err)
 		}
 	}
