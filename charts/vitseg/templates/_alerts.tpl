@@ -126,7 +126,7 @@ names its section of the chart's README (## Runbooks). Thresholds, windows and
       labels:
         severity: warning
       annotations:
-        summary: vitseg {{ "{{ $labels.instance }}" }} dead-lettered {{ "{{ $value }}" }} references whose retry budget ran out
+        summary: vitseg {{ "{{ $labels.instance }}" }} dead-lettered references whose retry budget ran out
         description: Calls kept failing for some items while the same dependency served other items, past --retry-budget, in the last {{ $a.retryBudgetExhausted.window }}.
         runbook_url: {{ $runbook }}vitsegretrybudgetexhausted
 {{- if .Values.train.enabled }}
