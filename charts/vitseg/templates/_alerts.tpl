@@ -3,7 +3,10 @@ The alert rules: the groups of the PrometheusRule (prometheusrule.yaml) and of
 the plain rule file alerts/vitseg-rules.yaml, which tools/cmd/obsgen renders
 from this template with alerts/render-values.yaml. Each alert's runbook_url
 names its section of the chart's README (## Runbooks). Thresholds, windows and
-`for` durations come from .Values.alerts.
+`for` durations come from .Values.alerts. serve creates a labelled counter
+series at its first increment, which increase() cannot see: the "any within
+the window" alerts also take a series that exists now but did not a window
+ago (`x unless x offset W`).
 */}}
 {{- define "vitseg.alertGroups" -}}
 {{- $a := .Values.alerts }}
@@ -70,7 +73,13 @@ names its section of the chart's README (## Runbooks). Thresholds, windows and
         runbook_url: {{ $runbook }}vitseglatencyp99high
     - alert: VitsegModelReloadFailing
       expr: |-
-        sum by (job, instance, result) (increase(vitseg_model_reloads_total{ {{- $job -}} ,result!="loaded"}[{{ $a.modelReload.window }}])) > 0
+        sum by (job, instance, result) (
+          increase(vitseg_model_reloads_total{ {{- $job -}} ,result!="loaded"}[{{ $a.modelReload.window }}]) > 0
+          or (
+            vitseg_model_reloads_total{ {{- $job -}} ,result!="loaded"}
+            unless vitseg_model_reloads_total{ {{- $job -}} ,result!="loaded"} offset {{ $a.modelReload.window }}
+          )
+        ) > 0
       labels:
         severity: warning
       annotations:
@@ -122,7 +131,13 @@ names its section of the chart's README (## Runbooks). Thresholds, windows and
         runbook_url: {{ $runbook }}vitsegkafkaunreachable
     - alert: VitsegRetryBudgetExhausted
       expr: |-
-        sum by (job, instance) (increase(vitseg_dead_lettered_total{ {{- $job -}} ,class="retries_exhausted"}[{{ $a.retryBudgetExhausted.window }}])) > 0
+        sum by (job, instance) (
+          increase(vitseg_dead_lettered_total{ {{- $job -}} ,class="retries_exhausted"}[{{ $a.retryBudgetExhausted.window }}]) > 0
+          or (
+            vitseg_dead_lettered_total{ {{- $job -}} ,class="retries_exhausted"}
+            unless vitseg_dead_lettered_total{ {{- $job -}} ,class="retries_exhausted"} offset {{ $a.retryBudgetExhausted.window }}
+          )
+        ) > 0
       labels:
         severity: warning
       annotations:
