@@ -14,7 +14,8 @@
 #                "# expect:" line names
 #   unittest     helm-unittest suites charts/vitseg/tests/*_test.yaml
 #   package      helm package, and the packaged chart renders
-#   tools        go test of the validators themselves
+#   tools        go test of the validators themselves, and of the generated
+#                dashboard and alert rule file (stale: run tools/cmd/obsgen)
 #
 # helm, helm-unittest and the validators are built from the Go module proxy
 # and cached under $VITSEG_CACHE/tools (helm by version, the tools module's
@@ -202,9 +203,10 @@ done
 check "helm-unittest: charts/vitseg/tests" "$tools_dir/helm-unittest" --color=false --strict "$chart"
 check "helm package: packaged chart renders" package_and_render
 test_tools() {
-	(cd "$root/tools" && go test ./internal/manifestcheck/ ./internal/dockerlint/ ./cmd/manifestcheck/ ./cmd/dockerfilelint/)
+	(cd "$root/tools" && go test ./internal/manifestcheck/ ./internal/dockerlint/ ./cmd/manifestcheck/ ./cmd/dockerfilelint/ \
+		./internal/alertrules/ ./internal/grafanadash/)
 }
-check "go test: manifestcheck, dockerlint" test_tools
+check "go test: manifestcheck, dockerlint, generated dashboard and alert rules" test_tools
 
 echo
 for name in "${failures[@]}"; do

@@ -12,6 +12,9 @@
 #   minio      MinIO server, built with `go install`
 #   devbroker  the tools module's devbroker (Kafka-protocol dev broker) and
 #              stackinit (bucket/notification setup) commands
+#   prometheus Prometheus and promtool (scripts/check-observability.sh): used
+#              from PATH when both are there, else Debian's prometheus package
+#              unpacked into the cache (apt-get download; no service started)
 #   all        turbojpeg, ort, minio and devbroker (the default)
 #
 # Idempotent: what is already cached (and verified) is left alone. Versions and
@@ -25,7 +28,7 @@
 #                   it (its sha256 is still verified)
 #   VITSEG_ORT_CUDA_TGZ  the same for the CUDA provider package
 #
-# Usage: scripts/setup.sh [turbojpeg|ort|cuda|minio|devbroker|all]...
+# Usage: scripts/setup.sh [turbojpeg|ort|cuda|minio|devbroker|prometheus|all]...
 set -euo pipefail
 
 # shellcheck source=lib.sh
@@ -194,18 +197,50 @@ install_turbojpeg() {
 	log "turbojpeg: installed libturbojpeg0-dev"
 }
 
+# install_prometheus makes promtool and prometheus available: from PATH, else
+# Debian's package unpacked into $cache/prometheus/bin (scripts that need them
+# add that directory to PATH).
+install_prometheus() {
+	local dir="$cache/prometheus/bin" tmp
+	if command -v promtool >/dev/null && command -v prometheus >/dev/null; then
+		log "prometheus: present ($(command -v prometheus), $(command -v promtool))"
+		return
+	fi
+	if [[ -x $dir/promtool && -x $dir/prometheus ]]; then
+		log "prometheus: cached $dir"
+		return
+	fi
+	command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null ||
+		die "prometheus: promtool and prometheus are missing; install Prometheus (2.42 or later) by hand"
+	tmp="$(mktemp -d)"
+	# shellcheck disable=SC2064 # expand tmp now
+	trap "rm -rf '$tmp'" RETURN
+	log "prometheus: unpacking Debian's prometheus package into $dir"
+	if ! (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1); then
+		local sudo=()
+		[[ $(id -u) == 0 ]] || sudo=(sudo)
+		"${sudo[@]}" apt-get update -qq
+		(cd "$tmp" && apt-get download prometheus >/dev/null) || die "prometheus: apt-get download failed"
+	fi
+	dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/root"
+	mkdir -p "$dir"
+	install -m 0755 "$tmp/root/usr/bin/prometheus" "$tmp/root/usr/bin/promtool" "$dir/"
+	"$dir/promtool" --version >/dev/null || die "prometheus: the unpacked promtool does not run"
+	log "prometheus: installed $dir/prometheus and $dir/promtool"
+}
+
 main() {
 	local targets=("$@")
 	((${#targets[@]})) || targets=(all)
 	local t
 	for t in "${targets[@]}"; do
 		case $t in
-		turbojpeg | ort | cuda | minio | devbroker | all) ;;
+		turbojpeg | ort | cuda | minio | devbroker | prometheus | all) ;;
 		-h | --help)
 			sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
 			return
 			;;
-		*) die "unknown target '$t' (want turbojpeg, ort, cuda, minio, devbroker or all)" ;;
+		*) die "unknown target '$t' (want turbojpeg, ort, cuda, minio, devbroker, prometheus or all)" ;;
 		esac
 	done
 	for t in "${targets[@]}"; do
@@ -215,6 +250,7 @@ main() {
 		cuda) vitseg_with_lock ort install_ort && vitseg_with_lock ort install_cuda ;;
 		minio) vitseg_with_lock minio install_minio ;;
 		devbroker) vitseg_with_lock tools install_tools ;;
+		prometheus) vitseg_with_lock prometheus install_prometheus ;;
 		all)
 			vitseg_with_lock apt install_turbojpeg
 			vitseg_with_lock ort install_ort

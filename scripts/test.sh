@@ -42,3 +42,4 @@ scripts/fuzz.sh
 
 echo "== deployment checks"
 scripts/check-deploy.sh
+scripts/check-observability.sh
