@@ -25,8 +25,8 @@ go vet -tags onnx ./...
 echo "== staticcheck"
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags onnx ./...
 
-echo "== function length (no non-test function over 80 lines)"
-(cd tools && go run ./cmd/funclen -max 80 ..)
+echo "== function and file length (no non-test function over 80 lines, no file over 400)"
+(cd tools && go run ./cmd/funclen -max 80 -max-file 400 ..)
 
 echo "== layering (no product code imports test support)"
 (cd tools && go run ./cmd/layercheck ..)
@@ -42,4 +42,6 @@ scripts/fuzz.sh
 
 echo "== deployment checks"
 scripts/check-deploy.sh
+
+echo "== observability (promtool, then a real Prometheus scraping a real serve)"
 scripts/check-observability.sh

@@ -1,8 +1,9 @@
 // Command funclen fails when a non-test Go function (or function literal) of a tree is longer than a limit:
 // the project's rule that no function outside tables passes 80 lines (issue 11). Lines are counted from the
-// func keyword to the closing brace.
+// func keyword to the closing brace. With -max-file it also fails on a non-test Go file longer than that, unless
+// the file says it is generated ("Code generated ... DO NOT EDIT."): one concept per file (issue 22).
 //
-// Usage: funclen [-max 80] DIR...
+// Usage: funclen [-max 80] [-max-file 400] DIR...
 package main
 
 import (
@@ -30,6 +31,7 @@ func main() {
 func run(args []string, out io.Writer) error {
 	fl := flag.NewFlagSet("funclen", flag.ContinueOnError)
 	limit := fl.Int("max", 80, "longest allowed function, in lines")
+	fileLimit := fl.Int("max-file", 0, "longest allowed non-generated file, in lines (0: no limit)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -38,7 +40,7 @@ func run(args []string, out io.Writer) error {
 	}
 	var long []function
 	for _, dir := range fl.Args() {
-		fns, err := functions(dir)
+		fns, files, err := functions(dir)
 		if err != nil {
 			return err
 		}
@@ -47,12 +49,17 @@ func run(args []string, out io.Writer) error {
 				long = append(long, f)
 			}
 		}
+		for _, f := range files {
+			if *fileLimit > 0 && f.lines > *fileLimit {
+				long = append(long, f)
+			}
+		}
 	}
 	for _, f := range long {
 		fmt.Fprintf(out, "%s: %s is %d lines\n", f.pos, f.name, f.lines)
 	}
 	if len(long) > 0 {
-		return fmt.Errorf("%d functions over %d lines", len(long), *limit)
+		return fmt.Errorf("%d functions or files over the limits (%d, %d lines)", len(long), *limit, *fileLimit)
 	}
 	return nil
 }
@@ -64,11 +71,11 @@ type function struct {
 	lines int
 }
 
-// functions lists the functions of the non-test Go files under dir, skipping vendor and testdata directories.
-func functions(dir string) ([]function, error) {
+// functions lists the functions of the non-test Go files under dir, skipping vendor and testdata directories,
+// and the files that are not generated, each as a function named "the file".
+func functions(dir string) (out, files []function, err error) {
 	fset := token.NewFileSet()
-	var out []function
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -78,9 +85,12 @@ func functions(dir string) ([]function, error) {
 		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 			return nil
 		}
-		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution|parser.ParseComments)
 		if err != nil {
 			return fmt.Errorf("parse: %w", err)
+		}
+		if !ast.IsGenerated(f) {
+			files = append(files, function{pos: fset.Position(f.Pos()), name: "the file", lines: fset.File(f.Pos()).LineCount()})
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch fn := n.(type) {
@@ -95,7 +105,7 @@ func functions(dir string) ([]function, error) {
 		})
 		return nil
 	})
-	return out, err
+	return out, files, err
 }
 
 func measure(fset *token.FileSet, fn ast.Node, body *ast.BlockStmt, name string) function {
