@@ -46,10 +46,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	semi, err := f.unlabeled.plan(ctx, f.data, f.reg, ds, runtime, recipe, cfg, log)
-	defer semi.Close() // also after an error: the teacher may be open
 	if err != nil {
+		semi.Close() // the teacher, when it was opened before the failure
 		return err
 	}
+	defer semi.Close()
 	res, err := training.Run(ctx, training.RunConfig{Preset: f.preset, Model: cfg, Recipe: recipe, Seed: f.seed,
 		Dataset: ds, Backend: backendName, Runtime: runtime, Semi: semi.Settings, Unlabeled: semi.Summary,
 		CheckpointDir: f.ckptDir, ReportExamples: f.reportExamples, ModelName: f.reg.name, CodeVersion: version,
