@@ -1,7 +1,7 @@
 // Package e2e holds vitseg's process-level reliability and security tests. They build the real `vitseg` binary
 // (with the onnx tag) once in TestMain and run `vitseg serve` and `vitseg train` as child processes against the
-// real MinIO server and Kafka-protocol dev broker of internal/testenv, then inject faults (broker restart, S3
-// outage, SIGKILL, a broken model in the registry, a consumer-group rebalance, a killed training job), feed a
+// real MinIO server and Kafka-protocol dev broker of internal/testsupport/testenv, then inject faults (broker
+// restart, S3 outage, SIGKILL, a broken model in the registry, a consumer-group rebalance, a killed training job), feed a
 // corpus of bad inputs, check the secrets never reach the logs, run over TLS and soak the pipeline while
 // sampling its memory. Every fault test counts the messages in and the results out: nothing may be lost, and a
 // message processed twice must give the same mask key and event ID. cuda_test.go runs the real ONNX Runtime CUDA

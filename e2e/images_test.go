@@ -13,7 +13,7 @@ import (
 )
 
 // Crafted inputs for the bad-input corpus; the JPEG and PNG crafting is shared with model/imaging's tests through
-// internal/imagetest.
+// internal/testsupport/imagetest.
 
 // decodePhoto decodes a sample photo.
 func decodePhoto(t *testing.T, b []byte) image.Image {

@@ -181,7 +181,7 @@ package_and_render() {
 }
 
 check "dockerfile: BuildKit lint, build context, pins" \
-	"$tools_dir/dockerfilelint" -context "$root" -env "$root/internal/runtimepaths/versions.env" -require-pin-prefix ORT_ "$root/Dockerfile"
+	"$tools_dir/dockerfilelint" -context "$root" -env "$root/internal/host/runtimepaths/versions.env" -require-pin-prefix ORT_ "$root/Dockerfile"
 
 for values in "$chart"/ci/*.yaml; do
 	name="$(basename "$values")"
