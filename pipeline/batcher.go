@@ -5,13 +5,16 @@ import (
 	"time"
 )
 
-// batchItems collects items from in into batches of at most maxSize, sending a batch as soon as it is full or
-// maxWait after its first item arrived (Triton's dynamic batching). It flushes what it holds when in is closed
-// and then closes out. It returns early only when ctx is cancelled.
-func batchItems[T any](ctx context.Context, in <-chan T, out chan<- []T, maxSize int, maxWait time.Duration) {
+// batchItems collects items from in into batches, sending a batch as soon as it is full or its wait has passed
+// since its first item arrived (Triton's dynamic batching). The limits of each batch are asked of limits when
+// its first item arrives, so that a policy can adapt them (latencyPolicy); arrived, when not nil, is told of
+// every item. It flushes what it holds when in is closed and then closes out. It returns early only when ctx
+// is cancelled.
+func batchItems[T any](ctx context.Context, in <-chan T, out chan<- []T, limits func() batchLimits, arrived func(time.Time)) {
 	defer close(out)
 	var batch []T
-	timer := time.NewTimer(maxWait)
+	var lim batchLimits
+	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	send := func() bool {
 		timer.Stop()
@@ -37,11 +40,15 @@ func batchItems[T any](ctx context.Context, in <-chan T, out chan<- []T, maxSize
 				send()
 				return
 			}
+			if arrived != nil {
+				arrived(time.Now())
+			}
 			batch = append(batch, item)
 			if len(batch) == 1 {
-				timer.Reset(maxWait)
+				lim = limits()
+				timer.Reset(lim.wait)
 			}
-			if len(batch) >= maxSize && !send() {
+			if len(batch) >= max(lim.size, 1) && !send() {
 				return
 			}
 		case <-timeout:
@@ -52,4 +59,9 @@ func batchItems[T any](ctx context.Context, in <-chan T, out chan<- []T, maxSize
 			return
 		}
 	}
+}
+
+// fixedLimits are the limits of the fixed window: size items, wait after the first.
+func fixedLimits(size int, wait time.Duration) func() batchLimits {
+	return func() batchLimits { return batchLimits{size: size, wait: wait} }
 }

@@ -23,7 +23,7 @@ func TestBatchItems(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			in := make(chan int)
 			out := make(chan []int, 16)
-			go batchItems(context.Background(), in, out, tc.maxSize, 50*time.Millisecond)
+			go batchItems(context.Background(), in, out, fixedLimits(tc.maxSize, 50*time.Millisecond), nil)
 			for i := range tc.items {
 				in <- i
 			}

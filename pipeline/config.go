@@ -13,11 +13,15 @@ import (
 type Config struct {
 	// Allow lists the bucket/prefix locations whose objects are segmented (required). References elsewhere, and
 	// the pipeline's own masks under OutputBucket/OutputPrefix, are skipped (consumer.Filter).
-	Allow          consumer.AllowList
-	OutputBucket   string // where masks go; empty: the source object's bucket
-	OutputPrefix   string // key prefix of masks (default "masks/")
-	MaxBatch       int    // dynamic batcher: most images per inference
-	MaxWait        time.Duration
+	Allow        consumer.AllowList
+	OutputBucket string // where masks go; empty: the source object's bucket
+	OutputPrefix string // key prefix of masks (default "masks/")
+	MaxBatch     int    // dynamic batcher: most images per inference
+	MaxWait      time.Duration
+	// LatencyTarget, when set, is the p99 latency from an image's fetch to its event that the batcher keeps,
+	// choosing each batch's size (up to MaxBatch) and wait from what it learns (latencypolicy.go); zero keeps
+	// the fixed window of MaxBatch and MaxWait.
+	LatencyTarget  time.Duration
 	FetchWorkers   int
 	DecodeWorkers  int
 	WriteWorkers   int

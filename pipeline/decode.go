@@ -28,7 +28,7 @@ func (p *Pipeline) decode(ctx context.Context, j *job) bool {
 	prep.Image = nil // Only the tensor and the size travel on: the decoded photo would stay in memory until written.
 	j.prepared = prep
 	j.decoded = time.Now()
-	p.metrics.stageSeconds.WithLabelValues("decode").Observe(j.decoded.Sub(j.fetched).Seconds())
+	p.observeStage("decode", j, j.decoded.Sub(j.fetched))
 	return true
 }
 

@@ -27,7 +27,7 @@ func (p *Pipeline) fetch(ctx context.Context, j *job) bool {
 		return false
 	}
 	j.fetched = time.Now()
-	p.metrics.stageSeconds.WithLabelValues("fetch").Observe(j.fetched.Sub(j.received).Seconds())
+	p.observeStage("fetch", j, j.fetched.Sub(j.received))
 	return true
 }
 

@@ -66,11 +66,12 @@ func (p *Pipeline) inferBatch(ctx context.Context, batch []*job, out chan<- *job
 	}
 	now := time.Now()
 	p.metrics.batchSize.Observe(float64(len(batch)))
+	p.batching.inferred(len(batch), now.Sub(start))
 	for i, j := range batch {
 		j.result, j.model, j.batched, j.inferred = results[i], m, start, now
 		j.prepared.Tensor = nil
-		p.metrics.stageSeconds.WithLabelValues("queue").Observe(start.Sub(j.decoded).Seconds())
-		p.metrics.stageSeconds.WithLabelValues("infer").Observe(now.Sub(start).Seconds())
+		p.observeStage("queue", j, start.Sub(j.decoded))
+		p.observeStage("infer", j, now.Sub(start))
 		select {
 		case out <- j:
 		case <-ctx.Done():

@@ -21,6 +21,9 @@ type metrics struct {
 	modelInfo      *prometheus.GaugeVec   // name, version, provider = 1 for the model in use
 	modelReloads   *prometheus.CounterVec // by result: loaded, failed, refused_image_size
 	commitFailures prometheus.Counter
+	batchLimit     prometheus.Gauge // the batcher's size limit for the batch being filled
+	batchWaitLimit prometheus.Gauge // its wait limit, in seconds
+	predictedP99   prometheus.Gauge // the latency target policy's predicted p99, in seconds (0: no target)
 }
 
 func newMetrics() *metrics {
@@ -54,9 +57,15 @@ func newMetrics() *metrics {
 			Help: "Model reload attempts, by result (loaded, failed)."}, []string{"result"}),
 		commitFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "vitseg_commit_failures_total",
 			Help: "Offset commits that failed (they are retried)."}),
+		batchLimit: prometheus.NewGauge(prometheus.GaugeOpts{Name: "vitseg_batcher_size_limit",
+			Help: "Most images the batch being filled may hold (--max-batch, or the latency target's choice)."}),
+		batchWaitLimit: prometheus.NewGauge(prometheus.GaugeOpts{Name: "vitseg_batcher_wait_limit_seconds",
+			Help: "Longest wait of the batch being filled after its first image (--max-wait, or the latency target's choice)."}),
+		predictedP99: prometheus.NewGauge(prometheus.GaugeOpts{Name: "vitseg_batcher_predicted_p99_seconds",
+			Help: "p99 latency from fetch to event predicted for the current batch limits (0 without --latency-target)."}),
 	}
 	reg.MustRegister(m.consumed, m.processed, m.failed, m.deadLettered, m.ignored, m.retries, m.batchSize,
-		m.stageSeconds, m.lag, m.inFlight, m.modelInfo, m.modelReloads, m.commitFailures,
+		m.stageSeconds, m.lag, m.inFlight, m.modelInfo, m.modelReloads, m.commitFailures, m.batchLimit, m.batchWaitLimit, m.predictedP99,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -16,18 +16,19 @@ import (
 
 // Pipeline is one running stream processor.
 type Pipeline struct {
-	cfg     Config
-	deps    Deps
-	log     *zap.Logger
-	metrics *metrics
-	wm      *consumer.Watermark
-	loader  *modelLoader
-	swaps   chan *servingModel
-	model   *servingModel // owned by the inference goroutine
-	tracer  trace.Tracer
-	masks   imaging.MaskEncoder
-	filter  *consumer.Filter // skips references outside cfg.Allow and the pipeline's own masks
-	retry   retryPolicies
+	cfg      Config
+	deps     Deps
+	log      *zap.Logger
+	metrics  *metrics
+	wm       *consumer.Watermark
+	loader   *modelLoader
+	swaps    chan *servingModel
+	model    *servingModel // owned by the inference goroutine
+	tracer   trace.Tracer
+	masks    imaging.MaskEncoder
+	filter   *consumer.Filter // skips references outside cfg.Allow and the pipeline's own masks
+	retry    retryPolicies
+	batching *latencyPolicy // the batch limits: the fixed window, or a latency target
 
 	modelReady atomic.Bool
 	s3OK       atomic.Bool
@@ -74,6 +75,7 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 	p := &Pipeline{cfg: cfg, deps: deps, filter: filter, log: deps.Logger, metrics: m, wm: consumer.NewWatermark(),
 		swaps: make(chan *servingModel, 1), probeNow: make(chan struct{}, 1)}
 	p.retry = p.newRetryPolicies()
+	p.batching = newLatencyPolicy(cfg.LatencyTarget, cfg.MaxBatch, cfg.MaxWait)
 	p.tracer = newTracer(deps.Tracing)
 	p.deps.Writer = tracedWriter{Writer: deps.Writer, tracer: p.tracer}
 	p.loader = &modelLoader{runtime: deps.Runtime, opts: deps.Session, log: deps.Logger, metrics: m}

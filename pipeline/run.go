@@ -64,7 +64,7 @@ func (p *Pipeline) startStages(ctx context.Context) (chan<- *job, <-chan struct{
 	var stages sync.WaitGroup
 	stages.Go(func() { runPool(ctx, c.FetchWorkers, toFetch, toDecode, p.traced("fetch", p.fetch)) })
 	stages.Go(func() { runPool(ctx, c.DecodeWorkers, toDecode, toBatch, p.traced("decode", p.decode)) })
-	stages.Go(func() { batchItems(ctx, toBatch, batches, c.MaxBatch, c.MaxWait) })
+	stages.Go(func() { batchItems(ctx, toBatch, batches, p.batchLimits, p.batching.arrived) })
 	stages.Go(func() { p.infer(ctx, batches, toWrite) })
 	stages.Go(func() { runPool(ctx, c.WriteWorkers, toWrite, nil, p.traced("write", p.write)) })
 

@@ -3,6 +3,9 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,7 +80,7 @@ func TestTracingSpanStructure(t *testing.T) {
 	defer tp.Shutdown(context.Background()) //nolint:errcheck
 	s.tracing = tp
 	results, deads := s.collect(t, resultTopic), s.collect(t, dlqTopic)
-	s.startPipeline(t, pipeline.ModelSource{File: writeModel(t, exportTiny(t, "v1", 1))}, testLogger(t))
+	in := s.startPipeline(t, pipeline.ModelSource{File: writeModel(t, exportTiny(t, "v1", 1))}, testLogger(t))
 
 	good, bad := uploads+"trace-good.jpg", uploads+"trace-bad.jpg"
 	s.upload(t, "trace-good.jpg") // its notification is traced too, as a new trace
@@ -148,6 +151,7 @@ func TestTracingSpanStructure(t *testing.T) {
 	if len(dl) != 1 || headerSpan(dead).SpanID() != dl[0].SpanContext.SpanID() || attr(dl[0], "vitseg.error.class") != "bad_image" {
 		t.Errorf("dead letter traceparent %v, deadletter spans %v", headerSpan(dead), dl)
 	}
+	checkExemplars(t, in.p, spans)
 }
 
 // roots counts the image spans of key that started a trace of their own (no traceparent in the input).
@@ -159,4 +163,36 @@ func (st spanTree) roots(key string) int {
 		}
 	}
 	return n
+}
+
+// checkExemplars scrapes p's metrics as Prometheus does (OpenMetrics): the end-to-end latency histogram carries
+// exemplars, each the trace id of an image span.
+func checkExemplars(t *testing.T, p *pipeline.Pipeline, spans spanTree) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.Header.Set("Accept", "application/openmetrics-text; version=1.0.0")
+	p.Handler().ServeHTTP(rec, req)
+	images := map[string]bool{}
+	for _, s := range spans {
+		if s.Name == "vitseg.image" {
+			images[s.SpanContext.TraceID().String()] = true
+		}
+	}
+	found := 0
+	for line := range strings.SplitSeq(rec.Body.String(), "\n") {
+		if !strings.HasPrefix(line, `vitseg_stage_seconds_bucket{stage="total"`) {
+			continue
+		}
+		if _, ex, ok := strings.Cut(line, ` # {trace_id="`); ok {
+			id, _, _ := strings.Cut(ex, `"`)
+			if !images[id] {
+				t.Errorf("exemplar trace id %s is no image span's trace", id)
+			}
+			found++
+		}
+	}
+	if found == 0 {
+		t.Errorf("no exemplar on the end-to-end latency buckets:\n%s", rec.Body.String())
+	}
 }

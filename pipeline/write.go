@@ -20,12 +20,14 @@ func (p *Pipeline) write(ctx context.Context, j *job) bool {
 		return false
 	}
 	written := time.Now()
-	p.metrics.stageSeconds.WithLabelValues("write").Observe(written.Sub(j.inferred).Seconds())
+	p.observeStage("write", j, written.Sub(j.inferred))
 	if !p.publishResult(ctx, j, resultEvent(j, mask, written)) {
 		return false
 	}
 	p.metrics.processed.Inc()
-	p.metrics.stageSeconds.WithLabelValues("total").Observe(time.Since(j.received).Seconds())
+	total := time.Since(j.received)
+	p.observeStage("total", j, total)
+	p.batching.finished(total - j.inferred.Sub(j.decoded)) // the rest: all but the batcher's wait and inference
 	p.finishJob(j)
 	return true
 }

@@ -26,6 +26,7 @@ type serveFlags struct {
 	regPoll        time.Duration
 	maxBatch       int
 	maxWait        time.Duration
+	latencyTarget  time.Duration
 	fetchWorkers   int
 	decodeWorkers  int
 	writeWorkers   int
@@ -75,6 +76,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.regPoll, "registry-poll", 30*time.Second, "how often the registry pointer is checked")
 	fs.IntVar(&f.maxBatch, "max-batch", def.MaxBatch, "dynamic batcher: most images per inference")
 	fs.DurationVar(&f.maxWait, "max-wait", def.MaxWait, "dynamic batcher: longest wait to fill a batch")
+	fs.DurationVar(&f.latencyTarget, "latency-target", 0, "p99 latency from fetch to event the batcher keeps, choosing each batch's size (up to --max-batch) and wait from the inference times and arrival rate it measures (0: the fixed window of --max-batch and --max-wait)")
 	fs.IntVar(&f.fetchWorkers, "fetch-workers", def.FetchWorkers, "concurrent S3 downloads")
 	fs.IntVar(&f.decodeWorkers, "decode-workers", 0, "concurrent image decoders (0: from the CPU count, see docs/SCALING.md)")
 	fs.IntVar(&f.writeWorkers, "write-workers", def.WriteWorkers, "concurrent mask uploads and event writes")
@@ -94,7 +96,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 // pipelineConfig is the pipeline's configuration from the flags.
 func (f *serveFlags) pipelineConfig() pipeline.Config {
 	return pipeline.Config{Allow: f.allow, OutputBucket: f.outBucket, OutputPrefix: f.outPrefix, MaxBatch: f.maxBatch,
-		MaxWait: f.maxWait, FetchWorkers: f.fetchWorkers, DecodeWorkers: f.decodeWorkers, WriteWorkers: f.writeWorkers,
+		MaxWait: f.maxWait, LatencyTarget: f.latencyTarget, FetchWorkers: f.fetchWorkers, DecodeWorkers: f.decodeWorkers, WriteWorkers: f.writeWorkers,
 		QueueSize: f.queue, Limits: f.lim.limits(), DrainTimeout: f.drain,
 		RetryBudget: f.retryBudget,
 		MaxAttempts: f.maxAttempts, MaxAge: f.maxAge,

@@ -18,6 +18,7 @@ func rows() []row {
 	return []row{
 		{"Overview", overview()},
 		{"Latency", latency()},
+		{"Batcher", batcher()},
 		{"Kafka", kafka()},
 		{"Errors and retries", errorsAndRetries()},
 		{"Model", modelPanels()},
@@ -118,5 +119,19 @@ func resources() []cog.Builder[dashboard.Panel] {
 			query{`sum by (instance) (rate(process_cpu_seconds_total{` + sel + `}[$__rate_interval]))`, "{{instance}}"}),
 		graph("Memory per pod", "Resident memory of each serve process (process_resident_memory_bytes).", "bytes", halfWidth,
 			query{`max by (instance) (process_resident_memory_bytes{` + sel + `})`, "{{instance}}"}),
+	}
+}
+
+func batcher() []cog.Builder[dashboard.Panel] {
+	return []cog.Builder[dashboard.Panel]{
+		graph("Batch limits", "The size limit of the batch being filled (--max-batch, or what --latency-target "+
+			"chose) and its wait limit.", "short", thirdWidth,
+			query{`max by (instance) (vitseg_batcher_size_limit{` + sel + `})`, "size {{instance}}"}),
+		graph("Batch wait limit", "How long the batch being filled may wait after its first image.", "s", thirdWidth,
+			query{`max by (instance) (vitseg_batcher_wait_limit_seconds{` + sel + `})`, "{{instance}}"}),
+		graph("p99 latency: predicted and observed", "What the latency target policy predicts for its limits "+
+			"(0 without --latency-target) and the observed end-to-end p99.", "s", thirdWidth,
+			query{`max by (instance) (vitseg_batcher_predicted_p99_seconds{` + sel + `})`, "predicted {{instance}}"},
+			query{stageQuantile(0.99, `stage="total"`, "le, instance"), "observed {{instance}}"}),
 	}
 }
