@@ -69,7 +69,7 @@ func (p *Pipeline) fetchMessage(ctx context.Context) (kafka.Message, error) {
 		}
 		p.kafkaOK.Store(false)
 		p.log.Warn("fetch failed; retrying", zap.Error(err))
-		p.metrics.retries.WithLabelValues("kafka_fetch").Inc()
+		p.metrics.retries.WithLabelValues(opKafkaFetch).Inc()
 		select {
 		case <-time.After(p.cfg.RetryMin):
 		case <-ctx.Done():

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/vitseg/vitseg/events"
 )
 
 // metrics are the pipeline's Prometheus metrics, registered on their own registry.
@@ -67,5 +69,42 @@ func newMetrics() *metrics {
 	reg.MustRegister(m.consumed, m.processed, m.failed, m.deadLettered, m.ignored, m.retries, m.batchSize,
 		m.stageSeconds, m.lag, m.inFlight, m.modelInfo, m.modelReloads, m.commitFailures, m.batchLimit, m.batchWaitLimit, m.predictedP99,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.zeroSeries()
 	return m
 }
+
+// The values of vitseg_retries_total's operation label: the calls that are retried.
+const (
+	opKafkaFetch             = "kafka_fetch"
+	opS3Get                  = "s3_get"
+	opS3Put                  = "s3_put"
+	opKafkaProduceResult     = "kafka_produce_result"
+	opKafkaProduceDeadLetter = "kafka_produce_deadletter"
+)
+
+// retryOperations lists the retried operations.
+func retryOperations() []string {
+	return []string{opKafkaFetch, opS3Get, opS3Put, opKafkaProduceResult, opKafkaProduceDeadLetter}
+}
+
+// zeroSeries creates every labelled counter series at 0, so that rate() and increase() see the first event of a
+// class, an operation or a reload result, and dashboards show the series before anything happened.
+func (m *metrics) zeroSeries() {
+	for _, c := range events.ErrorClasses() {
+		m.failed.WithLabelValues(string(c))
+		m.deadLettered.WithLabelValues(string(c))
+	}
+	for _, op := range retryOperations() {
+		m.retries.WithLabelValues(op)
+	}
+	for _, r := range []string{reloadLoaded, reloadFailed, reloadRefusedImageSize} {
+		m.modelReloads.WithLabelValues(r)
+	}
+}
+
+// The values of vitseg_model_reloads_total's result label.
+const (
+	reloadLoaded           = "loaded"
+	reloadFailed           = "failed"
+	reloadRefusedImageSize = "refused_image_size"
+)

@@ -125,14 +125,14 @@ func (l *modelLoader) watch(ctx context.Context, src ModelSource, serving *servi
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			l.metrics.modelReloads.WithLabelValues("failed").Inc()
+			l.metrics.modelReloads.WithLabelValues(reloadFailed).Inc()
 			l.log.Error("model reload refused; the old model keeps serving", zap.String("version", ptr.Version),
 				zap.String("serving", version), zap.Error(err))
 			return err
 		}
 		if got := m.sess.Config().ImageSize; got != size {
 			m.sess.Close() //nolint:errcheck // Refused anyway.
-			l.metrics.modelReloads.WithLabelValues("refused_image_size").Inc()
+			l.metrics.modelReloads.WithLabelValues(reloadRefusedImageSize).Inc()
 			err := fmt.Errorf("model version %s takes %dx%d images, the serving model %s %dx%d: "+
 				"a hot swap cannot change the input size; restart serve to switch to it",
 				ptr.Version, got, got, version, size, size)
@@ -143,7 +143,7 @@ func (l *modelLoader) watch(ctx context.Context, src ModelSource, serving *servi
 		select {
 		case swaps <- m:
 			version = ptr.Version
-			l.metrics.modelReloads.WithLabelValues("loaded").Inc()
+			l.metrics.modelReloads.WithLabelValues(reloadLoaded).Inc()
 			l.log.Info("new model version ready", zap.String("version", ptr.Version))
 			return nil
 		case <-ctx.Done():

@@ -80,10 +80,10 @@ type retryPolicies struct {
 // invalid or the writer is closed).
 func (p *Pipeline) newRetryPolicies() retryPolicies {
 	return retryPolicies{
-		s3Get:             p.policy("s3_get", &p.ops.s3Get, p.s3OK.Load, isTransient, 0),
-		s3Put:             p.policy("s3_put", &p.ops.s3Put, p.s3OK.Load, isTransient, 0),
-		produceResult:     p.policy("kafka_produce_result", &p.ops.produceResult, p.kafkaOK.Load, isTransient, 0),
-		produceDeadLetter: p.policy("kafka_produce_deadletter", &p.ops.produceDeadLetter, p.kafkaOK.Load, deadLetterTransient, -1),
+		s3Get:             p.policy(opS3Get, &p.ops.s3Get, p.s3OK.Load, isTransient, 0),
+		s3Put:             p.policy(opS3Put, &p.ops.s3Put, p.s3OK.Load, isTransient, 0),
+		produceResult:     p.policy(opKafkaProduceResult, &p.ops.produceResult, p.kafkaOK.Load, isTransient, 0),
+		produceDeadLetter: p.policy(opKafkaProduceDeadLetter, &p.ops.produceDeadLetter, p.kafkaOK.Load, deadLetterTransient, -1),
 	}
 }
 
