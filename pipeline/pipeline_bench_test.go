@@ -52,14 +52,16 @@ type pipelineBenchSettings struct {
 	minTime  time.Duration // VITSEG_BENCH_MIN_TIME: per case and slice, default 3s
 	maxBatch int           // VITSEG_BENCH_MAX_BATCH: the batcher's size and the model baseline's, default 8
 	// VITSEG_BENCH_THREADS: ONNX Runtime intra-op threads of the bare model; the first is the reference that
-	// brackets every other case, the others are extra bare-model cases. Default nproc,1.
+	// brackets every other case, the others are extra bare-model cases. Default: serve's (pipeline.AutoThreads
+	// of this machine's cores), then every core.
 	threads []int
 	// VITSEG_BENCH_PIPELINE_THREADS: one pipeline per value, each with that many intra-op threads, measured side
-	// by side (each on its own input topic and consumer group). The first also runs the latency phase and the
-	// profile. Default nproc,1.
+	// by side (each on its own input topic and consumer group). The first, the headline, also runs the latency
+	// phase and the profile. Default: serve's (as for the bare model; its decode workers too), then every core.
 	pipeThreads []int
 	// VITSEG_BENCH_PIPELINE_NOSPIN: 0/1 per pipeline of VITSEG_BENCH_PIPELINE_THREADS (missing: 0); 1 serves that
-	// pipeline with ONNX Runtime's thread spinning off (inference.Options.DisableSpinning).
+	// pipeline with ONNX Runtime's thread spinning off (inference.Options.DisableSpinning), as serve does by
+	// default. Default 1,0: the headline runs serve's defaults, the extra row the spinning all-core setting.
 	pipeNoSpin []bool
 	// VITSEG_BENCH_PIPELINE_TRACING: 0/1 per pipeline (missing: 0); 1 traces that pipeline with the OpenTelemetry
 	// SDK, exporting every span over OTLP/HTTP to a receiver in this process (see benchTracing).
@@ -93,12 +95,13 @@ func (set pipelineBenchSettings) modelName() string {
 
 func readPipelineBenchSettings(tb testing.TB) pipelineBenchSettings {
 	tb.Helper()
-	threads := []int{runtime.NumCPU()}
-	if runtime.NumCPU() > 1 {
-		threads = append(threads, 1)
+	serveThreads, _ := pipeline.AutoThreads(runtime.NumCPU(), false)
+	threads := []int{serveThreads}
+	if runtime.NumCPU() != serveThreads {
+		threads = append(threads, runtime.NumCPU())
 	}
 	s := pipelineBenchSettings{preset: model.PresetSmall, rounds: 3, images: 160, minTime: 3 * time.Second,
-		maxBatch: 8, threads: threads, pipeThreads: threads, photos: 16, latencyTime: 20 * time.Second,
+		maxBatch: 8, threads: threads, pipeThreads: threads, pipeNoSpin: []bool{true, false}, photos: 16, latencyTime: 20 * time.Second,
 		out: os.Getenv("VITSEG_BENCH_OUT"), cpuProfile: os.Getenv("VITSEG_BENCH_CPUPROFILE")}
 	s.model = os.Getenv("VITSEG_BENCH_MODEL")
 	if v := os.Getenv("VITSEG_BENCH_PRESET"); v != "" {
@@ -130,7 +133,9 @@ func readPipelineBenchSettings(tb testing.TB) pipelineBenchSettings {
 		}
 	}
 	s.pipeTracing = benchFlags(os.Getenv("VITSEG_BENCH_PIPELINE_TRACING"))
-	s.pipeNoSpin = benchFlags(os.Getenv("VITSEG_BENCH_PIPELINE_NOSPIN"))
+	if v := os.Getenv("VITSEG_BENCH_PIPELINE_NOSPIN"); v != "" {
+		s.pipeNoSpin = benchFlags(v)
+	}
 	durations := map[string]*time.Duration{"VITSEG_BENCH_MIN_TIME": &s.minTime, "VITSEG_BENCH_LATENCY_TIME": &s.latencyTime}
 	for name, p := range durations {
 		if v := os.Getenv(name); v != "" {
@@ -298,6 +303,10 @@ func runPipelineBench(b *testing.B, set pipelineBenchSettings) {
 				1000*s.ProbeMedian("minio"), 1000*s.ProbeMedian("devbroker")))
 			rep.Add(s.Name+" cost over the reference", 100*((self+other)/refCPU-1), "% CPU/image",
 				"all processes' CPU per image over the bare model's; goal < 5")
+			if set.pipeThreads[i-firstPipeline] == set.threads[0] {
+				rep.Add(s.Name+" CPU beside the model", 1000*(self-refCPU), "CPU-ms/image",
+					"this process less the bare model at equal ORT threads; goal <= 2.0")
+			}
 		}
 	}
 	benchTracingOverhead(rep, series[firstPipeline:], set.pipeTracing)
@@ -435,6 +444,7 @@ func benchStartPipeline(tb testing.TB, brokers []string, topic, group string, s3
 	}
 	cfg := pipeline.DefaultConfig()
 	cfg.Allow, cfg.MaxBatch = allow, maxBatch
+	_, cfg.DecodeWorkers = pipeline.AutoThreads(runtime.NumCPU(), false) // serve's --decode-workers 0
 	p, err := pipeline.New(cfg, pipeline.Deps{Reader: reader, Writer: writer, Store: pipeline.NewS3Store(s3), Runtime: rt,
 		Session: opts, Models: pipeline.ModelSource{File: modelPath}, Tracing: tracing})
 	if err != nil {
