@@ -143,3 +143,14 @@ func (r *Registry) SetStatus(ctx context.Context, version, status, reason string
 	meta.Status, meta.Reason = status, reason
 	return r.putMetadata(ctx, meta)
 }
+
+// MarkRolledBack marks version, taken back after an automatic promotion, StatusRejected with the reason and
+// NoAutoPromote, so that the lifecycle policy never promotes it again.
+func (r *Registry) MarkRolledBack(ctx context.Context, version, reason string) error {
+	meta, err := r.Get(ctx, version)
+	if err != nil {
+		return err
+	}
+	meta.Status, meta.Reason, meta.NoAutoPromote = StatusRejected, "rolled back: "+reason, true
+	return r.putMetadata(ctx, meta)
+}
