@@ -174,3 +174,41 @@ func TestHistogramQuantile(t *testing.T) {
 		})
 	}
 }
+
+// TestOperatorDecisions: an operator promotes or rejects the candidate by name; Lifecycle shows the last
+// decision with its shadow summary.
+func TestOperatorDecisions(t *testing.T) {
+	e := newEnv(t)
+	ctx := testCtx(t)
+	for _, a := range []float64{0.8, 0.81, 0.82} {
+		if _, err := e.reg.Publish(ctx, fakeModel(int(a*100)), versionMeta("val", acc(a)), PublishOptions{Candidate: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 000002 was superseded by 000003.
+	if err := e.reg.OperatorReject(ctx, "000002", "no"); !errors.Is(err, ErrNotCandidate) {
+		t.Errorf("rejecting a superseded candidate: %v, want ErrNotCandidate", err)
+	}
+	if _, err := e.reg.UpdateShadow(ctx, "000003", func(s *ShadowSummary, _ bool) (bool, error) {
+		s.Shadow.Images = 5
+		return true, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.reg.Lifecycle(ctx)
+	if err != nil || st.Candidate.Version != "000003" || st.Summary == nil || st.Summary.Shadow.Images != 5 {
+		t.Fatalf("Lifecycle = %+v, %v", st, err)
+	}
+	p, err := e.reg.OperatorPromote(ctx, "000003", "looks right")
+	if err != nil || p.Version != "000003" {
+		t.Fatalf("OperatorPromote = %+v, %v", p, err)
+	}
+	st, err = e.reg.Lifecycle(ctx)
+	if err != nil || st.Candidate.Version != "" || st.Candidate.Last == nil || st.Candidate.Last.Automatic ||
+		st.Candidate.Last.Reason != "looks right" || st.Summary == nil {
+		t.Fatalf("Lifecycle after the decision = %+v, %v", st, err)
+	}
+	if p, err := e.reg.OperatorPromote(ctx, "000001", "back"); err != nil || p.Version != "000001" {
+		t.Errorf("OperatorPromote of a non-candidate = %+v, %v", p, err)
+	}
+}
