@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -80,6 +81,24 @@ func (l *lifecycleStack) lastDecision(t *testing.T, candidate string) registry.D
 	return *c.Last
 }
 
+// feedUntilDecided uploads photos four at a time, as live traffic, until the candidate is decided (samples may
+// be dropped under load, so the number needed varies); it returns how many it uploaded.
+func (l *lifecycleStack) feedUntilDecided(t *testing.T, candidate string) int {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for n := 0; ; n += 4 {
+		c, err := l.reg.Candidate(context.Background())
+		if err == nil && c.Version == "" && c.Last != nil && c.Last.Version == candidate {
+			return n
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no decision on %s after %d images", candidate, n)
+		}
+		l.upload(t, names(fmt.Sprintf("live%03d-", n), 4)...)
+		time.Sleep(time.Second)
+	}
+}
+
 // TestShadowPromotes: two replicas evaluate a candidate (the shipped model again, so it agrees) on the live
 // images, merge their figures into one shadow.json, exactly one of them promotes it after N images, and both
 // switch to it between batches without losing or duplicating an output.
@@ -91,7 +110,10 @@ func TestShadowPromotes(t *testing.T) {
 	waitFor(t, 90*time.Second, "6 results", func() bool { return len(results.snapshot()) >= 6 })
 
 	cand := l.publish(t, shippedModel(t), true)
-	l.upload(t, names("shadowed", 24)...)
+	for _, in := range []*instance{a, b} {
+		waitFor(t, 60*time.Second, "the candidate loaded", func() bool { return counter(t, in, "vitseg_shadow_loads_total", "loaded") >= 1 })
+	}
+	shadowed := l.feedUntilDecided(t, cand)
 	d := l.lastDecision(t, cand)
 	if d.Outcome != registry.OutcomePromoted || !d.Automatic {
 		t.Fatalf("decision %+v, want promoted automatically", d)
@@ -100,7 +122,8 @@ func TestShadowPromotes(t *testing.T) {
 		waitFor(t, 30*time.Second, "both replicas on "+cand, func() bool { return in.p.Status().ModelVersion == cand })
 	}
 	l.upload(t, names("after", 6)...)
-	waitFor(t, 90*time.Second, "36 results", func() bool { return len(results.snapshot()) >= 36 })
+	total := 6 + shadowed + 6
+	waitFor(t, 90*time.Second, "every result", func() bool { return len(results.snapshot()) >= total })
 	time.Sleep(500 * time.Millisecond)
 
 	perSource, versions := map[string]int{}, map[string]string{}
@@ -108,8 +131,8 @@ func TestShadowPromotes(t *testing.T) {
 		perSource[ev.Source.Key]++
 		versions[ev.Source.Key] = ev.Model.Version
 	}
-	if len(perSource) != 36 || len(dead.snapshot()) != 0 {
-		t.Errorf("%d sources processed, %d dead letters; want 36, 0", len(perSource), len(dead.snapshot()))
+	if len(perSource) != total || len(dead.snapshot()) != 0 {
+		t.Errorf("%d sources processed, %d dead letters; want %d, 0", len(perSource), len(dead.snapshot()), total)
 	}
 	for k, n := range perSource {
 		if n != 1 {
@@ -150,12 +173,12 @@ func TestShadowRejectsRandom(t *testing.T) {
 	in := l.start(t, 8)
 	cand := l.publish(t, exportPreset(t, model.PresetSmall, "random", 7), true)
 	waitFor(t, 30*time.Second, "the candidate loaded", func() bool { return counter(t, in, "vitseg_shadow_loads_total", "loaded") >= 1 })
-	l.upload(t, names("img", 12)...)
+	fed := l.feedUntilDecided(t, cand)
 	d := l.lastDecision(t, cand)
 	if d.Outcome != registry.OutcomeRejected || !strings.Contains(d.Reason, "pixel agreement") {
 		t.Fatalf("decision %+v, want rejected on pixel agreement", d)
 	}
-	waitFor(t, 90*time.Second, "12 results", func() bool { return len(results.snapshot()) >= 12 })
+	waitFor(t, 90*time.Second, "every result", func() bool { return len(results.snapshot()) >= fed })
 	for _, ev := range decodeResults(t, results.snapshot()) {
 		if ev.Model.Version != l.base {
 			t.Errorf("%s served by %s, want %s", ev.Source.Key, ev.Model.Version, l.base)
@@ -208,12 +231,12 @@ func TestRollbackOnDeadLetters(t *testing.T) {
 	})
 	cand := l.publish(t, shippedModel(t), true)
 	waitFor(t, 30*time.Second, "the candidate loaded", func() bool { return counter(t, in, "vitseg_shadow_loads_total", "loaded") >= 1 })
-	l.upload(t, names("shadowed", 10)...)
+	fed := l.feedUntilDecided(t, cand)
 	if d := l.lastDecision(t, cand); d.Outcome != registry.OutcomePromoted {
 		t.Fatalf("decision %+v, want promoted", d)
 	}
 	waitFor(t, 30*time.Second, "serving "+cand, func() bool { return in.p.Status().ModelVersion == cand })
-	waitFor(t, 90*time.Second, "10 results", func() bool { return len(results.snapshot()) >= 10 })
+	waitFor(t, 90*time.Second, "every result", func() bool { return len(results.snapshot()) >= fed })
 	l.upload(t, names("good", 2)...)
 	l.uploadBroken(t, names("broken", 8)...)
 	waitFor(t, 90*time.Second, "the rollback", func() bool {
