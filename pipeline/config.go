@@ -39,6 +39,10 @@ type Config struct {
 	MaxAttempts   int           // replays (events.HeaderAttempt) beyond this are dead-lettered attempts_exhausted
 	MaxAge        time.Duration // references older than this are dead-lettered expired; 0: no deadline
 
+	// Lifecycle is the shadow evaluation of the registry's candidate, automatic promotion and rollback
+	// (lifecycle.go); off unless Lifecycle.ShadowFraction > 0 and the model comes from a registry.
+	Lifecycle LifecycleConfig
+
 	// IgnoreOrientation keeps images as stored instead of applying their EXIF orientation (serve
 	// --exif-orientation=false); masks and event sizes then follow the stored pixels.
 	IgnoreOrientation bool

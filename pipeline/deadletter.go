@@ -10,6 +10,7 @@ import (
 
 	"github.com/vitseg/vitseg/consumer"
 	"github.com/vitseg/vitseg/events"
+	"github.com/vitseg/vitseg/model/registry"
 	"github.com/vitseg/vitseg/producer"
 )
 
@@ -39,6 +40,9 @@ func (p *Pipeline) deadLetter(ctx context.Context, m *message, class events.Erro
 	}
 	p.metrics.failed.WithLabelValues(string(class)).Inc()
 	p.metrics.deadLettered.WithLabelValues(string(class)).Inc()
+	if version, _ := p.modelVer.Load().(string); version != "" {
+		p.live.add(version, func(s *registry.LiveStats) { s.DeadLetters++ })
+	}
 	p.log.Warn("dead-lettered", zap.String("class", string(class)), zap.String("reason", why),
 		zap.Int("partition", m.msg.Partition), zap.Int64("offset", m.msg.Offset))
 	return true

@@ -56,6 +56,7 @@ func (p *Pipeline) inferBatch(ctx context.Context, batch []*job, out chan<- *job
 	span := p.traceBatch(ctx, batch, m, start)
 	results, err := m.sess.Segment(ctx, prepared)
 	endBatch(span, err)
+	p.live.inferred(m.version, len(batch), time.Since(start).Seconds(), err != nil)
 	if err != nil {
 		for _, j := range batch {
 			if ctx.Err() == nil {
@@ -69,6 +70,7 @@ func (p *Pipeline) inferBatch(ctx context.Context, batch []*job, out chan<- *job
 	p.batching.inferred(len(batch), now.Sub(start))
 	for i, j := range batch {
 		j.result, j.model, j.batched, j.inferred = results[i], m, start, now
+		p.offerShadow(j)
 		j.prepared.Tensor = nil
 		p.observeStage("queue", j, start.Sub(j.decoded))
 		p.observeStage("infer", j, now.Sub(start))

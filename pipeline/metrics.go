@@ -26,6 +26,16 @@ type metrics struct {
 	batchLimit     prometheus.Gauge // the batcher's size limit for the batch being filled
 	batchWaitLimit prometheus.Gauge // its wait limit, in seconds
 	predictedP99   prometheus.Gauge // the latency target policy's predicted p99, in seconds (0: no target)
+
+	shadowImages       *prometheus.CounterVec   // by candidate version
+	shadowDropped      *prometheus.CounterVec   // by candidate version
+	shadowErrors       *prometheus.CounterVec   // by candidate version
+	shadowAgreement    *prometheus.HistogramVec // by candidate version
+	shadowIoU          *prometheus.HistogramVec // by candidate version
+	shadowLatency      *prometheus.HistogramVec // by candidate version
+	shadowLoads        *prometheus.CounterVec   // by result: loaded, failed
+	lifecycleDecisions *prometheus.CounterVec   // by outcome: promoted, rejected
+	rollbacks          prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -70,6 +80,7 @@ func newMetrics() *metrics {
 		m.stageSeconds, m.lag, m.inFlight, m.modelInfo, m.modelReloads, m.commitFailures, m.batchLimit, m.batchWaitLimit, m.predictedP99,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.zeroSeries()
+	m.registerLifecycle()
 	return m
 }
 
@@ -108,3 +119,29 @@ const (
 	reloadFailed           = "failed"
 	reloadRefusedImageSize = "refused_image_size"
 )
+
+// registerLifecycle creates and registers the metrics of shadow evaluation, promotion and rollback.
+func (m *metrics) registerLifecycle() {
+	byVersion := []string{"version"}
+	counter := func(name, help string, labels []string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+	}
+	ratio := func(name, help string) *prometheus.HistogramVec {
+		return prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help,
+			Buckets: []float64{0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 1}}, byVersion)
+	}
+	m.shadowImages = counter("vitseg_shadow_images_total", "Live images the candidate segmented and compared, by candidate version.", byVersion)
+	m.shadowDropped = counter("vitseg_shadow_dropped_total", "Sampled images dropped because the shadow queue was full, by candidate version.", byVersion)
+	m.shadowErrors = counter("vitseg_shadow_errors_total", "Shadow inferences or comparisons that failed, by candidate version.", byVersion)
+	m.shadowAgreement = ratio("vitseg_shadow_agreement", "Pixel agreement of the candidate's mask with the current model's, per image.")
+	m.shadowIoU = ratio("vitseg_shadow_mean_iou", "Mean IoU between the candidate's and the current model's masks, per image.")
+	m.shadowLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "vitseg_shadow_latency_seconds",
+		Help:    "The candidate's inference time per image (its batch's time over the batch size).",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}, byVersion)
+	m.shadowLoads = counter("vitseg_shadow_loads_total", "Candidate loads for shadow evaluation, by result (loaded, failed).", []string{"result"})
+	m.lifecycleDecisions = counter("vitseg_lifecycle_decisions_total", "Automatic decisions on candidates this replica carried out, by outcome (promoted, rejected).", []string{"outcome"})
+	m.rollbacks = prometheus.NewCounter(prometheus.CounterOpts{Name: "vitseg_lifecycle_rollbacks_total",
+		Help: "Automatic rollbacks of a promoted version this replica carried out."})
+	m.registry.MustRegister(m.shadowImages, m.shadowDropped, m.shadowErrors, m.shadowAgreement, m.shadowIoU,
+		m.shadowLatency, m.shadowLoads, m.lifecycleDecisions, m.rollbacks)
+}

@@ -37,6 +37,11 @@ type Pipeline struct {
 	modelCfg   atomic.Value // model.Config of the model in use
 	ops        operations
 	probeNow   chan struct{} // asks the prober for an S3 check now
+
+	lifecycle    *lifecycleRun                // nil: no shadow evaluation (lifecycle.go)
+	live         *liveTally                   // the live figures the lifecycle merges; nil when it is off
+	shadow       atomic.Pointer[shadowRunner] // the candidate being evaluated, if any
+	shadowCredit float64                      // sampling at the shadow fraction; owned by the inference goroutine
 }
 
 // New validates the configuration and returns a pipeline; Run starts it.
@@ -80,5 +85,8 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 	p.deps.Writer = tracedWriter{Writer: deps.Writer, tracer: p.tracer}
 	p.loader = &modelLoader{runtime: deps.Runtime, opts: deps.Session, log: deps.Logger, metrics: m}
 	p.modelVer.Store("")
+	if p.lifecycle = p.newLifecycle(); p.lifecycle != nil {
+		p.live = newLiveTally()
+	}
 	return p, nil
 }

@@ -80,6 +80,7 @@ func TestModelSwapMidStream(t *testing.T) {
 	}
 }
 
+// counter returns the value of counter name with a label of value label ("": the counter without labels).
 func counter(t *testing.T, in *instance, name, label string) float64 {
 	t.Helper()
 	families, err := in.p.Gather()
@@ -91,6 +92,9 @@ func counter(t *testing.T, in *instance, name, label string) float64 {
 			continue
 		}
 		for _, m := range f.GetMetric() {
+			if label == "" { // A metric without labels.
+				return m.GetCounter().GetValue()
+			}
 			for _, l := range m.GetLabel() {
 				if l.GetValue() == label {
 					return m.GetCounter().GetValue()

@@ -33,6 +33,11 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	watchDone := make(chan struct{})
 	go func() { defer close(watchDone); p.loader.watch(ctx, p.deps.Models, initial, p.swaps) }()
 	defer p.discardSwaps(stop, watchDone)
+	if p.lifecycle != nil {
+		lifecycleDone := make(chan struct{})
+		go func() { defer close(lifecycleDone); p.lifecycle.run(ctx) }()
+		defer func() { stop(); <-lifecycleDone }()
+	}
 
 	workCtx, abandon := context.WithCancel(context.Background())
 	defer abandon()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vitseg/vitseg/events"
 	"github.com/vitseg/vitseg/model"
+	"github.com/vitseg/vitseg/model/registry"
 )
 
 // write stores the mask PNG and then produces the result event; only then is the reference finished.
@@ -25,6 +26,7 @@ func (p *Pipeline) write(ctx context.Context, j *job) bool {
 		return false
 	}
 	p.metrics.processed.Inc()
+	p.live.add(j.model.version, func(s *registry.LiveStats) { s.Results++ })
 	total := time.Since(j.received)
 	p.observeStage("total", j, total)
 	p.batching.finished(total - j.inferred.Sub(j.decoded)) // the rest: all but the batcher's wait and inference

@@ -34,6 +34,9 @@ type Publication struct {
 	// Gate is the quality gate; Force publishes whatever it says.
 	Gate  registry.Gate
 	Force bool
+	// Candidate proposes a version that passes the gate as the registry's candidate, for serve's shadow
+	// evaluation, instead of making it current (registry.PublishOptions.Candidate).
+	Candidate bool
 }
 
 // Publish uploads p as the registry's next version through the quality gate. The current version, if any, is
@@ -62,12 +65,12 @@ func Publish(ctx context.Context, reg *registry.Registry, rt *inference.Runtime,
 	}
 	res, err := reg.Publish(ctx, p.ONNX, registry.VersionMetadata{
 		Model: p.Meta, Metrics: p.Meta.Metrics, EvalSplit: split, Dataset: dataset, CodeVersion: p.CodeVersion,
-	}, registry.PublishOptions{ReportDir: p.ReportDir, Gate: gate, Force: p.Force})
+	}, registry.PublishOptions{ReportDir: p.ReportDir, Gate: gate, Force: p.Force, Candidate: p.Candidate})
 	if err != nil {
 		return res, err
 	}
 	log.Info("registry", zap.String("version", res.Version), zap.Bool("published", res.Published),
-		zap.Bool("forced", res.Forced), zap.String("reason", res.Reason))
+		zap.Bool("candidate", res.Candidate), zap.Bool("forced", res.Forced), zap.String("reason", res.Reason))
 	return res, nil
 }
 

@@ -28,8 +28,8 @@ func TestCommandEdges(t *testing.T) {
 		}
 		edges = append(edges,
 			edge{[]string{c.name}, 2, "stderr", c.subs},
-			edge{[]string{c.name, "reject"}, 2, "stderr", c.subs},
-			edge{[]string{c.name, "reject", "--help"}, 2, "stderr", c.subs},
+			edge{[]string{c.name, "no-such-command"}, 2, "stderr", c.subs},
+			edge{[]string{c.name, "no-such-command", "--help"}, 2, "stderr", c.subs},
 			edge{[]string{c.name, "--help"}, 0, "stdout", c.subs})
 		for _, s := range c.subs {
 			edges = append(edges, edge{args: []string{c.name, s.name, "--help"}})

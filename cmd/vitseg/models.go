@@ -59,19 +59,25 @@ func (r *registryFlags) open(s3 objstore.Config, log *zap.Logger) (*registry.Reg
 func modelsCommands() []command {
 	return []command{
 		{name: "list", summary: "the versions, their gate verdicts and the current one", run: runModelsList},
-		{name: "publish", summary: "publish FILE.onnx through the quality gate", run: runModelsPublish},
-		{name: "promote", summary: "make VERSION current", run: runModelsPromote},
+		{name: "publish", summary: "publish FILE.onnx through the quality gate (--candidate: as the candidate)", run: runModelsPublish},
+		{name: "status", summary: "the current version, the candidate, its shadow summary and the last decision", run: runModelsStatus},
+		{name: "promote", summary: "make VERSION (the candidate or any other) current", run: runModelsPromote},
+		{name: "reject", summary: "reject the candidate VERSION", run: runModelsReject},
 		{name: "rollback", summary: "make the previous current version current again", run: runModelsRollback},
 	}
 }
 
-// openRegistry parses the flags of a models command (usage names its arguments) and opens the registry.
-func openRegistry(name, usage string, args []string, stderr io.Writer) (*registry.Registry, registryFlags, *flag.FlagSet, error) {
+// openRegistry parses the flags of a models command (usage names its arguments; extra registers the
+// command's own flags) and opens the registry.
+func openRegistry(name, usage string, args []string, stderr io.Writer, extra ...func(*flag.FlagSet)) (*registry.Registry, registryFlags, *flag.FlagSet, error) {
 	fs := newFlagSet(name, usage, stderr)
 	var rf registryFlags
 	var s3 objstore.Config
 	var lf logFlags
 	rf.register(fs)
+	for _, f := range extra {
+		f(fs)
+	}
 	s3.RegisterFlags(fs)
 	lf.register(fs, "console")
 	if err := parseFlags(fs, args); err != nil {
@@ -94,25 +100,29 @@ func runModelsList(ctx context.Context, args []string, stdout, stderr io.Writer)
 }
 
 func runModelsPublish(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	reg, rf, fs, err := openRegistry("models publish", "models publish [flags] FILE.onnx", args, stderr)
+	candidate := false
+	reg, rf, fs, err := openRegistry("models publish", "models publish [flags] FILE.onnx", args, stderr, func(fs *flag.FlagSet) {
+		fs.BoolVar(&candidate, "candidate", false, "propose a version that passes the gate as the candidate for serve's shadow evaluation instead of making it current")
+	})
 	if err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return usagef("usage: vitseg models publish FILE.onnx")
 	}
-	return publishFile(ctx, reg, rf, fs.Arg(0), stdout)
+	return publishFile(ctx, reg, registry.PublishOptions{Gate: rf.gate(), Force: rf.force, Candidate: candidate}, fs.Arg(0), stdout)
 }
 
 func runModelsPromote(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	reg, _, fs, err := openRegistry("models promote", "models promote [flags] VERSION", args, stderr)
+	reason := ""
+	reg, _, fs, err := openRegistry("models promote", "models promote [flags] VERSION", args, stderr, reasonFlag(&reason, "promoted by an operator"))
 	if err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return usagef("usage: vitseg models promote VERSION")
 	}
-	p, err := reg.Promote(ctx, fs.Arg(0))
+	p, err := reg.OperatorPromote(ctx, fs.Arg(0), reason)
 	if err != nil {
 		return err
 	}
@@ -158,19 +168,16 @@ func listModels(ctx context.Context, reg *registry.Registry, stdout io.Writer) e
 // publishFile imports an exported model file into the registry through the quality gate, with the metrics
 // stored in the file. Its evaluation split is unknown to the registry, so against an existing current version
 // the gate refuses it unless --force.
-func publishFile(ctx context.Context, reg *registry.Registry, rf registryFlags, path string, stdout io.Writer) error {
+func publishFile(ctx context.Context, reg *registry.Registry, opts registry.PublishOptions, path string, stdout io.Writer) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("read model: %w", err)
 	}
-	res, err := reg.PublishONNX(ctx, b, registry.PublishOptions{Gate: rf.gate(), Force: rf.force})
+	res, err := reg.PublishONNX(ctx, b, opts)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	verdict := "published (now current)"
-	if !res.Published {
-		verdict = "rejected"
-	}
+	verdict := publishVerdict(res)
 	_, err = fmt.Fprintf(stdout, "version %s %s: %s\n", res.Version, verdict, res.Reason)
 	return err
 }

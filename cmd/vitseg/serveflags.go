@@ -37,6 +37,7 @@ type serveFlags struct {
 	maxAttempts    int
 	maxAge         time.Duration
 	orient         *bool
+	lifecycle      lifecycleFlags
 	s3             objstore.Config
 	rt             runtimeFlags
 	sf             sessionFlags
@@ -56,6 +57,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, error) {
 	}
 	if f.modelFile == "" && f.reg.bucket == "" {
 		return nil, usagef("give --model FILE.onnx or --registry-bucket BUCKET")
+	}
+	if err := f.lifecycle.validate(); err != nil {
+		return nil, err
 	}
 	return &f, nil
 }
@@ -87,6 +91,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.maxAttempts, "max-attempts", def.MaxAttempts, "dead-letter a reference as attempts_exhausted once replayed beyond this many attempts")
 	fs.DurationVar(&f.maxAge, "max-age", 0, "dead-letter references older than this (Kafka timestamp) as expired (0: off)")
 	f.orient = exifOrientationFlag(fs)
+	f.lifecycle.register(fs)
 	f.s3.RegisterFlags(fs)
 	f.rt.register(fs)
 	f.sf.register(fs, false)
@@ -101,5 +106,6 @@ func (f *serveFlags) pipelineConfig() pipeline.Config {
 		RetryBudget: f.retryBudget,
 		MaxAttempts: f.maxAttempts, MaxAge: f.maxAge,
 		IgnoreOrientation: !*f.orient,
+		Lifecycle:         f.lifecycle.cfg,
 	}
 }

@@ -80,14 +80,11 @@ func publishTrained(ctx context.Context, f *trainFlags, rt *inference.Runtime, d
 	split := res.Summary.EvalSplit
 	pub, err := training.Publish(ctx, reg, rt, training.Publication{ONNX: res.ONNX, Meta: res.Meta, Split: split,
 		Examples: ds.Splits[split], Dataset: res.Summary.Dataset, CodeVersion: version,
-		ReportDir: filepath.Join(f.out, training.RunReportDir), Gate: f.reg.gate(), Force: f.reg.force}, log)
+		ReportDir: filepath.Join(f.out, training.RunReportDir), Gate: f.reg.gate(), Force: f.reg.force,
+		Candidate: f.promote == promoteShadow}, log)
 	if err != nil {
 		return err
 	}
-	verdict := "published"
-	if !pub.Published {
-		verdict = "rejected"
-	}
-	_, err = fmt.Fprintf(stdout, "registry: version %s %s: %s\n", pub.Version, verdict, pub.Reason)
+	_, err = fmt.Fprintf(stdout, "registry: version %s %s: %s\n", pub.Version, publishVerdict(pub), pub.Reason)
 	return err
 }

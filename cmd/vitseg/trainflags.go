@@ -11,6 +11,12 @@ import (
 	"github.com/vitseg/vitseg/training"
 )
 
+// The values of train --promote.
+const (
+	promoteDirect = "direct"
+	promoteShadow = "shadow"
+)
+
 // trainFlags are the flags of vitseg train.
 type trainFlags struct {
 	preset                string
@@ -23,6 +29,7 @@ type trainFlags struct {
 	backend, ckptDir, out string
 	reportExamples        int
 	reg                   registryFlags
+	promote               string
 	levers                leverFlags
 	rt                    runtimeFlags
 	lf                    logFlags
@@ -40,6 +47,9 @@ func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, error) {
 	}
 	if f.out == "" {
 		return nil, usagef("--out is required")
+	}
+	if f.promote != promoteDirect && f.promote != promoteShadow {
+		return nil, usagef("--promote must be %s or %s, got %q", promoteDirect, promoteShadow, f.promote)
 	}
 	return &f, nil
 }
@@ -62,6 +72,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.out, "out", "", "output directory for model.onnx, metrics.json and report/ (required)")
 	fs.IntVar(&f.reportExamples, "report-examples", 6, "validation images shown in the report")
 	f.reg.register(fs)
+	fs.StringVar(&f.promote, "promote", promoteDirect, "a version that passes the gate: direct (made current) or shadow (proposed as the candidate; serve evaluates it on live traffic, then promotes or rejects it)")
 	f.levers.register(fs)
 	f.rt.register(fs)
 	f.lf.register(fs, "console")

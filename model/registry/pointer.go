@@ -130,34 +130,57 @@ func (r *Registry) Rollback(ctx context.Context) (Pointer, error) {
 		if !exists {
 			return Pointer{}, false, ErrNoCurrent
 		}
-		target := ""
-		if cur.Previous != "" && cur.Previous != cur.Version {
-			meta, err := r.Get(ctx, cur.Previous)
-			if err == nil {
-				err = r.checkComplete(ctx, meta)
-			}
-			if err == nil {
-				target = cur.Previous
-			} else {
-				r.log.Warn("previous version unusable, rolling back to the latest published one",
-					zap.String("previous", cur.Previous), zap.Error(err))
-			}
+		return r.rollbackFrom(ctx, cur)
+	})
+}
+
+// RollbackFrom is Rollback on condition that version is current: when the pointer names another version (it
+// moved since the caller decided, another replica rolled back first) nothing changes and rolled is false.
+func (r *Registry) RollbackFrom(ctx context.Context, version string) (p Pointer, rolled bool, err error) {
+	p, err = r.updatePointer(ctx, func(cur Pointer, exists bool) (Pointer, bool, error) {
+		rolled = false
+		if !exists {
+			return Pointer{}, false, ErrNoCurrent
 		}
-		if target == "" {
-			var err error
-			if target, err = r.latestPublishedBefore(ctx, cur.Version); err != nil {
-				return Pointer{}, false, err
-			}
-			if target == "" {
-				return Pointer{}, false, fmt.Errorf("%w: before %s", ErrNoPrevious, cur.Version)
-			}
+		if cur.Version != version {
+			return cur, false, nil
 		}
-		prev, err := r.latestPublishedBefore(ctx, target)
-		if err != nil {
+		next, write, err := r.rollbackFrom(ctx, cur)
+		rolled = write && err == nil
+		return next, write, err
+	})
+	return p, rolled, err
+}
+
+// rollbackFrom is the pointer that Rollback writes in place of cur.
+func (r *Registry) rollbackFrom(ctx context.Context, cur Pointer) (Pointer, bool, error) {
+	target := ""
+	if cur.Previous != "" && cur.Previous != cur.Version {
+		meta, err := r.Get(ctx, cur.Previous)
+		if err == nil {
+			err = r.checkComplete(ctx, meta)
+		}
+		if err == nil {
+			target = cur.Previous
+		} else {
+			r.log.Warn("previous version unusable, rolling back to the latest published one",
+				zap.String("previous", cur.Previous), zap.Error(err))
+		}
+	}
+	if target == "" {
+		var err error
+		if target, err = r.latestPublishedBefore(ctx, cur.Version); err != nil {
 			return Pointer{}, false, err
 		}
-		return Pointer{Version: target, UpdatedAt: time.Now().UTC(), Previous: prev}, true, nil
-	})
+		if target == "" {
+			return Pointer{}, false, fmt.Errorf("%w: before %s", ErrNoPrevious, cur.Version)
+		}
+	}
+	prev, err := r.latestPublishedBefore(ctx, target)
+	if err != nil {
+		return Pointer{}, false, err
+	}
+	return Pointer{Version: target, UpdatedAt: time.Now().UTC(), Previous: prev}, true, nil
 }
 
 // latestPublishedBefore returns the newest version older than version whose status is StatusPublished and whose

@@ -47,6 +47,9 @@ type PublishResult struct {
 	CurrentValue float64
 	// Comparable reports that both versions have the metric on the same evaluation split.
 	Comparable bool
+	// Candidate reports that the version passed the gate and was proposed as the candidate (candidate.json,
+	// StatusShadow) instead of being made current; Published is then false.
+	Candidate bool
 }
 
 // PublishOptions are the optional parts of a publish.
@@ -57,6 +60,9 @@ type PublishOptions struct {
 	Gate Gate
 	// Force publishes whatever the gate says, and without the gate metric.
 	Force bool
+	// Candidate proposes a version that passes the gate as the candidate (Propose) for serve's shadow
+	// evaluation instead of making it current. Without a current version it is made current as usual.
+	Candidate bool
 }
 
 // Publish uploads onnx as the next version and runs the quality gate against the current version: with no
@@ -95,10 +101,10 @@ func (r *Registry) Publish(ctx context.Context, onnx []byte, meta VersionMetadat
 		if err := r.judge(ctx, &res, meta, hasValue, exists, gate, force); err != nil {
 			return Pointer{}, false, err
 		}
-		meta.Status, meta.Reason = StatusRejected, res.Reason
-		if res.Published {
-			meta.Status = StatusPublished
+		if res.Published && opts.Candidate && exists {
+			res.Published, res.Candidate = false, true
 		}
+		meta.Status, meta.Reason = statusOf(res), res.Reason
 		if err := r.putMetadata(ctx, meta); err != nil {
 			return Pointer{}, false, err
 		}
@@ -120,8 +126,24 @@ func (r *Registry) Publish(ctx context.Context, onnx []byte, meta VersionMetadat
 		return PublishResult{}, err
 	}
 	r.log.Info("publish", zap.String("version", res.Version), zap.Bool("published", res.Published),
-		zap.Bool("forced", res.Forced), zap.String("reason", res.Reason))
+		zap.Bool("candidate", res.Candidate), zap.Bool("forced", res.Forced), zap.String("reason", res.Reason))
+	if res.Candidate {
+		if _, err := r.Propose(ctx, res.Version); err != nil {
+			return res, fmt.Errorf("registry: propose %s as the candidate: %w", res.Version, err)
+		}
+	}
 	return res, nil
+}
+
+// statusOf is the status a publish gives its version.
+func statusOf(res PublishResult) string {
+	switch {
+	case res.Candidate:
+		return StatusShadow
+	case res.Published:
+		return StatusPublished
+	}
+	return StatusRejected
 }
 
 // uploadNext uploads to the next free version, skipping versions other uploaders claim first.

@@ -5,7 +5,9 @@
 //	models/NAME/VERSION/model.onnx      the exported model, stored as opaque bytes
 //	models/NAME/VERSION/metadata.json   VersionMetadata
 //	models/NAME/VERSION/report/...      the training report files
+//	models/NAME/VERSION/shadow.json     ShadowSummary: the candidate's shadow evaluation on live traffic
 //	models/NAME/current.json            Pointer: the version being served
+//	models/NAME/candidate.json          CandidatePointer: the version under shadow evaluation, the last decision
 //
 // Versions are zero-padded decimal integers ("000001", "000002", ...), so lexical order is numeric order.
 //
@@ -22,6 +24,10 @@
 //     yet). A writer that loses the race reads the pointer again and re-decides, up to a bounded number of
 //     attempts (ErrConflict after that). Promote and Rollback also check that model.onnx is complete (its size
 //     matches metadata.json) before moving the pointer.
+//   - candidate.json and shadow.json are written by the same compare-and-swap (updateJSON): replicas merge their
+//     shadow figures into shadow.json without losing updates, and exactly one replica's decision on a candidate
+//     (Resolve) or on rolling a promoted version back (RollbackFrom, after a compare-and-swap on shadow.json)
+//     takes effect.
 package registry
 
 import (
@@ -65,8 +71,12 @@ const (
 	StatusCandidate = "candidate"
 	// StatusPublished marks a version that passed the quality gate (or was forced) and was made current.
 	StatusPublished = "published"
-	// StatusRejected marks a version that failed the quality gate; VersionMetadata.Reason says why.
+	// StatusRejected marks a version that failed the quality gate, was rejected after shadow evaluation or
+	// was rolled back; VersionMetadata.Reason says why.
 	StatusRejected = "rejected"
+	// StatusShadow marks a version that passed the quality gate and was proposed as the candidate
+	// (candidate.json) instead of being made current: serve evaluates it on live traffic first.
+	StatusShadow = "shadow"
 )
 
 // Errors callers branch on.
@@ -88,6 +98,8 @@ var (
 	ErrConflict = errors.New("registry: concurrent update conflict")
 	// ErrNoPrevious reports a rollback with no earlier version to go back to.
 	ErrNoPrevious = errors.New("registry: no previous version")
+	// ErrNoSummary reports a version without shadow.json.
+	ErrNoSummary = errors.New("registry: no shadow summary")
 	// ErrMissingMetric reports a publish whose metrics lack the gate's metric (allowed only with force).
 	ErrMissingMetric = errors.New("registry: gate metric missing")
 )
@@ -153,10 +165,13 @@ type VersionMetadata struct {
 	// Parent is the version that was current when this one was published (what the gate compared it with);
 	// empty for the first version.
 	Parent string `json:"parent,omitempty"`
-	// Status is StatusCandidate, StatusPublished or StatusRejected.
+	// Status is StatusCandidate, StatusShadow, StatusPublished or StatusRejected.
 	Status string `json:"status"`
 	// Reason is the quality gate's verdict: why the version was rejected, or why it was published.
 	Reason string `json:"reason,omitempty"`
+	// NoAutoPromote marks a version that serve rolled back: the lifecycle policy never promotes it again
+	// (an operator still may).
+	NoAutoPromote bool `json:"no_auto_promote,omitempty"`
 	// Model is the metadata embedded in the ONNX file.
 	Model model.Metadata `json:"model"`
 	// Metrics are the evaluation metrics on EvalSplit (higher is better), e.g. "pixel_accuracy", "mean_iou".

@@ -44,7 +44,7 @@ func (r *Registry) Upload(ctx context.Context, version string, onnx []byte, meta
 
 func checkStatus(s string) error {
 	switch s {
-	case StatusCandidate, StatusPublished, StatusRejected:
+	case StatusCandidate, StatusShadow, StatusPublished, StatusRejected:
 		return nil
 	}
 	return fmt.Errorf("registry: unknown status %q", s)

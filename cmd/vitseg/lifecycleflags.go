@@ -1,0 +1,41 @@
+package main
+
+import (
+	"flag"
+
+	"github.com/vitseg/vitseg/pipeline"
+)
+
+// lifecycleFlags are serve's flags of the model lifecycle: shadow evaluation of the registry's candidate,
+// automatic promotion and rollback.
+type lifecycleFlags struct {
+	cfg pipeline.LifecycleConfig
+}
+
+func (l *lifecycleFlags) register(fs *flag.FlagSet) {
+	def := pipeline.DefaultLifecycle()
+	l.cfg = def
+	fs.Float64Var(&l.cfg.ShadowFraction, "shadow-fraction", 0.1, "fraction of live images the registry's candidate also segments, off the live path (0: no shadow evaluation, promotion or rollback)")
+	fs.IntVar(&l.cfg.ShadowQueue, "shadow-queue", 0, "sampled images waiting for the candidate; more are dropped (0: 2 x --max-batch)")
+	fs.Int64Var(&l.cfg.Policy.MinImages, "shadow-min-images", def.Policy.MinImages, "shadow images (all replicas) before the candidate is promoted or rejected")
+	fs.Float64Var(&l.cfg.Policy.MinAgreement, "shadow-min-agreement", def.Policy.MinAgreement, "promote only when the candidate's mean pixel agreement with the current model is at least this")
+	fs.Float64Var(&l.cfg.Policy.LatencyFactor, "shadow-latency-factor", def.Policy.LatencyFactor, "promote only when the candidate's p99 inference time per image is at most this factor of the current model's")
+	fs.DurationVar(&l.cfg.Rollback.Window, "rollback-window", def.Rollback.Window, "how long after an automatic promotion the new version is watched for regressions")
+	fs.Int64Var(&l.cfg.Rollback.MinImages, "rollback-min-images", def.Rollback.MinImages, "images (results and dead letters, all replicas) of the promoted version before it is judged")
+	fs.Float64Var(&l.cfg.Rollback.MaxDeadLetterIncrease, "rollback-dead-letter-increase", def.Rollback.MaxDeadLetterIncrease, "roll back when the dead-letter rate rises by more than this (absolute) over the previous version's")
+	fs.Float64Var(&l.cfg.Rollback.LatencyFactor, "rollback-latency-factor", def.Rollback.LatencyFactor, "roll back when the p99 inference time per image exceeds this factor of the previous version's")
+}
+
+// validate refuses values the policies cannot use.
+func (l *lifecycleFlags) validate() error {
+	c := l.cfg
+	switch {
+	case c.ShadowFraction < 0 || c.ShadowFraction > 1:
+		return usagef("--shadow-fraction must be between 0 and 1, got %v", c.ShadowFraction)
+	case c.Policy.MinImages < 1 || c.Rollback.MinImages < 1:
+		return usagef("--shadow-min-images and --rollback-min-images must be at least 1")
+	case c.Policy.LatencyFactor <= 0 || c.Rollback.LatencyFactor <= 0:
+		return usagef("--shadow-latency-factor and --rollback-latency-factor must be positive")
+	}
+	return nil
+}
