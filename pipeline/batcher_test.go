@@ -61,3 +61,22 @@ func TestBatchItems(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchItemsTakesQueuedItems: a batch that may go at one item (no wait) still takes the items already
+// queued behind it, up to its max, so a burst is not served one by one.
+func TestBatchItemsTakesQueuedItems(t *testing.T) {
+	in := make(chan int, 10)
+	for i := range 6 {
+		in <- i
+	}
+	close(in)
+	out := make(chan []int, 10)
+	batchItems(context.Background(), in, out, func() batchLimits { return batchLimits{size: 1, max: 4} }, nil)
+	var sizes []int
+	for b := range out {
+		sizes = append(sizes, len(b))
+	}
+	if len(sizes) != 2 || sizes[0] != 4 || sizes[1] != 2 {
+		t.Errorf("batch sizes %v, want [4 2]", sizes)
+	}
+}

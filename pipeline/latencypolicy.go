@@ -6,10 +6,12 @@ import (
 	"time"
 )
 
-// batchLimits bound one batch: at most size items, sent when full or wait after its first item arrived.
+// batchLimits bound one batch: it is sent once it holds size items, or wait after its first item arrived;
+// items already queued when it is sent join it, up to max (0: size).
 type batchLimits struct {
 	size int
 	wait time.Duration
+	max  int
 }
 
 // latencyPolicy chooses the limits of each batch so that the predicted p99 latency of an image, from its fetch
@@ -24,7 +26,8 @@ type batchLimits struct {
 //     mean absolute deviations, a p99 estimate (finished).
 //
 // The prediction for a batch of b sent after waiting w is rest99 + w + 2·t(b): an image may wait for the batch
-// before it to finish, then for its own. A zero target keeps the fixed window: size and wait as configured.
+// before it to finish, then for its own. Items queued when a batch goes join it up to the maximum size, so a
+// burst is absorbed without waiting. A zero target keeps the fixed window: size and wait as configured.
 // It is safe for concurrent use.
 type latencyPolicy struct {
 	target  time.Duration
@@ -94,12 +97,12 @@ func (l *latencyPolicy) limits() (batchLimits, time.Duration) {
 		return batchLimits{size: 1}, 0
 	}
 	if l.target == 0 {
-		return batchLimits{size: l.maxSize, wait: l.maxWait}, 0
+		return batchLimits{size: l.maxSize, wait: l.maxWait, max: l.maxSize}, 0
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.fit.n == 0 {
-		return batchLimits{size: 1}, 0 // nothing learned: no waiting until a batch has been timed
+		return batchLimits{size: 1, max: l.maxSize}, 0 // nothing learned: no waiting until a batch has been timed
 	}
 	rest99 := l.rest.v + 3*l.restDev.v
 	chosen, slack := l.choose(rest99)
@@ -115,7 +118,7 @@ func (l *latencyPolicy) limits() (batchLimits, time.Duration) {
 			wait = min(l.maxWait.Seconds(), fill) // the target is out of reach at this load: keep up first
 		}
 	}
-	lim := batchLimits{size: chosen, wait: time.Duration(wait * float64(time.Second))}
+	lim := batchLimits{size: chosen, wait: time.Duration(wait * float64(time.Second)), max: l.maxSize}
 	l.predicted = time.Duration((rest99 + wait + 2*l.fit.predict(float64(chosen))) * float64(time.Second))
 	return lim, l.predicted
 }

@@ -17,15 +17,15 @@ func TestLatencyPolicy(t *testing.T) {
 		want      batchLimits
 		predicted time.Duration
 	}{
-		{"no target: the fixed window", 0, 5 * ms, true, batchLimits{8, 20 * ms}, 0},
-		{"nothing timed yet: no waiting", 200 * ms, 5 * ms, false, batchLimits{1, 0}, 0},
-		{"light load: one image keeps up", 200 * ms, 100 * ms, true, batchLimits{1, 0}, 50 * ms},
-		{"moderate load: the smallest batch that keeps up", 200 * ms, 15 * ms, true, batchLimits{2, 18 * ms}, 78 * ms},
-		{"overload: the largest batch within the target", 200 * ms, 5 * ms, true, batchLimits{8, 42 * ms}, 162 * ms},
-		{"overload, target out of reach: the most throughput", 61 * ms, 5 * ms, true, batchLimits{8, 20 * ms}, 140 * ms},
-		{"tight target: the batch that keeps up waits only its slack", 61 * ms, 15 * ms, true, batchLimits{2, ms}, 61 * ms},
-		{"target out of reach, batch 2 keeps up: batch 2", 50 * ms, 15 * ms, true, batchLimits{2, 18 * ms}, 78 * ms},
-		{"no arrivals seen: the largest batch within the target", 61 * ms, 0, true, batchLimits{2, ms}, 61 * ms},
+		{"no target: the fixed window", 0, 5 * ms, true, batchLimits{size: 8, wait: 20 * ms, max: 8}, 0},
+		{"nothing timed yet: no waiting", 200 * ms, 5 * ms, false, batchLimits{size: 1, wait: 0, max: 8}, 0},
+		{"light load: one image keeps up", 200 * ms, 100 * ms, true, batchLimits{size: 1, wait: 0, max: 8}, 50 * ms},
+		{"moderate load: the smallest batch that keeps up", 200 * ms, 15 * ms, true, batchLimits{size: 2, wait: 18 * ms, max: 8}, 78 * ms},
+		{"overload: the largest batch within the target", 200 * ms, 5 * ms, true, batchLimits{size: 8, wait: 42 * ms, max: 8}, 162 * ms},
+		{"overload, target out of reach: the most throughput", 61 * ms, 5 * ms, true, batchLimits{size: 8, wait: 20 * ms, max: 8}, 140 * ms},
+		{"tight target: the batch that keeps up waits only its slack", 61 * ms, 15 * ms, true, batchLimits{size: 2, wait: ms, max: 8}, 61 * ms},
+		{"target out of reach, batch 2 keeps up: batch 2", 50 * ms, 15 * ms, true, batchLimits{size: 2, wait: 18 * ms, max: 8}, 78 * ms},
+		{"no arrivals seen: the largest batch within the target", 61 * ms, 0, true, batchLimits{size: 2, wait: ms, max: 8}, 61 * ms},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -48,7 +48,7 @@ func TestLatencyPolicy(t *testing.T) {
 				}
 			}
 			got, predicted := p.limits()
-			if got.size != tc.want.size || (got.wait-tc.want.wait).Abs() > ms/10 {
+			if got.size != tc.want.size || got.max != tc.want.max || (got.wait-tc.want.wait).Abs() > ms/10 {
 				t.Errorf("limits %+v, want %+v", got, tc.want)
 			}
 			if tc.predicted > 0 && (predicted-tc.predicted).Abs() > ms/10 {
