@@ -10,6 +10,7 @@ import (
 
 	"github.com/vitseg/vitseg/internal/host/cuda"
 	"github.com/vitseg/vitseg/model"
+	"github.com/vitseg/vitseg/model/onnxfile"
 )
 
 // Device selects the execution provider.
@@ -70,8 +71,16 @@ func (r *Runtime) cudaSession(onnxModel []byte, opts Options, log *zap.Logger) (
 	return nil, fmt.Errorf("%w: %w", ErrCUDAUnavailable, err)
 }
 
-// session creates a session with the thread settings of opts, on the CUDA provider when withCUDA.
+// session creates a session with the thread settings of opts, on the CUDA provider when withCUDA, of the graph
+// with its layer norms, softmaxes and GELUs fused into single operators (onnxfile.FuseForORT).
 func (r *Runtime) session(onnxModel []byte, opts Options, withCUDA bool) (*ort.DynamicAdvancedSession, error) {
+	if !opts.UnfusedGraph {
+		fused, _, err := onnxfile.FuseForORT(onnxModel)
+		if err != nil {
+			return nil, fmt.Errorf("fuse the graph for ONNX Runtime: %w", err)
+		}
+		onnxModel = fused
+	}
 	so, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, fmt.Errorf("session options: %w", err)
@@ -92,6 +101,11 @@ func (r *Runtime) session(onnxModel []byte, opts Options, withCUDA bool) (*ort.D
 			if err := so.AddSessionConfigEntry(key, "0"); err != nil {
 				return nil, fmt.Errorf("set %s: %w", key, err)
 			}
+		}
+	}
+	if opts.OptimizedModelPath != "" {
+		if err := so.SetOptimizedModelFilePath(opts.OptimizedModelPath); err != nil {
+			return nil, fmt.Errorf("set the optimized model path: %w", err)
 		}
 	}
 	if withCUDA {

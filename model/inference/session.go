@@ -21,6 +21,11 @@ type Options struct {
 	// (session.intra_op.allow_spinning=0 and session.inter_op.allow_spinning=0), leaving the cores to the other
 	// stages of a pipeline that share them.
 	DisableSpinning bool
+	// UnfusedGraph runs the graph as exported, without onnxfile.FuseForORT (the comparison of benchmarks).
+	UnfusedGraph bool
+	// OptimizedModelPath, when set, is where ONNX Runtime writes the graph as it optimized it for this session
+	// (diagnostics: which fusions applied; see onnxfile.OpTypes).
+	OptimizedModelPath string
 	// TTA is the test-time augmentation of Segment and Masks ("" or TTANone: none).
 	TTA    TTA
 	Logger *zap.Logger // nil: no logging

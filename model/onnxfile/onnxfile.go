@@ -1,5 +1,6 @@
 // Package onnxfile edits serialized ONNX models at the protobuf wire level: it makes the batch axis of an
-// exported graph dynamic and reads and writes the model's metadata_props.
+// exported graph dynamic, reads and writes the model's metadata_props, and rewrites the graph for ONNX Runtime
+// (FuseForORT: single operators for the layer norms, softmaxes and GELUs, MatMuls for the attention Einsums).
 //
 // GoMLX exports a graph for one fixed input shape. The vitseg network only ever carries the batch size in the
 // leading element of Reshape target shapes and in the "ends" of Slice nodes, so exporting with a batch size that
@@ -35,6 +36,7 @@ const (
 
 	nodeInput  = 1
 	nodeOpType = 4
+	nodeDomain = 7
 
 	tensorDims     = 1
 	tensorDataType = 2
