@@ -247,22 +247,8 @@ func preprocessPair(name string, imgBytes, triBytes []byte, opts LoadOptions) (E
 	return ex, "", nil
 }
 
-// DecodeTrimap decodes an Oxford-IIIT Pet trimap PNG (1 pet, 2 background, 3 border; 8-bit gray or paletted)
-// into a mask of class ids (0 pet, 1 background, 2 border). It is imaging.DecodeMaskPNG, with its input
-// bounds, and the trimap's value check.
-func DecodeTrimap(b []byte) (*imaging.Mask, error) {
-	m, err := imaging.DecodeMaskPNG(bytes.NewReader(b))
-	if err != nil {
-		return nil, fmt.Errorf("decode trimap: %w", err)
-	}
-	for i, v := range m.Pix {
-		if v < 1 || v > 3 {
-			return nil, fmt.Errorf("trimap value %d at (%d,%d) is not 1, 2 or 3", v, i%m.Width, i/m.Width)
-		}
-		m.Pix[i] = v - 1
-	}
-	return m, nil
-}
+// DecodeTrimap decodes an Oxford-IIIT Pet trimap PNG into a mask of class ids (imaging.DecodeTrimap).
+func DecodeTrimap(b []byte) (*imaging.Mask, error) { return imaging.DecodeTrimap(b) }
 
 // readSplitFiles maps names to "trainval" or "test" from the official split files, when present.
 func readSplitFiles(ctx context.Context, src Source) (map[string]string, error) {
