@@ -37,8 +37,9 @@ type LifecycleConfig struct {
 // DefaultLifecycle returns the lifecycle defaults, with shadow evaluation off.
 func DefaultLifecycle() LifecycleConfig {
 	return LifecycleConfig{
-		Policy:   lifecycle.Policy{MinImages: 200, MinAgreement: 0.9, LatencyFactor: 1.5},
-		Rollback: lifecycle.RollbackPolicy{Window: 30 * time.Minute, MinImages: 200, MaxDeadLetterIncrease: 0.02, LatencyFactor: 1.5},
+		Policy: lifecycle.Policy{MinImages: 200, MinAgreement: 0.9, AccuracyTolerance: 0.01, LatencyFactor: 1.5},
+		Rollback: lifecycle.RollbackPolicy{Window: 30 * time.Minute, MinImages: 200, MaxDeadLetterIncrease: 0.02,
+			LatencyFactor: 1.5, MinLabeled: 20, MaxAccuracyDrop: 0.02},
 	}
 }
 
