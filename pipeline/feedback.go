@@ -84,10 +84,11 @@ func (p *Pipeline) scoreLabel(ctx context.Context, j *job) (string, error) {
 	return labelScored, nil
 }
 
-// labelResult is the result of a label that failed with err: skipped when it can never be scored.
+// labelResult is the result of a label that failed with err: skipped when it can never be scored (an object
+// missing, too large or refused), failed otherwise (retries exhausted included).
 func labelResult(err error) string {
 	var pe errPermanent
-	if errors.As(err, &pe) || errors.Is(err, errLabelUnusable) {
+	if errors.Is(err, errLabelUnusable) || errors.As(err, &pe) && pe.class != events.ClassRetriesExhausted {
 		return labelSkipped
 	}
 	return labelFailed
