@@ -85,7 +85,7 @@ func (p *Pipeline) inferBatch(ctx context.Context, batch []*job, out chan<- *job
 func (p *Pipeline) swap(m *servingModel) {
 	old := p.model
 	p.setModel(m)
-	if err := old.sess.Close(); err != nil {
+	if err := old.close(); err != nil {
 		p.log.Warn("closing the previous model", zap.Error(err))
 	}
 	p.log.Info("model swapped", zap.String("from", old.version), zap.String("to", m.version))
@@ -100,7 +100,7 @@ func (p *Pipeline) discardSwaps(stop func(), done <-chan struct{}) {
 	for {
 		select {
 		case m := <-p.swaps:
-			m.sess.Close() //nolint:errcheck // Never served.
+			m.close() //nolint:errcheck // Never served.
 		default:
 			return
 		}
@@ -109,7 +109,7 @@ func (p *Pipeline) discardSwaps(stop func(), done <-chan struct{}) {
 
 func (p *Pipeline) closeModel() {
 	if p.model != nil {
-		p.model.sess.Close() //nolint:errcheck // Shutting down.
+		p.model.close() //nolint:errcheck // Shutting down.
 	}
 }
 
@@ -119,6 +119,7 @@ func (p *Pipeline) setModel(m *servingModel) {
 		p.metrics.modelInfo.DeleteLabelValues(old.name, old.version, old.sess.Provider())
 	}
 	p.model = m
+	p.serving.Store(m)
 	p.modelCfg.Store(m.sess.Config())
 	p.modelVer.Store(m.version)
 	p.modelReady.Store(true)

@@ -14,10 +14,16 @@ import (
 	"github.com/vitseg/vitseg/events"
 )
 
+// intakeQueues are the queues consume feeds: images to segment, and label objects to score (nil without a
+// feedback stage).
+type intakeQueues struct {
+	images, labels chan<- *job
+}
+
 // consume fetches messages until ctx ends, tracking each in the watermark and fanning out its references.
 // Dead letters are written on workCtx, so that one begun before shutdown can still finish. It returns an
 // error only when the reader is closed.
-func (p *Pipeline) consume(ctx, workCtx context.Context, out chan<- *job) error {
+func (p *Pipeline) consume(ctx, workCtx context.Context, q intakeQueues) error {
 	for {
 		msg, err := p.fetchMessage(ctx)
 		if err != nil {
@@ -28,7 +34,7 @@ func (p *Pipeline) consume(ctx, workCtx context.Context, out chan<- *job) error 
 		}
 		received := time.Now()
 		m := p.track(msg)
-		refs, next := p.screen(workCtx, m)
+		refs, labels, next := p.screen(workCtx, m)
 		switch next {
 		case stopIntake:
 			return nil // Shutdown before a dead letter was written: the message is redelivered later.
@@ -36,21 +42,29 @@ func (p *Pipeline) consume(ctx, workCtx context.Context, out chan<- *job) error 
 			continue
 		}
 		if class, why := p.admission(msg, received); class != "" {
-			if !p.refuse(workCtx, m, refs, class, why) {
+			if !p.refuse(workCtx, m, append(refs, labels...), class, why) {
 				return nil
 			}
 			continue
 		}
-		m.pending.Store(int32(len(refs)))
-		for _, ref := range refs {
-			select {
-			case out <- p.newJob(m, ref, received):
-			case <-ctx.Done():
-				// Shutdown while the queue is full: this message stays uncommitted and will be redelivered.
-				return nil
-			}
+		m.pending.Store(int32(len(refs) + len(labels)))
+		if !p.enqueue(ctx, q.images, m, refs, received) || !p.enqueue(ctx, q.labels, m, labels, received) {
+			// Shutdown while a queue is full: this message stays uncommitted and will be redelivered.
+			return nil
 		}
 	}
+}
+
+// enqueue sends a job for each of refs to out; false when ctx ends first.
+func (p *Pipeline) enqueue(ctx context.Context, out chan<- *job, m *message, refs []consumer.ImageRef, received time.Time) bool {
+	for _, ref := range refs {
+		select {
+		case out <- p.newJob(m, ref, received):
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
 }
 
 // fetchMessage fetches the next message, retrying failures every RetryMin; an error when ctx ends or the
@@ -99,16 +113,20 @@ const (
 	stopIntake                    // shutdown before a dead letter was written
 )
 
-// screen parses m and filters its references: ignored ones are dropped, refused ones dead-lettered (a
-// message of one refused reference as a whole, by reject). It returns the references to process.
-func (p *Pipeline) screen(ctx context.Context, m *message) ([]consumer.ImageRef, intakeNext) {
+// screen parses m and filters its references: label objects go apart (to the feedback stage), ignored ones
+// are dropped, refused ones dead-lettered (a message of one refused reference as a whole, by reject). It
+// returns the references to segment and the label objects to score.
+func (p *Pipeline) screen(ctx context.Context, m *message) (accepted, labels []consumer.ImageRef, next intakeNext) {
 	refs, err := consumer.ParseMessage(m.msg.Value)
 	if err != nil {
 		p.reject(ctx, m, nil, err)
-		return nil, nextMessage
+		return nil, nil, nextMessage
 	}
-	var accepted []consumer.ImageRef
 	for _, ref := range refs {
+		if p.isLabel(ref) {
+			labels = append(labels, ref)
+			continue
+		}
 		err := p.filter.Check(ref)
 		switch {
 		case err == nil:
@@ -117,17 +135,22 @@ func (p *Pipeline) screen(ctx context.Context, m *message) ([]consumer.ImageRef,
 			p.metrics.ignored.Inc()
 		case len(refs) == 1:
 			p.reject(ctx, m, &ref, err)
-			return nil, nextMessage
+			return nil, nil, nextMessage
 		case !p.deadLetter(ctx, m, events.ClassNotAllowed, reason(err), &ref):
 			// Shutdown before this record's dead letter was written: leave the whole message uncommitted.
-			return nil, stopIntake
+			return nil, nil, stopIntake
 		}
 	}
-	if len(accepted) == 0 {
+	if len(accepted)+len(labels) == 0 {
 		p.finishMessage(m)
-		return nil, nextMessage
+		return nil, nil, nextMessage
 	}
-	return accepted, processRefs
+	return accepted, labels, processRefs
+}
+
+// isLabel reports whether ref is a label object for the feedback stage.
+func (p *Pipeline) isLabel(ref consumer.ImageRef) bool {
+	return p.lifecycle != nil && p.lifecycle.labels.isLabel(ref)
 }
 
 // reject handles a message that yields no work: ignored messages are just finished; others are dead-lettered.

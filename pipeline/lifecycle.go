@@ -27,13 +27,19 @@ type LifecycleConfig struct {
 	// Policy promotes or rejects the candidate; Rollback takes back a version it promoted.
 	Policy   lifecycle.Policy
 	Rollback lifecycle.RollbackPolicy
+	// LabelsPrefix, "bucket" or "bucket/prefix", is the root of a labeled dataset in the Oxford-IIIT Pet layout
+	// (the one the training CronJob reads): a reference to a trimap under PREFIX/annotations/trimaps/ is
+	// labeled feedback for the photo under PREFIX/images/, scored by the feedback stage (feedback.go) instead
+	// of segmented. Empty: no feedback stage.
+	LabelsPrefix string
 }
 
 // DefaultLifecycle returns the lifecycle defaults, with shadow evaluation off.
 func DefaultLifecycle() LifecycleConfig {
 	return LifecycleConfig{
-		Policy:   lifecycle.Policy{MinImages: 200, MinAgreement: 0.9, LatencyFactor: 1.5},
-		Rollback: lifecycle.RollbackPolicy{Window: 30 * time.Minute, MinImages: 200, MaxDeadLetterIncrease: 0.02, LatencyFactor: 1.5},
+		Policy: lifecycle.Policy{MinImages: 200, MinAgreement: 0.9, AccuracyTolerance: 0.01, LatencyFactor: 1.5},
+		Rollback: lifecycle.RollbackPolicy{Window: 30 * time.Minute, MinImages: 200, MaxDeadLetterIncrease: 0.02,
+			LatencyFactor: 1.5, MinLabeled: 20, MaxAccuracyDrop: 0.02},
 	}
 }
 
@@ -48,6 +54,8 @@ type LifecycleRegistry interface {
 	Resolve(ctx context.Context, d registry.Decision) (bool, error)
 	RollbackFrom(ctx context.Context, version string) (registry.Pointer, bool, error)
 	MarkRolledBack(ctx context.Context, version, reason string) error
+	IsScored(ctx context.Context, bucket, key, etag string) (bool, error)
+	MarkScored(ctx context.Context, l registry.ScoredLabel) (bool, error)
 }
 
 // lifecycleRun is the lifecycle of one Run: it follows candidate.json, runs the candidate in a shadowRunner,
@@ -58,25 +66,35 @@ type lifecycleRun struct {
 	cfg     LifecycleConfig
 	log     *zap.Logger
 	runner  *shadowRunner // the candidate being evaluated; nil when none
+	labels  *labelRoute   // the labeled dataset's trimaps; nil without a feedback stage
 	base    string        // the version it is compared with
 	refused string        // a candidate that cannot be loaded, not tried again until the pointer moves
 }
 
-// newLifecycle returns the lifecycle of p, or nil when it is off.
-func (p *Pipeline) newLifecycle() *lifecycleRun {
+// newLifecycle returns the lifecycle of p, or nil when it is off; a labels prefix without the lifecycle, or
+// an invalid one, is an error.
+func (p *Pipeline) newLifecycle() (*lifecycleRun, error) {
 	cfg := p.cfg.Lifecycle
 	reg, ok := p.deps.Models.Registry.(LifecycleRegistry)
-	if cfg.ShadowFraction <= 0 || !ok || p.deps.Models.File != "" {
-		return nil
-	}
 	if cfg.Interval <= 0 {
 		cfg.Interval = p.deps.Models.PollInterval
 	}
-	if cfg.Interval <= 0 {
-		return nil
+	if cfg.ShadowFraction <= 0 || !ok || p.deps.Models.File != "" || cfg.Interval <= 0 {
+		if cfg.LabelsPrefix != "" {
+			return nil, errors.New("labeled feedback needs the model lifecycle: a registry and a shadow fraction above 0")
+		}
+		return nil, nil
 	}
 	orDefault(&cfg.ShadowQueue, 2*p.cfg.MaxBatch)
-	return &lifecycleRun{p: p, reg: reg, cfg: cfg, log: p.log.With(zap.String("component", "lifecycle"))}
+	l := &lifecycleRun{p: p, reg: reg, cfg: cfg, log: p.log.With(zap.String("component", "lifecycle"))}
+	if cfg.LabelsPrefix != "" {
+		route, err := parseLabelRoute(cfg.LabelsPrefix)
+		if err != nil {
+			return nil, err
+		}
+		l.labels = &route
+	}
+	return l, nil
 }
 
 // run ticks every Interval until ctx ends, then stops the candidate.
@@ -128,14 +146,14 @@ func (l *lifecycleRun) follow(ctx context.Context, c registry.CandidatePointer) 
 		if ctx.Err() != nil {
 			return
 		}
-		l.p.metrics.shadowLoads.WithLabelValues("failed").Inc()
+		l.p.metrics.shadowLoads.WithLabelValues(shadowFailed).Inc()
 		l.log.Error("candidate not loaded; serving is not affected", zap.String("candidate", c.Version), zap.Error(err))
 		if errors.Is(err, registry.ErrRefused) {
 			l.refused = c.Version
 		}
 		return
 	}
-	l.p.metrics.shadowLoads.WithLabelValues("loaded").Inc()
+	l.p.metrics.shadowLoads.WithLabelValues(shadowLoaded).Inc()
 	l.log.Info("shadow evaluation started", zap.String("candidate", c.Version), zap.String("base", c.Base),
 		zap.Float64("fraction", l.cfg.ShadowFraction))
 	l.runner = startShadow(ctx, m, l.cfg.ShadowQueue, l.p.cfg.MaxBatch, l.p.metrics, l.log)
@@ -150,7 +168,7 @@ func (l *lifecycleRun) load(ctx context.Context, version string) (*servingModel,
 		return nil, err
 	}
 	if got, want := m.sess.Config().ImageSize, l.p.currentImageSize(); got != want {
-		m.sess.Close() //nolint:errcheck // Refused.
+		m.close() //nolint:errcheck // Refused.
 		return nil, registry.Refuse(fmt.Errorf("candidate %s takes %dx%d images, the serving model %dx%d: it cannot share their input",
 			version, got, got, want, want))
 	}

@@ -5,6 +5,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/vitseg/vitseg/events"
+	"github.com/vitseg/vitseg/model/registry"
 )
 
 // metrics are the pipeline's Prometheus metrics, registered on their own registry.
@@ -36,6 +37,8 @@ type metrics struct {
 	shadowLoads        *prometheus.CounterVec   // by result: loaded, failed
 	lifecycleDecisions *prometheus.CounterVec   // by outcome: promoted, rejected
 	rollbacks          prometheus.Counter
+	labeled            *prometheus.CounterVec   // label objects, by result (feedback.go)
+	labeledAccuracy    *prometheus.HistogramVec // by version
 }
 
 func newMetrics() *metrics {
@@ -130,6 +133,8 @@ func (m *metrics) registerLifecycle() {
 		return prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help,
 			Buckets: []float64{0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 1}}, byVersion)
 	}
+	m.labeled = counter("vitseg_lifecycle_labeled_total", "Label objects (trimaps under --labels-prefix) handled by the feedback stage, by result (scored, already_scored, skipped, failed).", []string{"result"})
+	m.labeledAccuracy = ratio("vitseg_lifecycle_labeled_accuracy", "Pixel accuracy of a version's mask against a labeled photo's trimap, at the photo's size, by version.")
 	m.shadowImages = counter("vitseg_shadow_images_total", "Live images the candidate segmented and compared, by candidate version.", byVersion)
 	m.shadowDropped = counter("vitseg_shadow_dropped_total", "Sampled images dropped because the shadow queue was full, by candidate version.", byVersion)
 	m.shadowErrors = counter("vitseg_shadow_errors_total", "Shadow inferences or comparisons that failed, by candidate version.", byVersion)
@@ -143,5 +148,26 @@ func (m *metrics) registerLifecycle() {
 	m.rollbacks = prometheus.NewCounter(prometheus.CounterOpts{Name: "vitseg_lifecycle_rollbacks_total",
 		Help: "Automatic rollbacks of a promoted version this replica carried out."})
 	m.registry.MustRegister(m.shadowImages, m.shadowDropped, m.shadowErrors, m.shadowAgreement, m.shadowIoU,
-		m.shadowLatency, m.shadowLoads, m.lifecycleDecisions, m.rollbacks)
+		m.shadowLatency, m.shadowLoads, m.lifecycleDecisions, m.rollbacks, m.labeled, m.labeledAccuracy)
+	m.zeroLifecycleSeries()
+}
+
+// The values of vitseg_shadow_loads_total's result label.
+const (
+	shadowLoaded = "loaded"
+	shadowFailed = "failed"
+)
+
+// zeroLifecycleSeries creates the lifecycle counters with fixed label values at 0 (as zeroSeries does), so that
+// they exist, and dashboards show them, before any candidate or label.
+func (m *metrics) zeroLifecycleSeries() {
+	for _, r := range []string{shadowLoaded, shadowFailed} {
+		m.shadowLoads.WithLabelValues(r)
+	}
+	for _, o := range []string{registry.OutcomePromoted, registry.OutcomeRejected} {
+		m.lifecycleDecisions.WithLabelValues(o)
+	}
+	for _, r := range labelResults() {
+		m.labeled.WithLabelValues(r)
+	}
 }

@@ -34,7 +34,16 @@ type servingModel struct {
 	sess    *inference.Session
 	name    string
 	version string
+	lease   sessionLease // for users other than its owner (feedback.go)
 }
+
+// use runs fn with the model's session unless it was closed (false); for goroutines that do not own the model.
+func (m *servingModel) use(fn func(*inference.Session) error) (bool, error) {
+	return m.lease.use(m.sess, fn)
+}
+
+// close closes the model's session once the other goroutines' uses have ended.
+func (m *servingModel) close() error { return m.lease.close(m.sess) }
 
 // modelLoader loads and smoke-tests models.
 type modelLoader struct {
@@ -131,7 +140,7 @@ func (l *modelLoader) watch(ctx context.Context, src ModelSource, serving *servi
 			return err
 		}
 		if got := m.sess.Config().ImageSize; got != size {
-			m.sess.Close() //nolint:errcheck // Refused anyway.
+			m.close() //nolint:errcheck // Refused anyway.
 			l.metrics.modelReloads.WithLabelValues(reloadRefusedImageSize).Inc()
 			err := fmt.Errorf("model version %s takes %dx%d images, the serving model %s %dx%d: "+
 				"a hot swap cannot change the input size; restart serve to switch to it",
@@ -147,7 +156,7 @@ func (l *modelLoader) watch(ctx context.Context, src ModelSource, serving *servi
 			l.log.Info("new model version ready", zap.String("version", ptr.Version))
 			return nil
 		case <-ctx.Done():
-			m.sess.Close() //nolint:errcheck // Shutting down.
+			m.close() //nolint:errcheck // Shutting down.
 			return ctx.Err()
 		}
 	})

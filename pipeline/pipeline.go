@@ -23,7 +23,8 @@ type Pipeline struct {
 	wm       *consumer.Watermark
 	loader   *modelLoader
 	swaps    chan *servingModel
-	model    *servingModel // owned by the inference goroutine
+	model    *servingModel                // owned by the inference goroutine
+	serving  atomic.Pointer[servingModel] // the same, for the feedback stage (through its lease)
 	tracer   trace.Tracer
 	masks    imaging.MaskEncoder
 	filter   *consumer.Filter // skips references outside cfg.Allow and the pipeline's own masks
@@ -85,7 +86,10 @@ func New(cfg Config, deps Deps) (*Pipeline, error) {
 	p.deps.Writer = tracedWriter{Writer: deps.Writer, tracer: p.tracer}
 	p.loader = &modelLoader{runtime: deps.Runtime, opts: deps.Session, log: deps.Logger, metrics: m}
 	p.modelVer.Store("")
-	if p.lifecycle = p.newLifecycle(); p.lifecycle != nil {
+	if p.lifecycle, err = p.newLifecycle(); err != nil {
+		return nil, fmt.Errorf("pipeline: %w", err)
+	}
+	if p.lifecycle != nil {
 		p.live = newLiveTally()
 	}
 	return p, nil

@@ -269,7 +269,8 @@ func runPipelineBench(b *testing.B, set pipelineBenchSettings) {
 			name += ", no spinning"
 		}
 		tracing := benchTracing(b, i < len(set.pipeTracing) && set.pipeTracing[i], &name)
-		benchStartPipeline(b, k.Brokers(), inputs[i], fmt.Sprintf("vitseg-bench-%d", i), s3, rt, modelPath, opts, set.maxBatch, tracing)
+		benchStartPipeline(b, k.Brokers(), inputs[i], fmt.Sprintf("vitseg-bench-%d", i), s3, rt,
+			pipeline.ModelSource{File: modelPath}, opts, set.maxBatch, tracing)
 		topic := inputs[i]
 		cases = append(cases, bench.Case{Name: name,
 			Units: float64(set.images),
@@ -424,9 +425,11 @@ func benchPhotos(tb testing.TB, n int) [][]byte {
 	return out
 }
 
-// benchStartPipeline runs a pipeline on topic in-process, as stack_test.go does, until the benchmark ends.
+// benchStartPipeline runs a pipeline on topic in-process, as stack_test.go does, until the benchmark ends; tune
+// changes its configuration after the benchmark's own settings.
 func benchStartPipeline(tb testing.TB, brokers []string, topic, group string, s3 *minio.Client, rt *inference.Runtime,
-	modelPath string, opts inference.Options, maxBatch int, tracing trace.TracerProvider) {
+	models pipeline.ModelSource, opts inference.Options, maxBatch int, tracing trace.TracerProvider,
+	tune ...func(*pipeline.Config)) *pipeline.Pipeline {
 	tb.Helper()
 	allow, err := consumer.ParseAllowList(bucket + "/" + benchCapPrefix + "," + bucket + "/" + benchLatPrefix)
 	if err != nil {
@@ -445,8 +448,11 @@ func benchStartPipeline(tb testing.TB, brokers []string, topic, group string, s3
 	cfg := pipeline.DefaultConfig()
 	cfg.Allow, cfg.MaxBatch = allow, maxBatch
 	_, cfg.DecodeWorkers = pipeline.AutoThreads(runtime.NumCPU(), false) // serve's --decode-workers 0
+	for _, f := range tune {
+		f(&cfg)
+	}
 	p, err := pipeline.New(cfg, pipeline.Deps{Reader: reader, Writer: writer, Store: pipeline.NewS3Store(s3), Runtime: rt,
-		Session: opts, Models: pipeline.ModelSource{File: modelPath}, Tracing: tracing})
+		Session: opts, Models: models, Tracing: tracing})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -470,6 +476,7 @@ func benchStartPipeline(tb testing.TB, brokers []string, topic, group string, s3
 		})
 	}
 	tb.Cleanup(stop)
+	return p
 }
 
 // benchResults follows the result and dead-letter topics from their start.

@@ -41,13 +41,13 @@ func (p *Pipeline) Run(ctx context.Context) error {
 
 	workCtx, abandon := context.WithCancel(context.Background())
 	defer abandon()
-	toFetch, stagesDone := p.startStages(workCtx)
+	queues, closeQueues, stagesDone := p.startStages(workCtx)
 	stopCommits := p.startCommits()
 	deadline, stopDeadline := p.drainDeadline(ctx, abandon)
 	defer stopDeadline()
 
-	fetchErr := p.consume(ctx, workCtx, toFetch)
-	close(toFetch)
+	fetchErr := p.consume(ctx, workCtx, queues)
+	closeQueues()
 	p.drain(stagesDone, deadline)
 	stopCommits()
 	if err := p.finalCommit(); err != nil {
@@ -56,11 +56,13 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	return fetchErr
 }
 
-// startStages starts the stage pools on ctx: fetch -> decode -> batcher -> infer -> write. It returns the
-// queue the intake feeds and a channel closed when every stage has finished (after the queue is closed).
-func (p *Pipeline) startStages(ctx context.Context) (chan<- *job, <-chan struct{}) {
+// startStages starts the stage pools on ctx: fetch -> decode -> batcher -> infer -> write, and the feedback
+// stage of label objects when there is one. It returns the queues the intake feeds, the function that closes
+// them, and a channel closed when every stage has finished (after the queues are closed).
+func (p *Pipeline) startStages(ctx context.Context) (intakeQueues, func(), <-chan struct{}) {
 	c := p.cfg
 	toFetch := make(chan *job, c.QueueSize)
+	var toScore chan *job
 	toDecode := make(chan *job, c.QueueSize)
 	toBatch := make(chan *job, c.QueueSize)
 	batches := make(chan []*job, 2)
@@ -72,10 +74,20 @@ func (p *Pipeline) startStages(ctx context.Context) (chan<- *job, <-chan struct{
 	stages.Go(func() { batchItems(ctx, toBatch, batches, p.batchLimits, p.batching.arrived) })
 	stages.Go(func() { p.infer(ctx, batches, toWrite) })
 	stages.Go(func() { runPool(ctx, c.WriteWorkers, toWrite, nil, p.traced("write", p.write)) })
+	if p.lifecycle != nil && p.lifecycle.labels != nil {
+		toScore = make(chan *job, c.QueueSize)
+		stages.Go(func() { runPool(ctx, 1, toScore, nil, p.traced("feedback", p.feedback)) })
+	}
 
 	done := make(chan struct{})
 	go func() { stages.Wait(); close(done) }()
-	return toFetch, done
+	closeQueues := func() {
+		close(toFetch)
+		if toScore != nil {
+			close(toScore)
+		}
+	}
+	return intakeQueues{images: toFetch, labels: toScore}, closeQueues, done
 }
 
 // runPool runs n workers that take jobs from in until it is closed; a job its work accepts goes on to out

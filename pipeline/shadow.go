@@ -59,7 +59,7 @@ func (r *shadowRunner) offer(s shadowSample) {
 func (r *shadowRunner) close() {
 	r.stop()
 	<-r.done
-	r.model.sess.Close() //nolint:errcheck // Never served.
+	r.model.close() //nolint:errcheck // Never served.
 }
 
 func (r *shadowRunner) run(ctx context.Context) {

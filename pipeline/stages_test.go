@@ -266,7 +266,7 @@ func TestConsumeStopsWhenTheReaderIsClosed(t *testing.T) {
 	p.deps.Reader = r
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := p.consume(ctx, ctx, make(chan *job, 1))
+	err := p.consume(ctx, ctx, intakeQueues{images: make(chan *job, 1)})
 	if !errors.Is(err, consumer.ErrClosed) || ctx.Err() != nil || r.fetches != 1 {
 		t.Fatalf("consume = %v after %d fetches (context: %v), want consumer.ErrClosed after one", err, r.fetches, ctx.Err())
 	}

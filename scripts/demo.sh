@@ -13,10 +13,31 @@
 #      (`vitseg reconcile`);
 #   6. stops everything it started.
 #
-# Usage: scripts/demo.sh
+# With --candidate[=FILE], serve evaluates every image with the registry's candidate as well (shadow fraction 1)
+# and the demo publishes FILE (default: the demo's model again) as the candidate while the uploads are under way,
+# then waits for serve's automatic decision on it (promoted or rejected, with the reason) and prints it with
+# `vitseg models status` (docs/ARCHITECTURE.md, *Model lifecycle*).
+#
+# Usage: scripts/demo.sh [--candidate[=FILE.onnx]]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+
+candidate=
+for arg in "$@"; do
+	case $arg in
+	--candidate) candidate=default ;;
+	--candidate=*) candidate=${arg#--candidate=} ;;
+	-h | --help)
+		sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+		exit 0
+		;;
+	*)
+		echo "demo: unknown argument $arg (usage: scripts/demo.sh [--candidate[=FILE.onnx]])" >&2
+		exit 2
+		;;
+	esac
+done
 
 scripts/setup.sh all
 # shellcheck source=env.sh
@@ -26,6 +47,8 @@ go build -tags onnx -o bin/vitseg ./cmd/vitseg
 
 model=${VITSEG_DEMO_MODEL:-model/zoo/small/model.onnx}
 [[ -f $model ]] || { echo "demo: model $model not found" >&2; exit 1; }
+[[ $candidate != default ]] || candidate=$model
+[[ -z $candidate || -f $candidate ]] || { echo "demo: candidate $candidate not found" >&2; exit 1; }
 
 data=${VITSEG_DATASET_DIR:-$root/../shared/datasets/oxford-pets-sample}
 if [[ ! -d $data/images ]]; then
@@ -58,7 +81,9 @@ bin/vitseg models publish "$model" || true
 bin/vitseg models list
 
 http=127.0.0.1:${VITSEG_DEMO_HTTP_PORT:-8080}
-bin/vitseg serve --registry-poll 5s --http-addr "$http" --log-format console --device auto \
+lifecycle=()
+[[ -z $candidate ]] || lifecycle=(--shadow-fraction 1 --shadow-min-images "${VITSEG_DEMO_SHADOW_MIN_IMAGES:-40}")
+bin/vitseg serve --registry-poll 5s --http-addr "$http" --log-format console --device auto "${lifecycle[@]}" \
 	>out/demo/serve.log 2>&1 &
 serve_pid=$!
 for _ in $(seq 1 120); do
@@ -72,11 +97,34 @@ echo "demo: vitseg serve is ready on http://$http (metrics at /metrics)"
 run=demo-$(date +%Y%m%d-%H%M%S)
 files=$(find "$data/images" -maxdepth 1 -type f | wc -l)
 echo "demo: uploading $files files from $data/images to s3://pets/uploads/$run/"
-bin/vitseg dataset upload --images-only "$data" "s3://pets/uploads/$run"
+if [[ -z $candidate ]]; then
+	bin/vitseg dataset upload --images-only "$data" "s3://pets/uploads/$run"
+else
+	bin/vitseg dataset upload --images-only "$data" "s3://pets/uploads/$run" &
+	upload_pid=$!
+	sleep 3 # Mid-run: the first photos are being served.
+	published=$(bin/vitseg models publish --candidate --force "$candidate")
+	echo "demo: $published"
+	version=$(sed -n 's/^version \([0-9]*\) proposed as the candidate.*/\1/p' <<<"$published")
+	wait "$upload_pid"
+fi
 
 bin/vitseg results --source-prefix "uploads/$run/" --expect "$files" --timeout 15m \
 	--contact-sheet "out/demo/contact-sheet-$run.png"
 # The books: every upload has a result or a dead letter and every mask exists (exit 1 names what is missing).
 bin/vitseg reconcile --bucket pets --prefix "uploads/$run/" || echo "demo: reconcile found something missing (above)" >&2
 curl -fsS "http://$http/metrics" | grep -E '^vitseg_(images_processed_total|dead_lettered_total|model_info)' || true
+if [[ -n $candidate ]]; then
+	if [[ -z ${version:-} ]]; then
+		echo "demo: the candidate was not proposed (above); no decision to wait for" >&2
+	else
+		echo "demo: waiting for serve's decision on candidate $version"
+		for _ in $(seq 1 120); do
+			bin/vitseg models status | grep -q "^last decision: *$version " && break
+			sleep 1
+		done
+		bin/vitseg models status
+		curl -fsS "http://$http/metrics" | grep -E '^vitseg_(shadow_images_total|lifecycle_decisions_total)' || true
+	fi
+fi
 echo "demo: done; serve log in out/demo/serve.log"

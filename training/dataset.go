@@ -23,7 +23,11 @@ import (
 
 	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/model/imaging"
+	"github.com/vitseg/vitseg/model/registry"
 )
+
+// trimapsDir is the directory of the trimaps in a dataset.
+const trimapsDir = "annotations/trimaps/"
 
 // Source reads a dataset laid out as Oxford-IIIT Pet: images/NAME.jpg, annotations/trimaps/NAME.png and optional
 // annotations/trainval.txt and annotations/test.txt. Paths are slash-separated and relative to the dataset root.
@@ -66,7 +70,14 @@ type BucketSource struct {
 	Client *minio.Client
 	Bucket string
 	Prefix string
+	// Scored, when not nil, holds the only labels to read: the trimaps serve has scored (registry.ScoredLabels).
+	// A trimap not in it with the ETag it has now reads as ErrLabelNotScored, and Load leaves its pair out.
+	Scored registry.ScoredSet
 }
+
+// ErrLabelNotScored reports a trimap that serve has not scored yet (BucketSource.Scored): no model trains on a
+// label before that label has judged the models serving it.
+var ErrLabelNotScored = errors.New("label not scored by serve yet")
 
 func (b BucketSource) key(name string) string { return path.Join(b.Prefix, name) }
 
@@ -85,11 +96,16 @@ func (b BucketSource) List(ctx context.Context, dir string) ([]string, error) {
 	return names, nil
 }
 
-// Read implements Source; a file over the decoder's default limit on an encoded image is refused.
+// Read implements Source; a file over the decoder's default limit on an encoded image is refused, and so is a
+// trimap not in Scored, when it is set.
 func (b BucketSource) Read(ctx context.Context, name string) ([]byte, error) {
-	o, err := objstore.Get(ctx, b.Client, b.Bucket, b.key(name), imaging.DefaultLimits().MaxBytes)
+	key := b.key(name)
+	o, err := objstore.Get(ctx, b.Client, b.Bucket, key, imaging.DefaultLimits().MaxBytes)
 	if err != nil {
-		return nil, fmt.Errorf("get s3://%s/%s: %w", b.Bucket, b.key(name), err)
+		return nil, fmt.Errorf("get s3://%s/%s: %w", b.Bucket, key, err)
+	}
+	if b.Scored != nil && strings.HasPrefix(name, trimapsDir) && !b.Scored.Has(key, o.ETag) {
+		return nil, fmt.Errorf("s3://%s/%s (ETag %s): %w", b.Bucket, key, o.ETag, ErrLabelNotScored)
 	}
 	return o.Data, nil
 }
@@ -187,7 +203,11 @@ func Load(ctx context.Context, src Source, opts LoadOptions) (*Dataset, error) {
 			skip(name, "unreadable image", err)
 			continue
 		}
-		triBytes, err := src.Read(ctx, "annotations/trimaps/"+name+".png")
+		triBytes, err := src.Read(ctx, trimapsDir+name+".png")
+		if errors.Is(err, ErrLabelNotScored) {
+			skip(name, "label not scored yet", err)
+			continue
+		}
 		if err != nil {
 			skip(name, "missing trimap", err)
 			continue
@@ -247,22 +267,8 @@ func preprocessPair(name string, imgBytes, triBytes []byte, opts LoadOptions) (E
 	return ex, "", nil
 }
 
-// DecodeTrimap decodes an Oxford-IIIT Pet trimap PNG (1 pet, 2 background, 3 border; 8-bit gray or paletted)
-// into a mask of class ids (0 pet, 1 background, 2 border). It is imaging.DecodeMaskPNG, with its input
-// bounds, and the trimap's value check.
-func DecodeTrimap(b []byte) (*imaging.Mask, error) {
-	m, err := imaging.DecodeMaskPNG(bytes.NewReader(b))
-	if err != nil {
-		return nil, fmt.Errorf("decode trimap: %w", err)
-	}
-	for i, v := range m.Pix {
-		if v < 1 || v > 3 {
-			return nil, fmt.Errorf("trimap value %d at (%d,%d) is not 1, 2 or 3", v, i%m.Width, i/m.Width)
-		}
-		m.Pix[i] = v - 1
-	}
-	return m, nil
-}
+// DecodeTrimap decodes an Oxford-IIIT Pet trimap PNG into a mask of class ids (imaging.DecodeTrimap).
+func DecodeTrimap(b []byte) (*imaging.Mask, error) { return imaging.DecodeTrimap(b) }
 
 // readSplitFiles maps names to "trainval" or "test" from the official split files, when present.
 func readSplitFiles(ctx context.Context, src Source) (map[string]string, error) {

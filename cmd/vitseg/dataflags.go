@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"strings"
 
 	"go.uber.org/zap"
 
 	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/model/imaging"
+	"github.com/vitseg/vitseg/model/registry"
 	"github.com/vitseg/vitseg/training"
 )
 
@@ -18,6 +20,7 @@ type dataFlags struct {
 	valFraction float64
 	minPairs    int
 	s3          objstore.Config
+	scored      registry.ScoredSet // when not nil, the only labels to read (limitToScored)
 }
 
 func (d *dataFlags) register(fs *flag.FlagSet) {
@@ -42,7 +45,25 @@ func (d *dataFlags) source() (training.Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return training.BucketSource{Client: client, Bucket: bucket, Prefix: prefix}, nil
+	return training.BucketSource{Client: client, Bucket: bucket, Prefix: prefix, Scored: d.scored}, nil
+}
+
+// limitToScored makes the dataset, in a bucket, read only the labels serve has scored (registry.ScoredLabels
+// of the dataset's prefix).
+func (d *dataFlags) limitToScored(ctx context.Context, reg *registry.Registry) error {
+	bucket, prefix, err := objstore.ParseURL(d.data)
+	if err != nil {
+		return usagef("--data: %v", err)
+	}
+	if prefix != "" && !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	scored, err := reg.ScoredLabels(ctx, bucket, prefix)
+	if err != nil {
+		return fmt.Errorf("reading the scored labels: %w", err)
+	}
+	d.scored = scored
+	return nil
 }
 
 func (d *dataFlags) load(ctx context.Context, size int, log *zap.Logger) (*training.Dataset, error) {

@@ -24,6 +24,17 @@ func (l *lifecycleFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&l.cfg.Rollback.MinImages, "rollback-min-images", def.Rollback.MinImages, "images (results and dead letters, all replicas) of the promoted version before it is judged")
 	fs.Float64Var(&l.cfg.Rollback.MaxDeadLetterIncrease, "rollback-dead-letter-increase", def.Rollback.MaxDeadLetterIncrease, "roll back when the dead-letter rate rises by more than this (absolute) over the previous version's")
 	fs.Float64Var(&l.cfg.Rollback.LatencyFactor, "rollback-latency-factor", def.Rollback.LatencyFactor, "roll back when the p99 inference time per image exceeds this factor of the previous version's")
+	l.registerLabeled(fs, def)
+}
+
+// registerLabeled adds the flags of labeled feedback: where trimaps arrive and how the policies use the live
+// labeled accuracy.
+func (l *lifecycleFlags) registerLabeled(fs *flag.FlagSet, def pipeline.LifecycleConfig) {
+	fs.StringVar(&l.cfg.LabelsPrefix, "labels-prefix", "", "bucket/prefix of a labeled dataset in the Oxford-IIIT Pet layout: references to PREFIX/annotations/trimaps/NAME.png are scored (serving model and candidate against the trimap of the photo PREFIX/images/NAME.jpg) instead of segmented (empty: no labeled feedback)")
+	fs.Int64Var(&l.cfg.Policy.MinLabeled, "shadow-min-labeled", def.Policy.MinLabeled, "labeled photos (all replicas) the candidate must be scored on before a decision, which then rests on labeled accuracy instead of agreement (0: agreement only)")
+	fs.Float64Var(&l.cfg.Policy.AccuracyTolerance, "shadow-accuracy-tolerance", def.Policy.AccuracyTolerance, "with --shadow-min-labeled, promote only when the candidate's labeled pixel accuracy is at most this much lower than the current model's")
+	fs.Int64Var(&l.cfg.Rollback.MinLabeled, "rollback-min-labeled", def.Rollback.MinLabeled, "labeled photos of the promoted version before its labeled accuracy is compared with the previous version's (0: never)")
+	fs.Float64Var(&l.cfg.Rollback.MaxAccuracyDrop, "rollback-accuracy-drop", def.Rollback.MaxAccuracyDrop, "roll back when the labeled pixel accuracy drops by more than this (absolute) below the previous version's")
 }
 
 // validate refuses values the policies cannot use.
@@ -36,6 +47,12 @@ func (l *lifecycleFlags) validate() error {
 		return usagef("--shadow-min-images and --rollback-min-images must be at least 1")
 	case c.Policy.LatencyFactor <= 0 || c.Rollback.LatencyFactor <= 0:
 		return usagef("--shadow-latency-factor and --rollback-latency-factor must be positive")
+	case c.Policy.MinLabeled < 0 || c.Rollback.MinLabeled < 0:
+		return usagef("--shadow-min-labeled and --rollback-min-labeled must not be negative")
+	case c.Policy.AccuracyTolerance < 0 || c.Rollback.MaxAccuracyDrop < 0:
+		return usagef("--shadow-accuracy-tolerance and --rollback-accuracy-drop must not be negative")
+	case c.LabelsPrefix != "" && c.ShadowFraction == 0:
+		return usagef("--labels-prefix needs the model lifecycle: a --shadow-fraction above 0")
 	}
 	return nil
 }

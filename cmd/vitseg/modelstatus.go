@@ -80,6 +80,10 @@ func printLifecycle(w io.Writer, st registry.LifecycleStatus) error {
 		fmt.Fprintf(tw, "shadow of %s:\t%d images, %d errors, %d dropped; pixel agreement %.4f, mean IoU %.4f, pet area diff %.4f\n",
 			s.Version, sh.Images, sh.Errors, sh.Dropped, sh.Mean(sh.AgreementSum), sh.Mean(sh.MeanIoUSum), sh.Mean(sh.PetAreaDiffSum))
 		fmt.Fprintf(tw, "p99 per image:\tcandidate %gs, current %s %gs\n", sh.Latency.Quantile(0.99), s.Base, s.Current.Latency.Quantile(0.99))
+		if sh.Labeled.Images > 0 || s.Current.Labeled.Images > 0 {
+			fmt.Fprintf(tw, "labeled accuracy:\tcandidate %.4f on %d photos, current %s %.4f on %d\n", sh.Labeled.Accuracy(),
+				sh.Labeled.Images, s.Base, s.Current.Labeled.Accuracy(), s.Current.Labeled.Images)
+		}
 		if s.Decision != nil {
 			fmt.Fprintf(tw, "policy decision:\t%s\n", decisionLine(*s.Decision))
 		}

@@ -64,6 +64,11 @@ func TestLifecycleFlagsRefused(t *testing.T) {
 		{"--shadow-fraction", "-0.1"},
 		{"--shadow-min-images", "0"},
 		{"--rollback-latency-factor", "0"},
+		{"--shadow-min-labeled", "-1"},
+		{"--shadow-accuracy-tolerance", "-0.1"},
+		{"--rollback-accuracy-drop", "-0.1"},
+		{"--labels-prefix", "pets/labeled"}, // with --model: no lifecycle
+		{"--labels-prefix", "pets/labeled", "--shadow-fraction", "0"},
 	}
 	for _, extra := range tests {
 		t.Run(strings.Join(extra, " "), func(t *testing.T) {
@@ -74,7 +79,14 @@ func TestLifecycleFlagsRefused(t *testing.T) {
 			}
 		})
 	}
-	if _, _, err := runCLI(t, "train", "--data", "d", "--out", "o", "--promote", "later"); !errors.As(err, new(usageError)) {
-		t.Errorf("train --promote later: %v, want a usage error", err)
+	for _, args := range [][]string{
+		{"--promote", "later"},
+		{"--only-scored-labels"},                                // no registry
+		{"--only-scored-labels", "--registry-bucket", "models"}, // a directory: serve scores labels in a bucket
+	} {
+		args = append([]string{"train", "--data", "d", "--out", "o"}, args...)
+		if _, _, err := runCLI(t, args...); !errors.As(err, new(usageError)) {
+			t.Errorf("%v: %v, want a usage error", args, err)
+		}
 	}
 }

@@ -61,6 +61,9 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, error) {
 	if err := f.lifecycle.validate(); err != nil {
 		return nil, err
 	}
+	if f.lifecycle.cfg.LabelsPrefix != "" && (f.reg.bucket == "" || f.modelFile != "") {
+		return nil, usagef("--labels-prefix needs the model lifecycle: --registry-bucket, without --model")
+	}
 	return &f, nil
 }
 

@@ -41,6 +41,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	started := time.Now()
+	if f.onlyScored {
+		if err := limitToScored(ctx, f, log); err != nil {
+			return err
+		}
+	}
 	ds, err := f.data.load(ctx, cfg.ImageSize, log)
 	if err != nil {
 		return err
@@ -68,6 +73,15 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	_, err = fmt.Fprintf(stdout, "wrote %s (%s); %s pixel accuracy %.4f, mean IoU %.4f\n",
 		filepath.Join(f.out, training.RunModelFile), time.Since(started).Round(time.Second), evalSplit, m.PixelAccuracy, m.MeanIoU)
 	return err
+}
+
+// limitToScored makes the dataset of f read only the labels serve has scored (--only-scored-labels).
+func limitToScored(ctx context.Context, f *trainFlags, log *zap.Logger) error {
+	reg, err := f.reg.open(f.data.s3, log)
+	if err != nil {
+		return err
+	}
+	return f.data.limitToScored(ctx, reg)
 }
 
 // publishTrained offers the trained model to the registry's quality gate and prints its verdict.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/training"
 )
@@ -30,6 +31,7 @@ type trainFlags struct {
 	reportExamples        int
 	reg                   registryFlags
 	promote               string
+	onlyScored            bool
 	levers                leverFlags
 	rt                    runtimeFlags
 	lf                    logFlags
@@ -50,6 +52,9 @@ func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, error) {
 	}
 	if f.promote != promoteDirect && f.promote != promoteShadow {
 		return nil, usagef("--promote must be %s or %s, got %q", promoteDirect, promoteShadow, f.promote)
+	}
+	if f.onlyScored && (f.reg.bucket == "" || !objstore.IsURL(f.data.data)) {
+		return nil, usagef("--only-scored-labels needs --data s3://BUCKET/PREFIX and --registry-bucket: serve scores the labels that arrive in a bucket and records them in the registry")
 	}
 	return &f, nil
 }
@@ -73,6 +78,7 @@ func (f *trainFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.reportExamples, "report-examples", 6, "validation images shown in the report")
 	f.reg.register(fs)
 	fs.StringVar(&f.promote, "promote", promoteDirect, "a version that passes the gate: direct (made current) or shadow (proposed as the candidate; serve evaluates it on live traffic, then promotes or rejects it)")
+	fs.BoolVar(&f.onlyScored, "only-scored-labels", false, "train only on labels serve has scored (its labeled feedback, serve --labels-prefix): a trimap is left out until its marker is in the registry with the trimap's current ETag")
 	f.levers.register(fs)
 	f.rt.register(fs)
 	f.lf.register(fs, "console")

@@ -86,6 +86,42 @@ func TestPolicyDecide(t *testing.T) {
 	}
 }
 
+// labeled returns summary s with n labeled photos scored at accuracy acc for the candidate and curAcc for the
+// current model.
+func labeled(s registry.ShadowSummary, n int64, acc, curAcc float64) registry.ShadowSummary {
+	s.Shadow.Labeled = registry.LabeledStats{Images: n, AccuracySum: acc * float64(n)}
+	s.Current.Labeled = registry.LabeledStats{Images: n, AccuracySum: curAcc * float64(n)}
+	return s
+}
+
+func TestPolicyDecideLabeled(t *testing.T) {
+	p := Policy{MinImages: 20, MinAgreement: 0.9, MinLabeled: 5, AccuracyTolerance: 0.01, LatencyFactor: 2}
+	tests := []struct {
+		name        string
+		s           registry.ShadowSummary
+		decided     bool
+		promote     bool
+		reasonMatch string
+	}{
+		{"enough images, too few labels", labeled(summary(50, 0, 1, 0.01, 0.01, 0, 100), 4, 0.9, 0.9), false, false, "4 of 5 labeled"},
+		{"too few images, enough labels", labeled(summary(19, 0, 1, 0.01, 0.01, 0, 100), 5, 0.9, 0.9), false, false, "19 of 20 shadow"},
+		{"as accurate: promoted", labeled(summary(20, 0, 0.95, 0.01, 0.01, 0, 100), 5, 0.9, 0.9), true, true, "labeled pixel accuracy 0.9000 >= current 000001's 0.9000"},
+		{"within the tolerance: promoted", labeled(summary(20, 0, 0.95, 0.01, 0.01, 0, 100), 5, 0.895, 0.9), true, true, ">="},
+		{"less accurate: rejected", labeled(summary(20, 0, 0.95, 0.01, 0.01, 0, 100), 5, 0.6, 0.9), true, false, "labeled pixel accuracy 0.6000 < current 000001's 0.9000 - 0.0100"},
+		{"disagrees but more accurate: promoted", labeled(summary(20, 0, 0.5, 0.01, 0.01, 0, 100), 5, 0.95, 0.9), true, true, "pixel agreement 0.5000"},
+		{"accurate but slower: rejected", labeled(summary(20, 0, 1, 0.05, 0.01, 0, 100), 5, 0.9, 0.9), true, false, "p99 latency"},
+		{"accurate but failing: rejected", labeled(summary(19, 1, 1, 0.01, 0.01, 0, 100), 5, 0.9, 0.9), true, false, "error rate"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := p.Decide(tc.s, false)
+			if v.Decided != tc.decided || v.Act != tc.promote || !strings.Contains(v.Reason, tc.reasonMatch) {
+				t.Errorf("Decide = %+v, want decided %v, promote %v, reason with %q", v, tc.decided, tc.promote, tc.reasonMatch)
+			}
+		})
+	}
+}
+
 func TestRollbackPolicy(t *testing.T) {
 	p := RollbackPolicy{Window: time.Hour, MinImages: 10, MaxDeadLetterIncrease: 0.05, LatencyFactor: 2}
 	promoted := func(results, dead int64, lat float64) registry.ShadowSummary {
@@ -115,6 +151,46 @@ func TestRollbackPolicy(t *testing.T) {
 				t.Errorf("Check = %+v, want rollback %v, reason with %q", v, tc.rollback, tc.reasonMatch)
 			}
 		})
+	}
+}
+
+func TestRollbackPolicyLabeled(t *testing.T) {
+	p := RollbackPolicy{Window: time.Hour, MinImages: 10, MaxDeadLetterIncrease: 0.05, LatencyFactor: 2,
+		MinLabeled: 4, MaxAccuracyDrop: 0.02}
+	promoted := func(outcomes, labels int64, acc, prevAcc float64, prevLabels int64) registry.ShadowSummary {
+		s := registry.ShadowSummary{Version: "000002", Base: "000001"}
+		s.Current.Results = 100
+		s.Current.Latency.AddCount(0.01, 100)
+		s.Current.Labeled = registry.LabeledStats{Images: prevLabels, AccuracySum: prevAcc * float64(prevLabels)}
+		s.Promoted.Results = outcomes
+		s.Promoted.Latency.AddCount(0.01, outcomes)
+		s.Promoted.Labeled = registry.LabeledStats{Images: labels, AccuracySum: acc * float64(labels)}
+		return s
+	}
+	tests := []struct {
+		name        string
+		s           registry.ShadowSummary
+		rollback    bool
+		reasonMatch string
+	}{
+		{"accuracy drops: rolled back before MinImages", promoted(2, 4, 0.5, 0.9, 10), true, "labeled pixel accuracy 0.5000 < 000001's 0.9000 - 0.0200"},
+		{"too few labels: waits", promoted(2, 3, 0.5, 0.9, 10), false, "2 of 10"},
+		{"within the drop: kept", promoted(20, 4, 0.885, 0.9, 10), false, "no regression"},
+		{"no labels before: not compared", promoted(20, 4, 0.5, 0, 0), false, "no regression"},
+		{"better: kept", promoted(20, 8, 0.95, 0.9, 10), false, "no regression"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := p.Check(tc.s)
+			if v.Act != tc.rollback || v.Decided != tc.rollback || !strings.Contains(v.Reason, tc.reasonMatch) {
+				t.Errorf("Check = %+v, want rollback %v, reason with %q", v, tc.rollback, tc.reasonMatch)
+			}
+		})
+	}
+	off := p
+	off.MinLabeled = 0
+	if v := off.Check(promoted(20, 50, 0.1, 0.9, 10)); v.Act {
+		t.Errorf("MinLabeled 0 rolled back on accuracy: %+v", v)
 	}
 }
 

@@ -21,6 +21,13 @@ type RollbackPolicy struct {
 	// LatencyFactor bounds the promoted version's p99 inference time per image by this factor of the
 	// replaced version's.
 	LatencyFactor float64
+	// MinLabeled is how many labeled photos the promoted version must have been scored on before its live
+	// labeled accuracy is compared with the replaced version's (recorded while it was the candidate's base);
+	// 0 never compares them.
+	MinLabeled int64
+	// MaxAccuracyDrop is the largest tolerated drop of the live labeled pixel accuracy, as an absolute
+	// difference.
+	MaxAccuracyDrop float64
 }
 
 // Watching reports whether s is a version promoted automatically less than Window before now, not yet rolled
@@ -31,10 +38,15 @@ func (p RollbackPolicy) Watching(s registry.ShadowSummary, now time.Time) bool {
 		now.Sub(d.At) < p.Window
 }
 
-// Check rolls the promoted version back (Act) when, after MinImages outcomes, its dead-letter rate exceeds the
-// replaced version's by more than MaxDeadLetterIncrease or its p99 latency exceeds LatencyFactor times the
-// replaced version's. Decided stays false while it waits for images and when it keeps the version.
+// Check rolls the promoted version back (Act) when, after MinLabeled labeled photos, its live labeled accuracy
+// is lower than the replaced version's by more than MaxAccuracyDrop, or when, after MinImages outcomes, its
+// dead-letter rate exceeds the replaced version's by more than MaxDeadLetterIncrease or its p99 latency exceeds
+// LatencyFactor times the replaced version's. Decided stays false while it waits for images and when it keeps
+// the version.
 func (p RollbackPolicy) Check(s registry.ShadowSummary) Verdict {
+	if v := p.checkAccuracy(s); v.Act {
+		return v
+	}
 	now, before := s.Promoted, s.Current
 	outcomes := now.Results + now.DeadLetters
 	if outcomes < max(p.MinImages, 1) {
@@ -52,4 +64,19 @@ func (p RollbackPolicy) Check(s registry.ShadowSummary) Verdict {
 			p99, p.LatencyFactor, s.Base, prevP99)}
 	}
 	return Verdict{Reason: fmt.Sprintf("dead-letter rate %.4f, p99 %gs: no regression against %s", dl, p99, s.Base)}
+}
+
+// checkAccuracy rolls back on a drop of the live labeled accuracy (Act), once both versions have labeled
+// photos, the promoted one at least MinLabeled.
+func (p RollbackPolicy) checkAccuracy(s registry.ShadowSummary) Verdict {
+	now, before := s.Promoted.Labeled, s.Current.Labeled
+	if p.MinLabeled <= 0 || now.Images < p.MinLabeled || before.Images == 0 {
+		return Verdict{}
+	}
+	if acc, prev := now.Accuracy(), before.Accuracy(); acc < prev-p.MaxAccuracyDrop {
+		return Verdict{Decided: true, Act: true, Reason: fmt.Sprintf(
+			"labeled pixel accuracy %.4f < %s's %.4f - %.4f (%d labeled images)", acc, s.Base, prev, p.MaxAccuracyDrop,
+			now.Images)}
+	}
+	return Verdict{}
 }

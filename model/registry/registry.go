@@ -8,6 +8,7 @@
 //	models/NAME/VERSION/shadow.json     ShadowSummary: the candidate's shadow evaluation on live traffic
 //	models/NAME/current.json            Pointer: the version being served
 //	models/NAME/candidate.json          CandidatePointer: the version under shadow evaluation, the last decision
+//	models/NAME/labels/BUCKET/KEY/ETAG.json  ScoredLabel: serve scored the label object BUCKET/KEY (a trimap)
 //
 // Versions are zero-padded decimal integers ("000001", "000002", ...), so lexical order is numeric order.
 //

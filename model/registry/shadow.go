@@ -24,6 +24,8 @@ type ShadowStats struct {
 	PetAreaDiffSum float64 `json:"pet_area_diff_sum"`
 	// Latency is the candidate's inference time per image (its batch's time over the batch size).
 	Latency Histogram `json:"latency"`
+	// Labeled is the candidate's pixel accuracy on the labeled photos scored while it was evaluated.
+	Labeled LabeledStats `json:"labeled"`
 }
 
 // Add adds o's figures.
@@ -35,6 +37,7 @@ func (s *ShadowStats) Add(o ShadowStats) {
 	s.MeanIoUSum += o.MeanIoUSum
 	s.PetAreaDiffSum += o.PetAreaDiffSum
 	s.Latency.Add(o.Latency)
+	s.Labeled.Add(o.Labeled)
 }
 
 // Mean returns the mean of a sum over the compared images (0 without images).
@@ -53,6 +56,8 @@ type LiveStats struct {
 	DeadLetters int64 `json:"dead_letters"` // dead letters written, any class
 	// Latency is the inference time per image (its batch's time over the batch size).
 	Latency Histogram `json:"latency"`
+	// Labeled is the version's pixel accuracy on the labeled photos scored while it served.
+	Labeled LabeledStats `json:"labeled"`
 }
 
 // Add adds o's figures.
@@ -62,6 +67,7 @@ func (l *LiveStats) Add(o LiveStats) {
 	l.Results += o.Results
 	l.DeadLetters += o.DeadLetters
 	l.Latency.Add(o.Latency)
+	l.Labeled.Add(o.Labeled)
 }
 
 // ShadowSummary is the content of a candidate's shadow.json: the figures of every replica, merged.

@@ -22,6 +22,7 @@ func rows() []row {
 		{"Kafka", kafka()},
 		{"Errors and retries", errorsAndRetries()},
 		{"Model", modelPanels()},
+		{"Model lifecycle", lifecyclePanels()},
 		{"Resources", resources()},
 	}
 }
@@ -110,6 +111,26 @@ func modelPanels() []cog.Builder[dashboard.Panel] {
 			query{`sum by (result) (increase(vitseg_model_reloads_total{` + sel + `}[$__rate_interval]))`, "{{result}}"}),
 		graph("Model version in use", "One series per model version served, over time.", "none", halfWidth,
 			query{`count by (version) (vitseg_model_info{` + sel + `})`, "{{version}}"}),
+	}
+}
+
+// lifecyclePanels show the model lifecycle with the series a serve has from its start, candidate or not
+// (vitseg_shadow_* by candidate version exist only while one is evaluated).
+func lifecyclePanels() []cog.Builder[dashboard.Panel] {
+	increase := func(counter, by string) string {
+		return fmt.Sprintf("sum by (%s) (increase(%s{%s}[$__rate_interval]))", by, counter, sel)
+	}
+	return []cog.Builder[dashboard.Panel]{
+		graph("Lifecycle decisions", "Candidates promoted or rejected automatically, and promoted versions rolled "+
+			"back, by the replica that carried the decision out, per interval.", "short", thirdWidth,
+			query{increase("vitseg_lifecycle_decisions_total", "outcome"), "{{outcome}}"},
+			query{`sum(increase(vitseg_lifecycle_rollbacks_total{` + sel + `}[$__rate_interval]))`, "rolled back"}),
+		graph("Candidate loads", "Loads of the registry's candidate for shadow evaluation, by result (a failed load "+
+			"never touches the serving model), per interval.", "short", thirdWidth,
+			query{increase("vitseg_shadow_loads_total", "result"), "{{result}}"}),
+		graph("Labeled feedback", "Trimaps under --labels-prefix handled per second, by result: scored against the "+
+			"serving model and the candidate, already scored, skipped (no photo served here, invalid), failed.", "ops", thirdWidth,
+			query{rate("vitseg_lifecycle_labeled_total", "", "result"), "{{result}}"}),
 	}
 }
 
