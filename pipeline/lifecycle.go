@@ -21,6 +21,9 @@ type LifecycleConfig struct {
 	ShadowFraction float64
 	// ShadowQueue bounds the samples waiting for the candidate; more are dropped (default 2 x MaxBatch).
 	ShadowQueue int
+	// ShadowCPUShare bounds the candidate's inference time to this many seconds per second of wall-clock time
+	// (a share of one core); samples beyond it are dropped and counted. 0: no bound.
+	ShadowCPUShare float64
 	// Interval is how often candidate.json is read and the figures are merged into the registry and judged
 	// (default: the model source's PollInterval).
 	Interval time.Duration
@@ -37,7 +40,8 @@ type LifecycleConfig struct {
 // DefaultLifecycle returns the lifecycle defaults, with shadow evaluation off.
 func DefaultLifecycle() LifecycleConfig {
 	return LifecycleConfig{
-		Policy: lifecycle.Policy{MinImages: 200, MinAgreement: 0.9, AccuracyTolerance: 0.01, LatencyFactor: 1.5},
+		ShadowCPUShare: 0.05,
+		Policy:         lifecycle.Policy{MinImages: 200, MinAgreement: 0.9, AccuracyTolerance: 0.01, LatencyFactor: 1.5},
 		Rollback: lifecycle.RollbackPolicy{Window: 30 * time.Minute, MinImages: 200, MaxDeadLetterIncrease: 0.02,
 			LatencyFactor: 1.5, MinLabeled: 20, MaxAccuracyDrop: 0.02},
 	}
@@ -156,7 +160,7 @@ func (l *lifecycleRun) follow(ctx context.Context, c registry.CandidatePointer) 
 	l.p.metrics.shadowLoads.WithLabelValues(shadowLoaded).Inc()
 	l.log.Info("shadow evaluation started", zap.String("candidate", c.Version), zap.String("base", c.Base),
 		zap.Float64("fraction", l.cfg.ShadowFraction))
-	l.runner = startShadow(ctx, m, l.cfg.ShadowQueue, l.p.cfg.MaxBatch, l.p.metrics, l.log)
+	l.runner = startShadow(ctx, m, l.cfg.ShadowQueue, l.p.cfg.MaxBatch, l.cfg.ShadowCPUShare, l.p.metrics, l.log)
 	l.base = c.Base
 	l.p.shadow.Store(l.runner)
 }

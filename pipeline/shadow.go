@@ -25,6 +25,7 @@ type shadowSample struct {
 // commits.
 type shadowRunner struct {
 	model    *servingModel
+	budget   *shadowBudget
 	queue    chan shadowSample
 	maxBatch int
 	metrics  *metrics
@@ -36,23 +37,34 @@ type shadowRunner struct {
 	stats registry.ShadowStats // since the last take
 }
 
-// startShadow starts a runner of m (which it closes when stopped) with a queue of queueSize samples.
-func startShadow(ctx context.Context, m *servingModel, queueSize, maxBatch int, met *metrics, log *zap.Logger) *shadowRunner {
+// startShadow starts a runner of m (which it closes when stopped) with a queue of queueSize samples and an
+// inference time budget of cpuShare seconds per second (0: none).
+func startShadow(ctx context.Context, m *servingModel, queueSize, maxBatch int, cpuShare float64, met *metrics, log *zap.Logger) *shadowRunner {
 	ctx, stop := context.WithCancel(ctx)
-	r := &shadowRunner{model: m, queue: make(chan shadowSample, queueSize), maxBatch: maxBatch, metrics: met,
+	r := &shadowRunner{model: m, budget: newShadowBudget(cpuShare, time.Now()), queue: make(chan shadowSample, queueSize), maxBatch: maxBatch, metrics: met,
 		log: log.With(zap.String("candidate", m.version)), stop: stop, done: make(chan struct{})}
 	go r.run(ctx)
 	return r
 }
 
-// offer queues a sample unless the queue is full (then it is dropped and counted); it never blocks.
+// offer queues a sample unless the inference budget is spent or the queue is full (then it is dropped and
+// counted); it never blocks.
 func (r *shadowRunner) offer(s shadowSample) {
+	if !r.budget.allow(time.Now()) {
+		r.drop()
+		return
+	}
 	select {
 	case r.queue <- s:
 	default:
-		r.metrics.shadowDropped.WithLabelValues(r.model.version).Inc()
-		r.count(func(st *registry.ShadowStats) { st.Dropped++ })
+		r.drop()
 	}
+}
+
+// drop counts a sample the candidate will not see.
+func (r *shadowRunner) drop() {
+	r.metrics.shadowDropped.WithLabelValues(r.model.version).Inc()
+	r.count(func(st *registry.ShadowStats) { st.Dropped++ })
 }
 
 // close stops the runner, waits for its goroutine and closes the candidate's session.
@@ -94,7 +106,9 @@ func (r *shadowRunner) evaluate(ctx context.Context, batch []shadowSample) {
 	}
 	start := time.Now()
 	results, err := r.model.sess.Segment(ctx, prepared)
-	perImage := time.Since(start).Seconds() / float64(len(batch))
+	end := time.Now()
+	r.budget.spend(end.Sub(start), end)
+	perImage := end.Sub(start).Seconds() / float64(len(batch))
 	if ctx.Err() != nil {
 		return // Stopped: the candidate is gone or serve is shutting down.
 	}

@@ -17,6 +17,7 @@ func (l *lifecycleFlags) register(fs *flag.FlagSet) {
 	l.cfg = def
 	fs.Float64Var(&l.cfg.ShadowFraction, "shadow-fraction", 0.1, "fraction of live images the registry's candidate also segments, off the live path (0: no shadow evaluation, promotion or rollback)")
 	fs.IntVar(&l.cfg.ShadowQueue, "shadow-queue", 0, "sampled images waiting for the candidate; more are dropped (0: 2 x --max-batch)")
+	fs.Float64Var(&l.cfg.ShadowCPUShare, "shadow-cpu-share", def.ShadowCPUShare, "the most seconds of candidate inference per second (a share of one core); sampled images beyond it are dropped and counted (0: no bound)")
 	fs.Int64Var(&l.cfg.Policy.MinImages, "shadow-min-images", def.Policy.MinImages, "shadow images (all replicas) before the candidate is promoted or rejected")
 	fs.Float64Var(&l.cfg.Policy.MinAgreement, "shadow-min-agreement", def.Policy.MinAgreement, "promote only when the candidate's mean pixel agreement with the current model is at least this")
 	fs.Float64Var(&l.cfg.Policy.LatencyFactor, "shadow-latency-factor", def.Policy.LatencyFactor, "promote only when the candidate's p99 inference time per image is at most this factor of the current model's")
@@ -41,6 +42,8 @@ func (l *lifecycleFlags) registerLabeled(fs *flag.FlagSet, def pipeline.Lifecycl
 func (l *lifecycleFlags) validate() error {
 	c := l.cfg
 	switch {
+	case c.ShadowCPUShare < 0:
+		return usagef("--shadow-cpu-share must not be negative, got %g", c.ShadowCPUShare)
 	case c.ShadowFraction < 0 || c.ShadowFraction > 1:
 		return usagef("--shadow-fraction must be between 0 and 1, got %v", c.ShadowFraction)
 	case c.Policy.MinImages < 1 || c.Rollback.MinImages < 1:
