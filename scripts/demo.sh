@@ -13,7 +13,7 @@
 #      (`vitseg reconcile`);
 #   6. stops everything it started.
 #
-# With --candidate[=FILE], serve evaluates every image with the registry's candidate as well (shadow fraction 1)
+# With --candidate[=FILE], serve evaluates every image with the registry's candidate as well (shadow fraction 1, no CPU budget)
 # and the demo publishes FILE (default: the demo's model again) as the candidate while the uploads are under way,
 # then waits for serve's automatic decision on it (promoted or rejected, with the reason) and prints it with
 # `vitseg models status` (docs/ARCHITECTURE.md, *Model lifecycle*).
@@ -82,7 +82,7 @@ bin/vitseg models list
 
 http=127.0.0.1:${VITSEG_DEMO_HTTP_PORT:-8080}
 lifecycle=()
-[[ -z $candidate ]] || lifecycle=(--shadow-fraction 1 --shadow-min-images "${VITSEG_DEMO_SHADOW_MIN_IMAGES:-40}")
+[[ -z $candidate ]] || lifecycle=(--shadow-fraction 1 --shadow-cpu-share 0 --shadow-min-images "${VITSEG_DEMO_SHADOW_MIN_IMAGES:-40}")
 bin/vitseg serve --registry-poll 5s --http-addr "$http" --log-format console --device auto "${lifecycle[@]}" \
 	>out/demo/serve.log 2>&1 &
 serve_pid=$!
