@@ -141,7 +141,7 @@ func (g *graph) floats(name string) ([]float32, bool) {
 	if v, _ := varintField(t, tensorDataType); v != dataTypeFloat {
 		return nil, false
 	}
-	if raw := firstBytes(t, tensorRaw); raw != nil {
+	if raw := []byte(stringField(t, tensorRaw)); len(raw) > 0 {
 		out := make([]float32, len(raw)/4)
 		for i := range out {
 			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
@@ -176,37 +176,7 @@ func (g *graph) ints(name string) ([]int64, bool) {
 }
 
 // dims are an initializer's dimensions.
-func (g *graph) dims(name string) []int64 {
-	var out []int64
-	for _, f := range g.inits[name] {
-		if f.num == tensorDims {
-			if f.typ == protowire.VarintType {
-				v, _ := protowire.ConsumeVarint(f.val)
-				out = append(out, int64(v))
-				continue
-			}
-			b := f.val
-			for len(b) > 0 { // packed
-				v, n := protowire.ConsumeVarint(b)
-				if n < 0 {
-					return nil
-				}
-				out = append(out, int64(v))
-				b = b[n:]
-			}
-		}
-	}
-	return out
-}
-
-func firstBytes(fields []field, num protowire.Number) []byte {
-	for _, f := range fields {
-		if f.num == num && f.typ == protowire.BytesType {
-			return f.val
-		}
-	}
-	return nil
-}
+func (g *graph) dims(name string) []int64 { return tensorDimensions(g.inits[name]) }
 
 // attribute is an ONNX node attribute of type float, int or ints.
 type attribute struct {

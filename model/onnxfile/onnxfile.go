@@ -352,6 +352,15 @@ func rewriteShapeTensor(t []field, name string, batch, replacement int64) ([]byt
 // checkNoBatchDims refuses a data initializer whose leading dimension is the export batch: it would be a
 // batch-sized constant that no longer matches a different batch.
 func checkNoBatchDims(t []field, name string, batch int64) error {
+	dims := tensorDimensions(t)
+	if len(dims) >= 2 && dims[0] == batch {
+		return fmt.Errorf("%w: initializer %q has a batch-sized leading dimension %v", ErrUnsupported, name, dims)
+	}
+	return nil
+}
+
+// tensorDimensions decodes a TensorProto's dims (packed or not).
+func tensorDimensions(t []field) []int64 {
 	var dims []int64
 	for _, f := range t {
 		if f.num != tensorDims {
@@ -372,8 +381,5 @@ func checkNoBatchDims(t []field, name string, batch int64) error {
 			b = b[n:]
 		}
 	}
-	if len(dims) >= 2 && dims[0] == batch {
-		return fmt.Errorf("%w: initializer %q has a batch-sized leading dimension %v", ErrUnsupported, name, dims)
-	}
-	return nil
+	return dims
 }
