@@ -345,14 +345,22 @@ func runPipelineBench(b *testing.B, set pipelineBenchSettings) {
 		if err := pprof.StartCPUProfile(f); err != nil {
 			b.Fatal(err)
 		}
-		d, err := runPipeline(ctx, inputs[0], 2*set.images)
+		var d time.Duration
+		pprof.Do(ctx, pprof.Labels(benchLabel, "driver"), func(ctx context.Context) {
+			d, err = runPipeline(ctx, inputs[0], 2*set.images)
+		})
 		pprof.StopCPUProfile()
 		f.Close()
 		if err != nil {
 			b.Fatal(err)
 		}
-		rep.Notef("CPU profile of %s alone, %d images (%.1f images/s): %s", pipeS.Name, 2*set.images,
-			float64(2*set.images)/d.Seconds(), set.cpuProfile)
+		split, err := splitProfile(set.cpuProfile, "pipeline vitseg-bench-0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		addCPUSplit(rep, split, 2*set.images)
+		rep.Notef("CPU profile of %s alone, %d images (%.1f images/s): %s; its split by stage is the profile's rows",
+			pipeS.Name, 2*set.images, float64(2*set.images)/d.Seconds(), set.cpuProfile)
 	}
 
 	rep.Finish()
@@ -458,7 +466,7 @@ func benchStartPipeline(tb testing.TB, brokers []string, topic, group string, s3
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
+	go pprof.Do(ctx, pprof.Labels(benchLabel, "pipeline "+group), func(ctx context.Context) { done <- p.Run(ctx) })
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
@@ -499,6 +507,7 @@ func benchCollectResults(tb testing.TB, brokers []string) *benchResults {
 		go func() {
 			defer wg.Done()
 			defer rd.Close()
+			pprof.SetGoroutineLabels(withBenchLabel(ctx, "collector"))
 			for {
 				m, err := rd.ReadMessage(ctx)
 				if err != nil {

@@ -102,6 +102,56 @@ func TestUpsampledMaskStats(t *testing.T) {
 	}
 }
 
+// TestFullSizeStats: the fast count of a full-size mask equals the
+// sampled count, whatever the classes and ids beyond them.
+func TestFullSizeStats(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, sz := range [][2]int{{500, 375}, {1, 1}, {7, 3}, {64, 1}} {
+		for _, classes := range []int{0, 1, 2, 3, 4, 9, 300} {
+			for _, ids := range []int{2, 3, 12} {
+				m := randomMask(r, sz[0], sz[1], ids)
+				u := UpsampledMask{Base: m, Width: m.Width, Height: m.Height}
+				fast := Stats{Fractions: make([]float64, classes)}
+				u.fullSizeStats(&fast)
+				want := Stats{Fractions: make([]float64, classes)}
+				u.sampledStats(&want)
+				if !reflect.DeepEqual(fast, want) {
+					t.Errorf("%v, %d classes, ids < %d: %+v %+v, want %+v %+v", sz, classes, ids, fast, fast.PetBBox,
+						want, want.PetBBox)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkUpsampledMaskStats: the statistics of a full-size 500x375 mask
+// (the pipeline's), also by the sampled count for comparison, and of a
+// 128x128 mask shown at 500x375.
+func BenchmarkUpsampledMaskStats(b *testing.B) {
+	full := UpsampledMask{Base: ResizeMask(blobMask(128, 128), 500, 375), Width: 500, Height: 375}
+	for _, bm := range []struct {
+		name  string
+		stats func() Stats
+	}{
+		{"full size 500x375", func() Stats { return full.Stats(3) }},
+		{"full size 500x375 sampled count", func() Stats {
+			st := Stats{Fractions: make([]float64, 3)}
+			full.sampledStats(&st)
+			return st
+		}},
+		{"128x128 shown at 500x375", func() Stats {
+			return UpsampledMask{Base: blobMask(128, 128), Width: 500, Height: 375}.Stats(3)
+		}},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				bm.stats()
+			}
+		})
+	}
+}
+
 // TestUpsampledMaskInvalid: nothing is written for a mask that cannot be shown.
 func TestUpsampledMaskInvalid(t *testing.T) {
 	for _, u := range []UpsampledMask{{}, {Base: NewMask(2, 2)}, {Base: NewMask(2, 2), Width: -1, Height: 3},

@@ -1,6 +1,9 @@
 package imaging
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+)
 
 // UpsampledMask is a mask at the model's resolution shown at a photo's full
 // size, Width x Height, by nearest-neighbour sampling (as ResizeMask), without
@@ -48,6 +51,53 @@ func (u UpsampledMask) Stats(classes int) Stats {
 	if u.valid() != nil {
 		return st
 	}
+	if u.Base.Width == u.Width && u.Base.Height == u.Height {
+		u.fullSizeStats(&st)
+	} else {
+		u.sampledStats(&st)
+	}
+	return st
+}
+
+// fewClasses is the most classes fullSizeStats counts a class at a time.
+const fewClasses = 8
+
+// fullSizeStats is Stats of a Base at the full size (the pipeline's masks,
+// interpolated from the logits): each row is counted a class at a time
+// (up to fewClasses) and searched for its first and last pet pixel with
+// the bytes package's vectorised loops.
+func (u UpsampledMask) fullSizeStats(st *Stats) {
+	m := u.Base
+	counts := make([]int64, min(len(st.Fractions), 256))
+	bb := BBox{X0: m.Width, Y0: m.Height}
+	found := false
+	for y := range m.Height {
+		row := m.Pix[y*m.Width:][:m.Width]
+		if len(counts) <= fewClasses {
+			for c := range counts {
+				counts[c] += int64(bytes.Count(row, []byte{uint8(c)}))
+			}
+		} else {
+			for _, id := range row {
+				if int(id) < len(counts) {
+					counts[id]++
+				}
+			}
+		}
+		first := bytes.IndexByte(row, ClassPet)
+		if first < 0 {
+			continue
+		}
+		found = true
+		bb.X0, bb.X1 = min(bb.X0, first), max(bb.X1, bytes.LastIndexByte(row, ClassPet)+1)
+		bb.Y0, bb.Y1 = min(bb.Y0, y), y+1
+	}
+	u.finishStats(st, counts, bb, found)
+}
+
+// sampledStats is Stats of a Base smaller or larger than the full size:
+// each Base pixel counts for the photo pixels that sample it.
+func (u UpsampledMask) sampledStats(st *Stats) {
 	m := u.Base
 	// cols[sx] photo columns sample Base column sx, the first at colFirst[sx].
 	cols, colFirst := coverage(u.Width, m.Width)
@@ -78,16 +128,18 @@ func (u UpsampledMask) Stats(classes int) Stats {
 			bb.Y0, bb.Y1 = min(bb.Y0, rowFirst[sy]), max(bb.Y1, rowFirst[sy]+rows[sy])
 		}
 	}
+	u.finishStats(st, counts[:min(len(st.Fractions), len(counts))], bb, found)
+}
+
+// finishStats fills st from the pixel counts of its classes and the pet box.
+func (u UpsampledMask) finishStats(st *Stats, counts []int64, bb BBox, found bool) {
 	total := float64(u.Width) * float64(u.Height)
-	for c := range st.Fractions {
-		if c < len(counts) {
-			st.Fractions[c] = float64(counts[c]) / total
-		}
+	for c, n := range counts {
+		st.Fractions[c] = float64(n) / total
 	}
 	if found {
 		st.PetBBox = &bb
 	}
-	return st
 }
 
 // coverage returns, for each of src positions, how many of n output
