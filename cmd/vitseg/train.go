@@ -128,6 +128,6 @@ func publishTrained(ctx context.Context, f *trainFlags, rt *inference.Runtime, d
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "registry: version %s %s: %s\n", pub.Version, publishVerdict(pub), pub.Reason)
+	_, err = fmt.Fprintf(stdout, "registry: version %s %s: %s\n", pub.Version, pub.Verdict(), pub.Reason)
 	return err
 }
