@@ -14,6 +14,7 @@ import (
 	"github.com/vitseg/vitseg/consumer"
 	"github.com/vitseg/vitseg/internal/envflag"
 	"github.com/vitseg/vitseg/internal/objstore"
+	"github.com/vitseg/vitseg/internal/telemetry"
 	"github.com/vitseg/vitseg/kafkaconn"
 	"github.com/vitseg/vitseg/model/inference"
 	"github.com/vitseg/vitseg/model/registry"
@@ -31,7 +32,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	defer log.Sync() //nolint:errcheck
-	tracing, flushSpans, err := startTracing(ctx, log)
+	tracing, flushSpans, err := telemetry.Start(ctx, version, log)
 	if err != nil {
 		return err
 	}
