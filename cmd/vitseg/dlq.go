@@ -106,21 +106,7 @@ func runDLQList(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	letters := f.Select(all)
-	fmt.Fprintf(stdout, "dead letters: %d (%d objects)\n", len(letters), len(dlq.Latest(letters)))
-	for _, c := range dlq.Summarise(letters) {
-		fmt.Fprintf(stdout, "%s: %d\n", c.Class, c.Count)
-		for _, r := range c.Reasons {
-			example := ""
-			if r.Example != "" {
-				example = " (e.g. " + r.Example + ")"
-			}
-			fmt.Fprintf(stdout, "  %5d  %s%s\n", r.Count, r.Reason, example)
-		}
-	}
-	if skipped > 0 {
-		fmt.Fprintf(stdout, "skipped %d messages that are not dead-letter events\n", skipped)
-	}
+	dlq.WriteSummary(stdout, f.Select(all), skipped)
 	return nil
 }
 
@@ -161,32 +147,19 @@ func runDLQReplay(ctx context.Context, args []string, stdout, stderr io.Writer) 
 // replay prints the plan (every step with --dry-run) and publishes it unless dryRun.
 func (d *dlqFlags) replay(ctx context.Context, plan dlq.Plan, topic string, dryRun bool, stdout, stderr io.Writer) error {
 	if dryRun {
-		for _, e := range plan.Processed {
-			fmt.Fprintf(stdout, "skip %s: processed since it was dead-lettered\n", dlq.Subject(e))
+		plan.WriteSteps(stdout)
+	}
+	plan.WriteRefused(stderr)
+	if !dryRun {
+		transport, err := d.ksec.Transport("vitseg-dlq", 10*time.Second)
+		if err != nil {
+			return err
 		}
-		for _, it := range plan.Replay {
-			fmt.Fprintf(stdout, "would replay %s (attempt %d): %s\n", dlq.Subject(it.Letter), dlq.Attempt(it.Letter)+1, it.Letter.Reason)
+		defer transport.CloseIdleConnections()
+		if err := dlq.Publish(ctx, transport, envflag.List(d.brokers), topic, plan.Messages()); err != nil {
+			return err
 		}
 	}
-	for _, err := range plan.Refused {
-		fmt.Fprintln(stderr, "not replayed:", err)
-	}
-	skippedNote := ""
-	if len(plan.Processed) > 0 {
-		skippedNote = fmt.Sprintf("; skipped %d objects processed since they were dead-lettered (--include-processed replays them)", len(plan.Processed))
-	}
-	if dryRun {
-		_, err := fmt.Fprintf(stdout, "dry run: %d of %d dead letters would be replayed to %s%s\n", len(plan.Replay), plan.Selected(), topic, skippedNote)
-		return err
-	}
-	transport, err := d.ksec.Transport("vitseg-dlq", 10*time.Second)
-	if err != nil {
-		return err
-	}
-	defer transport.CloseIdleConnections()
-	if err := dlq.Publish(ctx, transport, envflag.List(d.brokers), topic, plan.Messages()); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(stdout, "replayed %d of %d dead letters to %s%s\n", len(plan.Replay), plan.Selected(), topic, skippedNote)
+	_, err := fmt.Fprintln(stdout, plan.Outcome(topic, dryRun))
 	return err
 }

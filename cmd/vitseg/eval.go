@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/vitseg/vitseg/internal/atomicfile"
+	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/training"
 )
 
@@ -18,9 +19,11 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	out := fs.String("out", "", "directory for metrics.json (default: print only)")
 	batch := fs.Int("batch", 16, "images per inference batch")
 	var local localModelFlags
-	var data dataFlags
+	var data training.DataConfig
+	var s3 objstore.Config
 	local.register(fs)
-	data.register(fs)
+	data.RegisterFlags(fs)
+	s3.RegisterFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -37,7 +40,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer sess.Close()
-	ds, err := data.load(ctx, sess.Config().ImageSize, log)
+	ds, err := loadData(ctx, data, s3, sess.Config().ImageSize, log)
 	if err != nil {
 		return err
 	}

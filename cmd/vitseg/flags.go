@@ -1,28 +1,11 @@
 package main
 
-import (
-	"flag"
-
-	"github.com/vitseg/vitseg/model/imaging"
-)
+import "flag"
 
 // Flag groups shared by several commands are defined once, here and beside their types (logFlags,
-// runtimeFlags, sessionFlags in common.go, eventTopicFlags in topics.go, registryFlags in models.go,
-// objstore.Config and kafkaconn.Security in their packages), and registered by the commands that need them.
-
-// limitFlags bound the images a command decodes.
-type limitFlags struct{ maxBytes, maxPixels int64 }
-
-// register adds --max-image-bytes and --max-pixels; what names the inputs ("files", "objects").
-func (l *limitFlags) register(fs *flag.FlagSet, what string) {
-	def := imaging.DefaultLimits()
-	fs.Int64Var(&l.maxBytes, "max-image-bytes", def.MaxBytes, "refuse "+what+" larger than this")
-	fs.Int64Var(&l.maxPixels, "max-pixels", def.MaxPixels, "refuse images declaring more pixels")
-}
-
-func (l *limitFlags) limits() imaging.Limits {
-	return imaging.Limits{MaxBytes: l.maxBytes, MaxPixels: l.maxPixels}
-}
+// runtimeFlags, sessionFlags in common.go, eventTopicFlags in topics.go, registryFlags in models.go) or in the
+// packages that own them (objstore.Config, kafkaconn.Security, imaging.DecodeOptions, model.ArchOptions,
+// training.DataConfig), and registered by the commands that need them.
 
 // registerInputTopic adds --kafka-input-topic, the topic of image references.
 func registerInputTopic(fs *flag.FlagSet, topic *string, usage string) {

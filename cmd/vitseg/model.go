@@ -24,30 +24,28 @@ func modelCommands() []command {
 
 func runModelSummary(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("model summary", "model summary [--preset NAME] [architecture options]", stderr)
-	preset := fs.String("preset", model.PresetArticle, "model preset: article, small, tiny or segformer")
-	var arch archFlags
-	arch.register(fs)
+	var preset string
+	var arch model.ArchOptions
+	model.RegisterPresetFlag(fs, &preset, model.PresetArticle)
+	arch.RegisterFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := model.Preset(*preset)
+	cfg, err := model.Choose(preset, arch)
 	if err != nil {
-		return usagef("--preset: %v", err)
-	}
-	arch.apply(&cfg)
-	if err := cfg.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
 	trace, err := network.TraceShapes(cfg, 1)
 	if err != nil {
 		return err
 	}
-	return model.WriteSummary(stdout, *preset, cfg, trace)
+	return model.WriteSummary(stdout, preset, cfg, trace)
 }
 
 func runModelInit(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("model init", "model init --preset NAME -o FILE.onnx", stderr)
-	preset := fs.String("preset", model.PresetSmall, "model preset: article, small, tiny or segformer")
+	var preset string
+	model.RegisterPresetFlag(fs, &preset, model.PresetSmall)
 	out := fs.String("o", "", "output ONNX file (required)")
 	name := fs.String("name", "vitseg", "model name stored in the file")
 	seed := fs.Int64("seed", 1, "random seed of the initial weights")
@@ -62,7 +60,7 @@ func runModelInit(_ context.Context, args []string, stdout, stderr io.Writer) er
 	if err := requireONNXExport("model init"); err != nil {
 		return err
 	}
-	cfg, err := model.Preset(*preset)
+	cfg, err := model.Preset(preset)
 	if err != nil {
 		return usagef("--preset: %v", err)
 	}
@@ -81,7 +79,7 @@ func runModelInit(_ context.Context, args []string, stdout, stderr io.Writer) er
 	store := gomlx.NewStore()
 	store.SetParam(gomlx.ParamInitialSeed, *seed)
 	b, err := network.Export(backend, net, store, model.Metadata{
-		Name: *name, Version: "init", Preset: *preset, CreatedAt: time.Now().UTC(), CodeVersion: version,
+		Name: *name, Version: "init", Preset: preset, CreatedAt: time.Now().UTC(), CodeVersion: version,
 	})
 	if err != nil {
 		return err
@@ -90,6 +88,6 @@ func runModelInit(_ context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	_, err = fmt.Fprintf(stdout, "wrote %s: preset %s, %d parameters, %d bytes (random weights)\n",
-		*out, *preset, cfg.NumParams(), len(b))
+		*out, preset, cfg.NumParams(), len(b))
 	return err
 }

@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"text/tabwriter"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -96,7 +93,11 @@ func runModelsList(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	return listModels(ctx, reg, stdout)
+	versions, err := reg.Versions(ctx)
+	if err != nil {
+		return err
+	}
+	return versions.WriteText(stdout)
 }
 
 func runModelsPublish(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -143,28 +144,6 @@ func runModelsRollback(ctx context.Context, args []string, stdout, stderr io.Wri
 	return err
 }
 
-func listModels(ctx context.Context, reg *registry.Registry, stdout io.Writer) error {
-	versions, err := reg.List(ctx)
-	if err != nil {
-		return err
-	}
-	cur, err := reg.Current(ctx)
-	if err != nil && !errors.Is(err, registry.ErrNoCurrent) {
-		return err
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "VERSION\tSTATUS\tCURRENT\tPIXEL_ACC\tMEAN_IOU\tSPLIT\tCREATED\tREASON")
-	for _, v := range versions {
-		mark := ""
-		if v.Version == cur.Version {
-			mark = "*"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.4f\t%.4f\t%s\t%s\t%s\n", v.Version, v.Status, mark,
-			v.Metrics["pixel_accuracy"], v.Metrics["mean_iou"], v.EvalSplit, v.CreatedAt.Format(time.RFC3339), v.Reason)
-	}
-	return tw.Flush()
-}
-
 // publishFile imports an exported model file into the registry through the quality gate, with the metrics
 // stored in the file. Its evaluation split is unknown to the registry, so against an existing current version
 // the gate refuses it unless --force.
@@ -177,7 +156,6 @@ func publishFile(ctx context.Context, reg *registry.Registry, opts registry.Publ
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	verdict := publishVerdict(res)
-	_, err = fmt.Fprintf(stdout, "version %s %s: %s\n", res.Version, verdict, res.Reason)
+	_, err = fmt.Fprintf(stdout, "version %s %s: %s\n", res.Version, res.Verdict(), res.Reason)
 	return err
 }

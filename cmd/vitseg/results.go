@@ -44,7 +44,7 @@ func runResults(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := eventlog.Follow(ctx, cluster, topics.dlqTopic, events.DecodeDeadLetter, collected.AddDeadLetter); err != nil {
 		return err
 	}
-	if err := waitForEvents(ctx, collected.Count, *expect, newProgress(stderr, "results")); err != nil {
+	if err := collected.Wait(ctx, *expect, stderr); err != nil {
 		return err
 	}
 	resultEvents, deadLetters := collected.Events()
@@ -61,31 +61,4 @@ func runResults(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	_, err = fmt.Fprintf(stdout, "contact sheet: %s\n", *sheet)
 	return err
-}
-
-// waitForEvents waits until count reaches expect or, with expect 0, until count has not changed for 2 s; it
-// fails when ctx ends first. With expect > 0 the count is shown on bar.
-func waitForEvents(ctx context.Context, count func() int, expect int, bar *progress) error {
-	start := time.Now()
-	last, lastChange := -1, time.Now()
-	for {
-		n := count()
-		if n != last {
-			last, lastChange = n, time.Now()
-			if expect > 0 {
-				bar.update(n, expect)
-			}
-		}
-		done := (expect > 0 && n >= expect) || (expect == 0 && time.Since(lastChange) > 2*time.Second)
-		if done {
-			break
-		}
-		if ctx.Err() != nil {
-			bar.done()
-			return fmt.Errorf("timed out after %s with %d of %d events", time.Since(start).Round(time.Second), n, expect)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	bar.done()
-	return nil
 }

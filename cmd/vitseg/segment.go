@@ -16,9 +16,8 @@ func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	outDir := fs.String("o", "", "output directory for NAME.mask.png (and NAME.overlay.png) (required)")
 	overlay := fs.Bool("overlay", false, "also write NAME.overlay.png: the mask blended over the photo")
 	batchSize := fs.Int("batch", 8, "images per inference batch")
-	var lim limitFlags
-	lim.register(fs, "files")
-	orient := exifOrientationFlag(fs)
+	var decode imaging.DecodeOptions
+	decode.RegisterFlags(fs, "files")
 	var local localModelFlags
 	local.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -46,8 +45,7 @@ func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {
 		return fmt.Errorf("create output directory: %w", err)
 	}
-	run := segment.Files{Session: sess, OutDir: *outDir, Overlay: *overlay, BatchSize: *batchSize,
-		Decode: imaging.DecodeOptions{Limits: lim.limits(), IgnoreOrientation: !*orient}}
+	run := segment.Files{Session: sess, OutDir: *outDir, Overlay: *overlay, BatchSize: *batchSize, Decode: decode}
 	failed, err := run.Run(ctx, files, stdout)
 	if err != nil {
 		return err

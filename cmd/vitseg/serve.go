@@ -14,6 +14,7 @@ import (
 	"github.com/vitseg/vitseg/consumer"
 	"github.com/vitseg/vitseg/internal/envflag"
 	"github.com/vitseg/vitseg/internal/objstore"
+	"github.com/vitseg/vitseg/internal/telemetry"
 	"github.com/vitseg/vitseg/kafkaconn"
 	"github.com/vitseg/vitseg/model/inference"
 	"github.com/vitseg/vitseg/model/registry"
@@ -31,7 +32,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	defer log.Sync() //nolint:errcheck
-	tracing, flushSpans, err := startTracing(ctx, log)
+	tracing, flushSpans, err := telemetry.Start(ctx, version, log)
 	if err != nil {
 		return err
 	}
@@ -45,7 +46,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := checkOutputBuckets(ctx, client, f.outputBuckets(), log); err != nil {
+	if err := pipeline.CheckOutputBuckets(ctx, client, f.cfg.OutputBuckets(), log); err != nil {
 		return err
 	}
 	k, err := f.openKafka(log)
@@ -57,7 +58,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p, err := pipeline.New(f.pipelineConfig(), pipeline.Deps{Reader: k.reader, Writer: k.writer,
+	p, err := pipeline.New(f.cfg, pipeline.Deps{Reader: k.reader, Writer: k.writer,
 		Store: pipeline.NewS3Store(client), Runtime: runtime, Session: sessOpts,
 		Models: models, Logger: log, Tracing: tracing, KafkaProbe: k.probe})
 	if errors.Is(err, consumer.ErrInvalidAllowList) {
@@ -80,7 +81,7 @@ func (f *serveFlags) session(log *zap.Logger) (*inference.Runtime, inference.Opt
 	if err != nil {
 		return nil, opts, err
 	}
-	autoSize(&opts, &f.decodeWorkers, log)
+	f.cfg.AutoSize(&opts, log)
 	return runtime, opts, nil
 }
 
@@ -128,7 +129,7 @@ func (f *serveFlags) serve(ctx context.Context, p *pipeline.Pipeline, runtime *i
 		return fmt.Errorf("listen on %s: %w", f.httpAddr, err)
 	}
 	log.Info("serving", zap.String("http", ln.Addr().String()), zap.Strings("brokers", envflag.List(f.events.brokers)),
-		zap.String("input_topic", f.inputTopic), zap.Stringer("allow", &f.allow), zap.Object("s3", f.s3),
+		zap.String("input_topic", f.inputTopic), zap.Stringer("allow", &f.cfg.Allow), zap.Object("s3", f.s3),
 		zap.String("ort", runtime.Version()))
 	runErr := p.Serve(ctx, ln)
 	log.Info("stopped", zap.Error(runErr))

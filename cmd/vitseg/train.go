@@ -9,7 +9,9 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/inference"
+	"github.com/vitseg/vitseg/model/registry"
 	"github.com/vitseg/vitseg/training"
 )
 
@@ -25,7 +27,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	cfg, recipe, err := f.plan()
+	cfg, err := f.plan()
 	if err != nil {
 		return err
 	}
@@ -46,17 +48,17 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	ds, err := f.data.load(ctx, cfg.ImageSize, log)
+	ds, err := loadData(ctx, f.data, f.s3, cfg.ImageSize, log)
 	if err != nil {
 		return err
 	}
-	semi, err := f.unlabeled.plan(ctx, f.data, f.reg, ds, runtime, recipe, cfg, log)
+	semi, err := f.prepareSemi(ctx, ds, runtime, cfg, log)
 	if err != nil {
 		semi.Close() // the teacher, when it was opened before the failure
 		return err
 	}
 	defer semi.Close()
-	res, err := training.Run(ctx, training.RunConfig{Preset: f.preset, Model: cfg, Recipe: recipe, Seed: f.seed,
+	res, err := training.Run(ctx, training.RunConfig{Preset: f.preset, Model: cfg, Recipe: f.recipe, Seed: f.recipe.Seed,
 		Dataset: ds, Backend: backendName, Runtime: runtime, Semi: semi.Settings, Unlabeled: semi.Summary,
 		CheckpointDir: f.ckptDir, ReportExamples: f.reportExamples, ModelName: f.reg.name, CodeVersion: version,
 		Out: f.out, Started: started, Logger: log})
@@ -77,17 +79,44 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // limitToScored makes the dataset of f read only the labels serve has scored (--only-scored-labels).
 func limitToScored(ctx context.Context, f *trainFlags, log *zap.Logger) error {
-	reg, err := f.reg.open(f.data.s3, log)
+	reg, err := f.reg.open(f.s3, log)
 	if err != nil {
 		return err
 	}
-	return f.data.limitToScored(ctx, reg)
+	if err := f.data.Validate(); err != nil {
+		return usageError{err.Error()}
+	}
+	return f.data.LimitToScored(ctx, reg)
+}
+
+// prepareSemi loads the unlabeled photos and the teacher and returns the semi-supervised settings (zero when
+// --unlabeled is not set); Close must be called, also after an error.
+func (f *trainFlags) prepareSemi(ctx context.Context, ds *training.Dataset, rt *inference.Runtime, cfg model.Config,
+	log *zap.Logger) (training.Semi, error) {
+	none := training.Semi{Close: func() {}}
+	if f.semi.Unlabeled == "" {
+		return none, nil
+	}
+	if err := f.semi.Validate(); err != nil {
+		return none, usageError{err.Error()}
+	}
+	plan, err := f.semi.Resolve(ctx, s3Client(f.s3), func() (*registry.Registry, error) { return f.reg.open(f.s3, log) })
+	if err != nil {
+		return none, err
+	}
+	s, err := training.PrepareSemi(ctx, plan, ds, rt, f.recipe, cfg, log)
+	if err == nil {
+		if verr := s.Settings.Validate(); verr != nil {
+			err = usageError{verr.Error()}
+		}
+	}
+	return s, err
 }
 
 // publishTrained offers the trained model to the registry's quality gate and prints its verdict.
 func publishTrained(ctx context.Context, f *trainFlags, rt *inference.Runtime, ds *training.Dataset, res training.RunResult,
 	stdout io.Writer, log *zap.Logger) error {
-	reg, err := f.reg.open(f.data.s3, log)
+	reg, err := f.reg.open(f.s3, log)
 	if err != nil {
 		return err
 	}
@@ -99,6 +128,6 @@ func publishTrained(ctx context.Context, f *trainFlags, rt *inference.Runtime, d
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "registry: version %s %s: %s\n", pub.Version, publishVerdict(pub), pub.Reason)
+	_, err = fmt.Fprintf(stdout, "registry: version %s %s: %s\n", pub.Version, pub.Verdict(), pub.Reason)
 	return err
 }

@@ -1,5 +1,5 @@
 // Package telemetry sets up OpenTelemetry tracing from the standard OTEL_* environment variables: off unless
-// they ask for it, then spans exported over OTLP/HTTP (protobuf).
+// they ask for it, then spans exported over OTLP/HTTP (protobuf). Start is the setup of a command, with logs.
 package telemetry
 
 import (

@@ -159,6 +159,9 @@ func New(client *minio.Client, bucket, name string, opts ...Option) *Registry {
 	return r
 }
 
+// String names the registry by its bucket and model name: BUCKET/NAME.
+func (r *Registry) String() string { return r.bucket + "/" + r.name }
+
 // VersionMetadata is the content of a version's metadata.json.
 type VersionMetadata struct {
 	// Version is the version this file describes; it is set by the registry on upload.

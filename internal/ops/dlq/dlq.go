@@ -1,6 +1,7 @@
 // Package dlq works on the dead-letter topic's events: it selects them (Filter), summarises them by class and
 // reason (Summarise), keeps the latest letter of each object (Latest) and turns a letter back into the input
-// message that redrives it (Replay), plans a replay (PlanReplay) and publishes it (Publish).
+// message that redrives it (Replay), plans a replay (PlanReplay) and publishes it (Publish); WriteSummary and
+// Plan's Write methods print them as `vitseg dlq` does.
 package dlq
 
 import (

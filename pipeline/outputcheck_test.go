@@ -1,4 +1,4 @@
-package main
+package pipeline_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/vitseg/vitseg/internal/testsupport/testenv"
+	"github.com/vitseg/vitseg/pipeline"
 )
 
 // TestCheckOutputBuckets: serve refuses to start when a mask destination does not exist (every image would be
@@ -25,10 +26,10 @@ func TestCheckOutputBuckets(t *testing.T) {
 		want    error
 	}{
 		{"existing bucket", []string{"pets"}, nil},
-		{"missing bucket", []string{"pets", "no-such-bucket"}, errNoOutputBucket},
+		{"missing bucket", []string{"pets", "no-such-bucket"}, pipeline.ErrNoOutputBucket},
 	}
 	for _, tc := range tests {
-		if err := checkOutputBuckets(ctx, client, tc.buckets, zap.NewNop()); !errors.Is(err, tc.want) {
+		if err := pipeline.CheckOutputBuckets(ctx, client, tc.buckets, zap.NewNop()); !errors.Is(err, tc.want) {
 			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
 		}
 	}
@@ -36,7 +37,7 @@ func TestCheckOutputBuckets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := checkOutputBuckets(ctx, down, []string{"pets"}, zap.NewNop()); err != nil {
+	if err := pipeline.CheckOutputBuckets(ctx, down, []string{"pets"}, zap.NewNop()); err != nil {
 		t.Errorf("S3 unreachable: err = %v, want a start (the pipeline waits outages out)", err)
 	}
 }

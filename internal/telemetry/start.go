@@ -1,4 +1,4 @@
-package main
+package telemetry
 
 import (
 	"context"
@@ -6,14 +6,13 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
-
-	"github.com/vitseg/vitseg/internal/telemetry"
 )
 
-// startTracing sets up OpenTelemetry tracing as the OTEL_* environment variables say (off when they do not
-// ask for it) and returns the provider (nil when off) and the function that flushes the spans at the end.
-func startTracing(ctx context.Context, log *zap.Logger) (trace.TracerProvider, func(), error) {
-	tp, shutdown, err := telemetry.NewTracerProvider(ctx, version)
+// Start sets up tracing as the OTEL_* environment variables say (NewTracerProvider), logging whether it is on,
+// and returns the provider (nil when off) and the function that flushes the last spans at the end, waiting at
+// most 5 s and logging a failure.
+func Start(ctx context.Context, version string, log *zap.Logger) (trace.TracerProvider, func(), error) {
+	tp, shutdown, err := NewTracerProvider(ctx, version)
 	if err != nil {
 		return nil, nil, err
 	}
