@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"io"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -166,18 +167,32 @@ func TestUpsampledMaskInvalid(t *testing.T) {
 	}
 }
 
-// BenchmarkEncodeMaskPNG: a 128x128 model mask shown at 500x375.
+// BenchmarkEncodeMaskPNG: a 128x128 model mask shown at 500x375, and a
+// full-size 500x375 mask through a MaskEncoder (the pipeline's case).
 func BenchmarkEncodeMaskPNG(b *testing.B) {
-	u := UpsampledMask{Base: blobMask(128, 128), Width: 500, Height: 375}
-	var buf bytes.Buffer
-	b.ReportAllocs()
-	for b.Loop() {
-		buf.Reset()
-		if err := u.EncodePNG(&buf); err != nil {
-			b.Fatal(err)
-		}
+	var enc MaskEncoder
+	for _, bm := range []struct {
+		name   string
+		u      UpsampledMask
+		encode func(io.Writer, UpsampledMask) error
+	}{
+		{"128x128 shown at 500x375", UpsampledMask{Base: blobMask(128, 128), Width: 500, Height: 375},
+			func(w io.Writer, u UpsampledMask) error { return u.EncodePNG(w) }},
+		{"full size 500x375, MaskEncoder", UpsampledMask{Base: ResizeMask(blobMask(128, 128), 500, 375), Width: 500,
+			Height: 375}, enc.Encode},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			var buf bytes.Buffer
+			b.ReportAllocs()
+			for b.Loop() {
+				buf.Reset()
+				if err := bm.encode(&buf, bm.u); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(buf.Len()), "bytes/mask")
+		})
 	}
-	b.ReportMetric(float64(buf.Len()), "bytes/mask")
 }
 
 // blobMask is a mask shaped like a prediction: an elliptic pet, a border
@@ -198,4 +213,42 @@ func blobMask(w, h int) *Mask {
 		}
 	}
 	return m
+}
+
+func TestMaxByte(t *testing.T) {
+	tests := []struct {
+		name string
+		p    []byte
+		want uint8
+	}{
+		{"empty", nil, 0},
+		{"zeros", make([]byte, 37), 0},
+		{"ids 0..2 past a word", append(make([]byte, 20), 2, 1, 0), 2},
+		{"or of 1 and 2 is 3 but the max is 2", []byte{1, 2, 1, 2, 1, 2, 1, 2, 1}, 2},
+		{"largest in the tail", []byte{0, 0, 0, 0, 0, 0, 0, 0, 3}, 3},
+		{"255", []byte{7, 255, 4}, 255},
+	}
+	for _, tt := range tests {
+		if got := maxByte(tt.p); got != tt.want {
+			t.Errorf("%s: maxByte = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestPackRow2Identity: packing a full-size row equals packRow2 over the
+// identity sampling, at every length modulo 4.
+func TestPackRow2Identity(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for n := range 41 {
+		src := make([]uint8, n)
+		for i := range src {
+			src[i] = uint8(r.IntN(4))
+		}
+		want, got := make([]byte, (n+3)/4), make([]byte, (n+3)/4)
+		packRow2(want, src, nearestIndex(n, n))
+		packRow2Identity(got, src)
+		if !bytes.Equal(got, want) {
+			t.Errorf("n=%d: %x, want %x", n, got, want)
+		}
+	}
 }
