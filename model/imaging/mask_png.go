@@ -192,7 +192,7 @@ func packRow2Identity(dst, src []uint8) {
 	n := len(src) &^ 7
 	for i := 0; i < n; i += 8 {
 		t := binary.LittleEndian.Uint64(src[i:])
-		p := (t<<2 | t>>8) & 0x000F000F000F000F // each 16 bits: src[2k]<<2 | src[2k+1]
+		p := (t<<2 | t>>8) & 0x000F000F000F000F  // each 16 bits: src[2k]<<2 | src[2k+1]
 		q := (p<<4 | p>>16) & 0x000000FF000000FF // each 32 bits: the packed byte of 4 pixels
 		dst[i>>2], dst[i>>2+1] = uint8(q), uint8(q>>32)
 	}
