@@ -35,7 +35,7 @@ const openBLASDir = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
 // trainFlags are the flags of vitseg-bench train.
 type trainFlags struct {
 	presets, rounds, steps string
-	batch                  int
+	batch, warmup          int
 	backendName            string
 	python, script         string
 	torchThreads           int
@@ -53,6 +53,9 @@ func parseTrainFlags(args []string, stderr io.Writer) (*trainFlags, error) {
 	fs.StringVar(&f.rounds, "rounds", "small=5,article=3", "interleaved rounds (each runs GoMLX, then PyTorch, or the "+
 		"reverse): NAME=N list, or N")
 	fs.StringVar(&f.steps, "steps", "small=4,article=1", "timed steps per implementation and round: NAME=N list, or N")
+	fs.IntVar(&f.warmup, "warmup", 2, "untimed calls (of -steps steps) of each implementation before the rounds, after "+
+		"GoMLX's compiling step and PyTorch's first step: the first steps after them still grow ONNX Runtime's arena "+
+		"and the output buffers (page faults), which the steady state of a training run does not pay")
 	fs.StringVar(&f.backendName, "backend", "onnx:cpu", "GoMLX backend")
 	fs.StringVar(&f.python, "python", "/usr/bin/python3", "Python with Debian's python3-torch")
 	fs.StringVar(&f.script, "script", "bench/reference/vit_train.py", "the PyTorch reference")
@@ -94,6 +97,9 @@ func (f *trainFlags) counts() (presetCounts, error) {
 	}
 	if f.batch <= 0 {
 		return c, errors.New("-batch must be positive")
+	}
+	if f.warmup < 0 {
+		return c, errors.New("-warmup must not be negative")
 	}
 	if f.torchBLAS != "" {
 		if _, err := os.Stat(f.torchBLAS); err != nil {
@@ -172,7 +178,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		steps, rounds := counts.of(name)
 		if err := benchTrainPreset(ctx, rep, trainSetup{
-			name: name, cfg: cfg, batch: f.batch, steps: steps, rounds: rounds, backend: backend, seed: f.seed,
+			name: name, cfg: cfg, batch: f.batch, steps: steps, rounds: rounds, warmup: f.warmup, backend: backend, seed: f.seed,
 			python: f.python, script: f.script, threads: f.torchThreads, env: env, log: stderr,
 		}); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
@@ -185,7 +191,7 @@ type trainSetup struct {
 	name           string
 	cfg            model.Config
 	batch, steps   int
-	rounds         int
+	rounds, warmup int
 	backend        compute.Backend
 	seed           int64
 	python, script string
@@ -224,7 +230,8 @@ func benchTrainPreset(ctx context.Context, rep *bench.Report, s trainSetup) erro
 	}
 	fmt.Fprintf(s.log, "%s: PyTorch %s ready with %d threads (%d parameters)\n", s.name, ref.ready.Torch, ref.ready.Threads, ref.ready.Params)
 
-	series, err := bench.Interleave(ctx, bench.Plan{Rounds: s.rounds, MinCalls: 1, Log: s.log, Probe: bench.CPUProbe()},
+	series, err := bench.Interleave(ctx, bench.Plan{Rounds: s.rounds, MinCalls: 1, Warmup: s.warmup, Log: s.log,
+		Probe: bench.CPUProbe()},
 		trainCases(s, goStep, ref)...)
 	if err != nil {
 		return err
@@ -289,7 +296,7 @@ func trainCases(s trainSetup, goStep func() error, ref *reference) []bench.Case 
 // reportTrainPreset adds the throughput, ratio, GFLOP/s and CPU time of GoMLX (series[0]) and the reference
 // (series[1]).
 func reportTrainPreset(rep *bench.Report, s trainSetup, series []bench.Series) {
-	note := fmt.Sprintf("batch %d, %d steps per round", s.batch, s.steps)
+	note := fmt.Sprintf("batch %d, %d steps per round after %d untimed calls", s.batch, s.steps, s.warmup)
 	rep.AddRounds(series[0].Name+" images/s", series[0].Rates, "images/s", note)
 	rep.AddRounds(series[1].Name+" images/s", series[1].Rates, "images/s", note)
 	rep.AddRounds(s.name+" gomlx/pytorch", bench.Ratios(series[0], series[1]), "ratio", "same round")
