@@ -59,9 +59,9 @@ func BenchmarkDotGeneralLowering(b *testing.B) {
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			exec := graph.MustNewExec(be, c.fn)
-			exec.MustExec(x, w, dy) // compile
+			exec.MustCall(x, w, dy) // compile
 			for b.Loop() {
-				exec.MustExec(x, w, dy)
+				exec.MustCall(x, w, dy)
 			}
 			b.ReportMetric(c.products*flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
