@@ -108,6 +108,11 @@ func (r *Runtime) session(onnxModel []byte, opts Options, withCUDA bool) (*ort.D
 			return nil, fmt.Errorf("set the optimized model path: %w", err)
 		}
 	}
+	if opts.ProfilePrefix != "" {
+		if err := so.EnableProfiling(opts.ProfilePrefix); err != nil {
+			return nil, fmt.Errorf("enable profiling: %w", err)
+		}
+	}
 	if withCUDA {
 		if err := appendCUDA(so, opts.CUDADeviceID); err != nil {
 			return nil, err

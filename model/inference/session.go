@@ -26,6 +26,9 @@ type Options struct {
 	// OptimizedModelPath, when set, is where ONNX Runtime writes the graph as it optimized it for this session
 	// (diagnostics: which fusions applied; see onnxfile.OpTypes).
 	OptimizedModelPath string
+	// ProfilePrefix, when set, makes ONNX Runtime time every operator of every run and write the trace (Chrome
+	// trace JSON) to PREFIX_DATE_TIME.json when the session closes (diagnostics: see OpProfile).
+	ProfilePrefix string
 	// TTA is the test-time augmentation of Segment and Masks ("" or TTANone: none).
 	TTA    TTA
 	Logger *zap.Logger // nil: no logging

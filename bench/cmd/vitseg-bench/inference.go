@@ -29,6 +29,7 @@ type inferenceFlags struct {
 	matmulN          int
 	threads          int
 	noSpin           bool
+	opProfileBatch   int
 	seed             int64
 	ortLib, out      string
 }
@@ -44,6 +45,8 @@ func parseInferenceFlags(args []string, stderr io.Writer) (*inferenceFlags, erro
 	fs.IntVar(&f.matmulN, "matmul", 2048, "side of the square float32 MatMul that gives the ceiling")
 	fs.IntVar(&f.threads, "threads", runtime.NumCPU(), "ONNX Runtime intra-op threads, for the models and the MatMul")
 	fs.BoolVar(&f.noSpin, "nospin-matmul", true, "also measure the MatMul with ONNX Runtime's thread spinning off")
+	fs.IntVar(&f.opProfileBatch, "op-profile", 0, "after the rounds, profile each model at this batch size with "+
+		"ONNX Runtime's operator profiling and report the kernel time of each operator type (0: off)")
 	fs.Int64Var(&f.seed, "seed", 1, "seed of the random weights and inputs")
 	fs.StringVar(&f.ortLib, "ort-lib", "", "ONNX Runtime library (default: $VITSEG_ORT_LIB, then the cache)")
 	fs.StringVar(&f.out, "out", "", "directory to save the report as inference.json")
@@ -93,6 +96,11 @@ func runInference(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	reportMatMuls(rep, series, f.noSpin)
 	for i, mc := range mcases {
 		mc.report(rep, series[first+i])
+	}
+	if f.opProfileBatch > 0 {
+		if err := profileOps(ctx, rt, envflag.List(f.presets), f, rep); err != nil {
+			return fmt.Errorf("-op-profile: %w", err)
+		}
 	}
 	return finish(rep, stdout, f.out)
 }
