@@ -18,6 +18,9 @@ import (
 // label of the goroutine that started them; the Go runtime's own (GC workers) carry none.
 const benchLabel = "vitseg.bench"
 
+// pipelineLabel is the benchLabel value of the goroutines of the pipeline of consumer group group.
+func pipelineLabel(group string) string { return "pipeline " + group }
+
 // withBenchLabel returns ctx labelled value under benchLabel.
 func withBenchLabel(ctx context.Context, value string) context.Context {
 	return pprof.WithLabels(ctx, pprof.Labels(benchLabel, value))

@@ -269,7 +269,7 @@ func runPipelineBench(b *testing.B, set pipelineBenchSettings) {
 			name += ", no spinning"
 		}
 		tracing := benchTracing(b, i < len(set.pipeTracing) && set.pipeTracing[i], &name)
-		benchStartPipeline(b, k.Brokers(), inputs[i], fmt.Sprintf("vitseg-bench-%d", i), s3, rt,
+		benchStartPipeline(b, k.Brokers(), inputs[i], benchGroup(i), s3, rt,
 			pipeline.ModelSource{File: modelPath}, opts, set.maxBatch, tracing)
 		topic := inputs[i]
 		cases = append(cases, bench.Case{Name: name,
@@ -357,7 +357,7 @@ func runPipelineBench(b *testing.B, set pipelineBenchSettings) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		split, err := splitProfile(set.cpuProfile, "pipeline vitseg-bench-0")
+		split, err := splitProfile(set.cpuProfile, pipelineLabel(benchGroup(0)))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -381,6 +381,9 @@ func runPipelineBench(b *testing.B, set pipelineBenchSettings) {
 		}
 	}
 }
+
+// benchGroup is the consumer group of the benchmark's pipeline i.
+func benchGroup(i int) string { return fmt.Sprintf("vitseg-bench-%d", i) }
 
 // benchNotifyObjectCreated is testenv's NotifyObjectCreated with retries: on a loaded machine MinIO's Kafka
 // target can still be offline when the server already answers, and the server then refuses the ARN.
@@ -469,7 +472,7 @@ func benchStartPipeline(tb testing.TB, brokers []string, topic, group string, s3
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go pprof.Do(ctx, pprof.Labels(benchLabel, "pipeline "+group), func(ctx context.Context) { done <- p.Run(ctx) })
+	go pprof.Do(ctx, pprof.Labels(benchLabel, pipelineLabel(group)), func(ctx context.Context) { done <- p.Run(ctx) })
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
