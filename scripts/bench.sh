@@ -3,7 +3,8 @@
 # benchmark measures its candidate and its baseline in alternating rounds of
 # the same run and reports per-round ratios, because the machine is shared:
 #
-#   inference  images/s, GFLOP/s at batch 1, 8, 32 (small, article) vs one
+#   inference  images/s, GFLOP/s at batch 1, 8, 32 (small, article, the shipped
+#              model/zoo/small) vs one
 #              large ONNX Runtime MatMul (the practical ceiling)
 #   train      GoMLX (onnx:cpu) training images/s vs the PyTorch reference
 #              bench/reference/vit_train.py (Debian's python3-torch)

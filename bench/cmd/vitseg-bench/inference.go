@@ -17,7 +17,6 @@ import (
 	"github.com/vitseg/vitseg/bench"
 	"github.com/vitseg/vitseg/internal/envflag"
 	"github.com/vitseg/vitseg/model"
-	"github.com/vitseg/vitseg/model/inference"
 	"github.com/vitseg/vitseg/model/vit"
 )
 
@@ -30,6 +29,7 @@ type inferenceFlags struct {
 	threads          int
 	noSpin           bool
 	opProfileBatch   int
+	files            string
 	seed             int64
 	ortLib, out      string
 }
@@ -47,6 +47,9 @@ func parseInferenceFlags(args []string, stderr io.Writer) (*inferenceFlags, erro
 	fs.BoolVar(&f.noSpin, "nospin-matmul", true, "also measure the MatMul with ONNX Runtime's thread spinning off")
 	fs.IntVar(&f.opProfileBatch, "op-profile", 0, "after the rounds, profile each model at this batch size with "+
 		"ONNX Runtime's operator profiling and report the kernel time of each operator type (0: off)")
+	fs.StringVar(&f.files, "models", "model/zoo/small/model.onnx", "ONNX files measured beside the presets (their "+
+		"configuration from the file's metadata), comma-separated, named by their last two folders (default: the "+
+		"shipped model, zoo/small); empty: none")
 	fs.Int64Var(&f.seed, "seed", 1, "seed of the random weights and inputs")
 	fs.StringVar(&f.ortLib, "ort-lib", "", "ONNX Runtime library (default: $VITSEG_ORT_LIB, then the cache)")
 	fs.StringVar(&f.out, "out", "", "directory to save the report as inference.json")
@@ -72,7 +75,7 @@ func runInference(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	rep.Notef("ONNX Runtime %s (CPU provider), %d intra-op threads for models and MatMul; random weights; "+
 		"images/s counts Session.Run only (no decode or post-processing)", rt.Version(), f.threads)
-	models, err := loadModels(rt, envflag.List(f.presets), f, stderr)
+	models, err := loadModels(rt, envflag.List(f.presets), envflag.List(f.files), f, stderr)
 	if err != nil {
 		return err
 	}
@@ -98,53 +101,11 @@ func runInference(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		mc.report(rep, series[first+i])
 	}
 	if f.opProfileBatch > 0 {
-		if err := profileOps(ctx, rt, envflag.List(f.presets), f, rep); err != nil {
+		if err := profileOps(ctx, rt, models, f, rep); err != nil {
 			return fmt.Errorf("-op-profile: %w", err)
 		}
 	}
 	return finish(rep, stdout, f.out)
-}
-
-// loadedModel is a preset exported with random weights and loaded in ONNX Runtime.
-type loadedModel struct {
-	name string
-	cfg  model.Config
-	sess *inference.Session
-}
-
-type loadedModels []loadedModel
-
-func (ms loadedModels) close() {
-	for _, m := range ms {
-		m.sess.Close() //nolint:errcheck
-	}
-}
-
-// loadModels exports and loads each preset, reporting the time it took on log.
-func loadModels(rt *inference.Runtime, names []string, f *inferenceFlags, log io.Writer) (loadedModels, error) {
-	var models loadedModels
-	for _, name := range names {
-		cfg, err := model.Preset(name)
-		if err != nil {
-			models.close()
-			return nil, err
-		}
-		start := time.Now()
-		b, err := exportRandom(cfg, name, f.seed)
-		if err != nil {
-			models.close()
-			return nil, err
-		}
-		sess, err := rt.Load(b, inference.Options{Device: inference.DeviceCPU, IntraOpThreads: f.threads})
-		if err != nil {
-			models.close()
-			return nil, err
-		}
-		models = append(models, loadedModel{name, cfg, sess})
-		fmt.Fprintf(log, "exported and loaded %s (%d parameters, %.2f GFLOP/image, %.1f MB) in %s\n", name,
-			cfg.NumParams(), cfg.FLOPsPerImage()/1e9, float64(len(b))/1e6, time.Since(start).Round(time.Millisecond))
-	}
-	return models, nil
 }
 
 // matMulCases are the ceiling cases: the MatMul, and with -nospin-matmul the same MatMul without thread spinning.

@@ -5,34 +5,27 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/vitseg/vitseg/bench"
-	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/inference"
 )
 
 // opProfileRuns is how many batches a profiled session runs after one untimed warm-up run.
 const opProfileRuns = 20
 
-// profileOps loads each preset again with ONNX Runtime's operator profiling on (inference.Options.ProfilePrefix),
+// profileOps loads each model again with ONNX Runtime's operator profiling on (inference.Options.ProfilePrefix),
 // runs opProfileRuns batches of f.opProfileBatch images and adds every operator type's kernel time per run to rep.
-func profileOps(ctx context.Context, rt *inference.Runtime, names []string, f *inferenceFlags, rep *bench.Report) error {
+func profileOps(ctx context.Context, rt *inference.Runtime, models loadedModels, f *inferenceFlags, rep *bench.Report) error {
 	dir, err := os.MkdirTemp("", "vitseg-bench-ops-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	for _, name := range names {
-		cfg, err := model.Preset(name)
-		if err != nil {
-			return err
-		}
-		b, err := exportRandom(cfg, name, f.seed)
-		if err != nil {
-			return err
-		}
-		prefix := filepath.Join(dir, name)
-		sess, err := rt.Load(b, inference.Options{Device: inference.DeviceCPU, IntraOpThreads: f.threads,
+	for _, m := range models {
+		name := m.name
+		prefix := filepath.Join(dir, strings.ReplaceAll(name, "/", "-"))
+		sess, err := rt.Load(m.onnx, inference.Options{Device: inference.DeviceCPU, IntraOpThreads: f.threads,
 			ProfilePrefix: prefix})
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
