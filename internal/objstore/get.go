@@ -6,8 +6,11 @@ import (
 	"io"
 	"io/fs"
 	"strings"
+	"time"
 
 	"github.com/minio/minio-go/v7"
+
+	"github.com/vitseg/vitseg/internal/backoff"
 )
 
 // Object is an object read by Get.
@@ -20,11 +23,36 @@ type Object struct {
 	Size int64
 }
 
+// replacedReads bounds Get's reads of an object that other writers keep replacing while it is read.
+const replacedReads = 8
+
 // Get reads bucket/key, never more than limit bytes: an object over the limit (by its reported size, or by
 // the bytes it turned out to hold) returns its ETag and size, no data, and an error wrapping ErrTooLarge. A
 // missing object, bucket or version returns S3's answer (see Response), also matching fs.ErrNotExist. Errors
 // do not name the object: callers add that.
+//
+// minio-go reads an object's data with If-Match: the ETag of its first response, so that a read never mixes
+// two versions; an object replaced in between answers 412. Get then reads it again (up to replacedReads
+// times, after a jittered wait): its callers see one whole version, never that 412.
 func Get(ctx context.Context, client *minio.Client, bucket, key string, limit int64) (Object, error) {
+	wait := backoff.Exponential{Min: 2 * time.Millisecond, Max: 100 * time.Millisecond}
+	for attempt := 1; ; attempt++ {
+		o, err := getOnce(ctx, client, bucket, key, limit)
+		if !IsPreconditionFailed(err) || attempt == replacedReads {
+			return o, err
+		}
+		t := time.NewTimer(wait.Delay(attempt))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return o, err
+		case <-t.C:
+		}
+	}
+}
+
+// getOnce is one read of Get.
+func getOnce(ctx context.Context, client *minio.Client, bucket, key string, limit int64) (Object, error) {
 	obj, err := client.GetObject(ctx, bucket, key, minio.GetObjectOptions{})
 	if err != nil {
 		return Object{}, readError(err)

@@ -60,6 +60,43 @@ func TestGet(t *testing.T) {
 	}
 }
 
+// TestGetWhileReplaced reads an object from a real MinIO while another writer keeps replacing it: minio-go
+// reads the data with If-Match: the ETag of its first response, so a replacement in between answers 412; Get
+// reads again, and every read returns one whole version.
+func TestGetWhileReplaced(t *testing.T) {
+	ctx := t.Context()
+	client := testenv.StartMinIO(t).Client(t)
+	if err := client.MakeBucket(ctx, "pets", minio.MakeBucketOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	versions := [][]byte{bytes.Repeat([]byte("a"), 64), bytes.Repeat([]byte("b"), 64)}
+	put := func(ctx context.Context, v []byte) {
+		if _, err := client.PutObject(ctx, "pets", "current.json", bytes.NewReader(v), int64(len(v)),
+			minio.PutObjectOptions{}); err != nil && ctx.Err() == nil {
+			t.Error(err)
+		}
+	}
+	put(ctx, versions[0])
+	writeCtx, stop := context.WithCancel(ctx)
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		for i := 1; writeCtx.Err() == nil; i++ {
+			put(writeCtx, versions[i%2])
+		}
+	}()
+	defer func() { stop(); <-writerDone }()
+	for i := range 100 {
+		o, err := objstore.Get(ctx, client, "pets", "current.json", 1024)
+		if err != nil {
+			t.Fatalf("read %d: %v", i, err)
+		}
+		if !bytes.Equal(o.Data, versions[0]) && !bytes.Equal(o.Data, versions[1]) {
+			t.Fatalf("read %d: %q is neither version", i, o.Data)
+		}
+	}
+}
+
 func TestErrorClassification(t *testing.T) {
 	answer := func(code string, status int) error {
 		return fmt.Errorf("wrapped: %w", minio.ErrorResponse{Code: code, StatusCode: status})

@@ -23,10 +23,6 @@ func updateJSON[T any](ctx context.Context, r *Registry, key string, decide func
 	for attempt := 1; attempt <= r.maxAttempts; attempt++ {
 		cur, etag, err := readJSON[T](ctx, r, key)
 		exists := err == nil
-		if objstore.IsPreconditionFailed(err) {
-			// minio-go reads an object after its HEAD with If-Match: another writer replaced it in between.
-			continue
-		}
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return zero, err
 		}
