@@ -21,11 +21,18 @@ func (u UpsampledMask) EncodePNG(w io.Writer) error {
 }
 
 // MaskEncoder writes mask PNGs as UpsampledMask.EncodePNG does, reusing its
-// compressors: setting up a compressor costs more CPU than compressing a
-// typical mask. The zero value is ready to use; it is safe for concurrent
-// use.
+// compressors and buffers: setting up a compressor costs more CPU than
+// compressing a typical mask. The zero value is ready to use; it is safe
+// for concurrent use.
 type MaskEncoder struct {
-	compressors sync.Pool // *zlib.Writer at zlib.BestSpeed
+	writers sync.Pool // *maskWriters
+}
+
+// maskWriters are the compressor (zlib.BestSpeed) and the IDAT chunk buffer
+// of one mask being encoded.
+type maskWriters struct {
+	zw   *zlib.Writer
+	idat *bufio.Writer
 }
 
 // Encode writes u to w.
@@ -33,15 +40,19 @@ func (e *MaskEncoder) Encode(w io.Writer, u UpsampledMask) error {
 	if err := u.valid(); err != nil {
 		return fmt.Errorf("imaging: EncodeMaskPNG: %w", err)
 	}
-	zw, _ := e.compressors.Get().(*zlib.Writer)
-	if zw == nil {
-		var err error
-		if zw, err = zlib.NewWriterLevel(io.Discard, zlib.BestSpeed); err != nil {
+	mw, _ := e.writers.Get().(*maskWriters)
+	if mw == nil {
+		zw, err := zlib.NewWriterLevel(io.Discard, zlib.BestSpeed)
+		if err != nil {
 			return fmt.Errorf("imaging: EncodeMaskPNG: %w", err)
 		}
+		mw = &maskWriters{zw: zw, idat: bufio.NewWriterSize(io.Discard, 1<<15)}
 	}
-	defer e.compressors.Put(zw)
-	if err := encodeMaskPNG(w, u.Base, u.Width, u.Height, zw); err != nil {
+	defer func() {
+		mw.idat.Reset(io.Discard) // the pool keeps no reference to w
+		e.writers.Put(mw)
+	}()
+	if err := encodeMaskPNG(w, u.Base, u.Width, u.Height, mw); err != nil {
 		return fmt.Errorf("imaging: EncodeMaskPNG: %w", err)
 	}
 	return nil
@@ -64,7 +75,7 @@ func EncodeMaskPNG(w io.Writer, m *Mask) error {
 const pngSignature = "\x89PNG\r\n\x1a\n"
 
 // encodeMaskPNG writes base upsampled to w x h (nearest neighbour).
-func encodeMaskPNG(out io.Writer, base *Mask, w, h int, zw *zlib.Writer) error {
+func encodeMaskPNG(out io.Writer, base *Mask, w, h int, mw *maskWriters) error {
 	maxID := maxByte(base.Pix)
 	depth := 8
 	switch {
@@ -93,17 +104,18 @@ func encodeMaskPNG(out io.Writer, base *Mask, w, h int, zw *zlib.Writer) error {
 	if err := cw.chunk("PLTE", plte); err != nil {
 		return err
 	}
-	if err := writeMaskIDAT(cw, zw, base, w, h, depth); err != nil {
+	if err := writeMaskIDAT(cw, mw, base, w, h, depth); err != nil {
 		return err
 	}
 	return cw.chunk("IEND", nil)
 }
 
 // writeMaskIDAT deflates the rows of base upsampled to w x h into IDAT
-// chunks through zw (reset here). Each row is packed once per distinct
+// chunks through mw's compressor and buffer (reset here). Each row is packed once per distinct
 // source row.
-func writeMaskIDAT(cw *pngChunkWriter, zw *zlib.Writer, base *Mask, w, h, depth int) error {
-	idat := bufio.NewWriterSize(idatWriter{cw}, 1<<15)
+func writeMaskIDAT(cw *pngChunkWriter, mw *maskWriters, base *Mask, w, h, depth int) error {
+	idat, zw := mw.idat, mw.zw
+	idat.Reset(idatWriter{cw})
 	zw.Reset(idat)
 	xs := nearestIndex(w, base.Width)
 	perByte := 8 / depth
