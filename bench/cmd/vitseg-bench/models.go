@@ -15,7 +15,7 @@ import (
 type loadedModel struct {
 	name string
 	cfg  model.Config
-	onnx []byte // the exported or read model, for -op-profile
+	onnx []byte // the exported or read model, kept only for -op-profile
 	sess *inference.Session
 }
 
@@ -35,7 +35,11 @@ func loadModels(rt *inference.Runtime, presets, files []string, f *inferenceFlag
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		models = append(models, loadedModel{name, cfg, b, sess})
+		m := loadedModel{name: name, cfg: cfg, sess: sess}
+		if f.opProfileBatch > 0 {
+			m.onnx = b // the article model's bytes are 345 MB: kept only when -op-profile loads it again
+		}
+		models = append(models, m)
 		fmt.Fprintf(log, "%s and loaded %s (%d parameters, %.2f GFLOP/image, %.1f MB) in %s\n", how, name,
 			cfg.NumParams(), cfg.FLOPsPerImage()/1e9, float64(len(b))/1e6, time.Since(start).Round(time.Millisecond))
 		return nil
