@@ -16,6 +16,7 @@ import (
 
 	"github.com/vitseg/vitseg/consumer"
 	"github.com/vitseg/vitseg/model/registry"
+	"github.com/vitseg/vitseg/pipeline"
 )
 
 // How long MinIO stays down in TestS3OutageMidStream, in CI mode and with VITSEG_LONG=1.
@@ -71,9 +72,9 @@ func (l *ledger) checkRedeliveryAbove(t *testing.T, before map[int]int64) {
 }
 
 // waitReadyz polls /readyz until it answers code.
-func (p *proc) waitReadyz(t *testing.T, code int, timeout time.Duration) readiness {
+func (p *proc) waitReadyz(t *testing.T, code int, timeout time.Duration) pipeline.Status {
 	t.Helper()
-	var r readiness
+	var r pipeline.Status
 	waitFor(t, timeout, fmt.Sprintf("%s /readyz %d", p.name, code), func() bool {
 		var got int
 		got, r = p.readyz()

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vitseg/vitseg/pipeline"
 )
 
 // serveConfig describes one `vitseg serve` process.
@@ -245,20 +247,10 @@ func (p *proc) get(path string) (int, []byte, error) {
 	return resp.StatusCode, b, err
 }
 
-// readiness is the body of /readyz.
-type readiness struct {
-	Ready        bool   `json:"ready"`
-	ModelLoaded  bool   `json:"model_loaded"`
-	ModelVersion string `json:"model_version"`
-	S3           bool   `json:"s3"`
-	Kafka        bool   `json:"kafka"`
-	InFlight     int    `json:"in_flight"`
-}
-
 // readyz returns the status code and body of /readyz (code 0 when the server does not answer).
-func (p *proc) readyz() (int, readiness) {
+func (p *proc) readyz() (int, pipeline.Status) {
 	code, body, err := p.get("/readyz")
-	var r readiness
+	var r pipeline.Status
 	if err == nil {
 		_ = json.Unmarshal(body, &r)
 	}
