@@ -23,6 +23,7 @@ import (
 	"github.com/vitseg/vitseg/internal/objstore"
 	"github.com/vitseg/vitseg/internal/testsupport/modeltest"
 	"github.com/vitseg/vitseg/internal/testsupport/testenv"
+	"github.com/vitseg/vitseg/kafkaconn"
 	"github.com/vitseg/vitseg/model"
 	"github.com/vitseg/vitseg/model/inference"
 	"github.com/vitseg/vitseg/pipeline"
@@ -205,25 +206,14 @@ func (s *stack) collect(t *testing.T, topic string) *collector {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &collector{stop: cancel}
-	parts := 4
-	if topic == dlqTopic {
-		parts = 1
-	}
-	for p := range parts {
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: s.kafka.Brokers(), Topic: topic, Partition: p,
-			MaxWait: 100 * time.Millisecond})
-		go func() {
-			defer r.Close()
-			for {
-				m, err := r.ReadMessage(ctx)
-				if err != nil {
-					return
-				}
-				c.mu.Lock()
-				c.msgs = append(c.msgs, m)
-				c.mu.Unlock()
-			}
-		}()
+	err := kafkaconn.Cluster{Brokers: s.kafka.Brokers()}.Follow(ctx, topic, func(m kafka.Message) {
+		c.mu.Lock()
+		c.msgs = append(c.msgs, m)
+		c.mu.Unlock()
+	})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
 	}
 	t.Cleanup(cancel)
 	return c
